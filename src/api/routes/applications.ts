@@ -1,0 +1,380 @@
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { applicationInputSchema, informationAnswerSchema, informationRequestInputSchema, withdrawInputSchema } from '../../domain/application.ts';
+import { AppError } from '../../domain/errors.ts';
+import { canWithdraw, applicationStatuses } from '../../domain/status.ts';
+import type { ApplicationDoc, StoredDocument } from '../../db/models.ts';
+import { actorOf } from '../auth.ts';
+import type { ApiDeps } from '../deps.ts';
+import { parseWith } from '../errors.ts';
+import type { RouteSpec } from '../route-spec.ts';
+import {
+  applicationListQuery,
+  applicationListSchema,
+  applicationViewSchema,
+  documentParams,
+  documentSchema,
+  errorSchema,
+  idempotencyKeySchema,
+  idParams,
+  informationRequestSchema,
+  linkTokenQuery,
+  submitResponseSchema,
+} from '../schemas.ts';
+import { commitFiles, inspectUploads, multipartUpload, removeOrphans, toStoredDocuments, type IngestedFile } from '../uploads.ts';
+
+const err = (description: string) => ({ description, schema: errorSchema });
+const staff = ['panel', 'welfare', 'admin'] as const;
+const openStatuses = applicationStatuses.filter(canWithdraw);
+
+export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
+  const { models, store, config } = deps;
+  const inputSchema = applicationInputSchema({
+    wijken: config.fund.wijken,
+    maxAmountCents: config.fund.maxAmountCents,
+    now: deps.now ?? (() => new Date()),
+  });
+  const upload = multipartUpload(store, config.uploads);
+  const multipartSubmit = z.object({
+    application: z.string().meta({ description: 'The application as JSON (same schema as the JSON body).' }),
+    documents: z.array(z.string().meta({ format: 'binary' })).optional(),
+  });
+  const documentsOnly = z.object({ documents: z.array(z.string().meta({ format: 'binary' })) });
+  const answerMultipart = z.object({ answer: z.string().optional(), documents: z.array(z.string().meta({ format: 'binary' })).optional() });
+
+  async function load(id: string): Promise<ApplicationDoc> {
+    const app = await models.Application.findById(id).lean();
+    if (!app) throw new AppError(404, 'not_found');
+    return app;
+  }
+
+  /** JSON body, or multipart with a JSON text field; anything else is refused. */
+  function readBody(req: Request, jsonField?: string): unknown {
+    if (req.is('multipart/form-data')) {
+      if (!jsonField) return req.body ?? {};
+      const field = (req.body as Record<string, unknown> | undefined)?.[jsonField];
+      if (typeof field !== 'string') {
+        throw new AppError(422, 'validation_failed', [{ path: jsonField, code: 'required' }]);
+      }
+      try {
+        return JSON.parse(field);
+      } catch {
+        throw new AppError(400, 'invalid_json', [{ path: jsonField, code: 'invalid_json' }]);
+      }
+    }
+    if (req.is('application/json')) return req.body ?? {};
+    if (!req.headers['content-type'] && !req.headers['content-length'] && !req.headers['transfer-encoding']) return {};
+    throw new AppError(415, 'unsupported_media_type');
+  }
+
+  /** Adds uploaded documents to an application that is still open; undone when it is not. */
+  async function attach(app: ApplicationDoc, files: IngestedFile[], req: Request, context: StoredDocument['context']): Promise<StoredDocument[]> {
+    await commitFiles(store, files);
+    const docs = toStoredDocuments(files, req.principal?.kind === 'staff' ? 'staff' : 'applicant', context);
+    const result = await models.Application.updateOne(
+      { _id: app._id, status: { $in: openStatuses } },
+      {
+        $push: {
+          documents: { $each: docs },
+          timeline: { id: `documents:${docs[0]!.id}`, at: new Date().toISOString(), type: 'documents_added', actor: actorOf(req.principal), documentIds: docs.map((d) => d.id) },
+        },
+      },
+    );
+    if (result.matchedCount === 0) {
+      await removeOrphans(store, models, files.map((f) => f.sha256));
+      throw new AppError(409, 'invalid_state', [{ code: 'application_closed' }]);
+    }
+    return docs;
+  }
+
+  async function detach(applicationId: string, docs: StoredDocument[]): Promise<void> {
+    const ids = docs.map((d) => d.id);
+    await models.Application.updateOne({ _id: applicationId }, { $pull: { documents: { id: { $in: ids } }, timeline: { id: `documents:${ids[0]}` } } });
+    await removeOrphans(store, models, docs.map((d) => d.sha256));
+  }
+
+  return [
+    {
+      method: 'post',
+      path: '/api/v1/applications',
+      access: ['anonymous'],
+      tag: 'applications',
+      summary: 'Submit an initiative (JSON, or multipart with field `application` and files `documents`).',
+      request: { headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }), json: inputSchema, multipart: multipartSubmit },
+      responses: {
+        201: { description: 'Stored; the workflow runs. A retry with the same Idempotency-Key returns the same application.', schema: submitResponseSchema },
+        400: err('Unreadable JSON or multipart, bad file name'),
+        409: err('Same Idempotency-Key still in progress'),
+        413: err('File too large or too many files'),
+        415: err('Unsupported body or file type'),
+        422: err('Validation failed, or Idempotency-Key reused with another body'),
+        503: err('Workflow service unavailable; nothing stored'),
+      },
+      before: [upload],
+      async handler(req, res) {
+        const raw = readBody(req, 'application');
+        const keyHeader = req.get('idempotency-key');
+        if (keyHeader !== undefined && !idempotencyKeySchema.safeParse(keyHeader).success) {
+          throw new AppError(400, 'invalid_idempotency_key', [{ path: 'Idempotency-Key', code: 'invalid_idempotency_key' }]);
+        }
+        const input = parseWith(inputSchema, raw, req);
+        const files = await inspectUploads(req);
+        const requestHash = createHash('sha256')
+          .update(JSON.stringify(input))
+          .update(JSON.stringify(files.map((f) => [f.fileName, f.sha256])))
+          .digest('hex');
+        const result = await deps.intake.submit(input, files, { idempotencyKey: keyHeader, requestHash });
+        const app = result.application;
+        req.log.info({ applicationId: app._id, workflowId: app.workflowId, reference: app.reference, replayed: result.replayed }, 'application submitted');
+        if (result.replayed) res.set('Idempotent-Replayed', 'true');
+        res.status(201).json({ id: app._id, reference: app.reference, status: app.status, accessToken: result.accessToken });
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/applications',
+      access: staff,
+      tag: 'applications',
+      summary: 'List applications (staff), with filters and pagination.',
+      request: { query: applicationListQuery },
+      responses: { 200: { description: 'A page of applications', schema: applicationListSchema }, 401: err('Not logged in'), 403: err('Not staff'), 422: err('Bad filter') },
+      async handler(req, res) {
+        const q = parseWith(applicationListQuery, req.query, req, ['query']);
+        const filter: Record<string, unknown> = {};
+        if (q.status) filter.status = q.status;
+        if (q.wijk) filter.wijken = q.wijk;
+        if (q.year) filter.year = q.year;
+        const [items, total] = await Promise.all([
+          models.Application.find(filter, { _id: 1, reference: 1, status: 1, title: 1, wijken: 1, amountRequestedCents: 1, createdAt: 1 })
+            .sort({ createdAt: -1, _id: 1 })
+            .skip((q.page - 1) * q.pageSize)
+            .limit(q.pageSize)
+            .lean(),
+          models.Application.countDocuments(filter),
+        ]);
+        res.json({
+          items: items.map((a) => ({
+            id: a._id,
+            reference: a.reference,
+            status: a.status,
+            title: a.title,
+            wijken: a.wijken,
+            amountRequestedCents: a.amountRequestedCents,
+            createdAt: new Date(a.createdAt).toISOString(),
+          })),
+          page: q.page,
+          pageSize: q.pageSize,
+          total,
+        });
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/applications/:id',
+      access: ['applicant_self', ...staff],
+      tag: 'applications',
+      summary: 'One application: status, timeline, documents, open requests.',
+      request: { params: idParams, query: linkTokenQuery },
+      responses: { 200: { description: 'The application', schema: applicationViewSchema }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id') },
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        res.json(applicationView(await load(id)));
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/applications/:id/documents',
+      access: ['applicant_self', 'panel', 'admin'],
+      tag: 'documents',
+      summary: 'Add documents to an open application (multipart `documents`).',
+      request: { params: idParams, multipart: documentsOnly },
+      responses: {
+        201: { description: 'Documents added', schema: z.object({ documents: z.array(documentSchema) }) },
+        400: err('Malformed upload'),
+        401: err('No token'),
+        403: err('Not allowed'),
+        404: err('Unknown id'),
+        409: err('Application no longer open'),
+        413: err('Too large / too many'),
+        415: err('Unsupported type'),
+        422: err('No documents'),
+      },
+      before: [upload],
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        if (!req.is('multipart/form-data')) throw new AppError(415, 'unsupported_media_type');
+        const app = await load(id);
+        const files = await inspectUploads(req);
+        if (files.length === 0) throw new AppError(422, 'validation_failed', [{ path: 'documents', code: 'required' }]);
+        const docs = await attach(app, files, req, 'additional');
+        res.status(201).json({ documents: docs.map(documentView) });
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/applications/:id/documents/:documentId',
+      access: ['applicant_self', ...staff],
+      tag: 'documents',
+      summary: 'Download a document with its type and file name.',
+      request: { params: documentParams },
+      responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 401: err('No token'), 403: err('Not allowed'), 404: err('Unknown document') },
+      async handler(req, res) {
+        const { id, documentId } = parseWith(documentParams, req.params, req, ['params']);
+        const doc = (await load(id)).documents.find((d) => d.id === documentId);
+        if (!doc || !(await store.has(doc.sha256))) throw new AppError(404, 'not_found');
+        res.status(200);
+        res.type(doc.contentType);
+        res.attachment(doc.fileName);
+        res.set('Content-Length', String(doc.size));
+        res.set('Cache-Control', 'private, no-store');
+        const stream = store.open(doc.sha256);
+        await new Promise<void>((resolve, reject) => {
+          stream.on('error', reject);
+          res.on('finish', resolve);
+          res.on('close', resolve);
+          stream.pipe(res);
+        });
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/applications/:id/information-requests',
+      access: ['panel'],
+      tag: 'screening',
+      summary: 'Ask the applicant for missing information (deadline default 14 days, reminder after 7).',
+      request: { params: idParams, json: informationRequestInputSchema },
+      responses: {
+        201: { description: 'Request sent', schema: informationRequestSchema },
+        401: err('Not logged in'),
+        403: err('Not panel'),
+        404: err('Unknown id'),
+        409: err('Not in screening'),
+        422: err('Invalid request'),
+      },
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const body = parseWith(informationRequestInputSchema, readBody(req), req);
+        await load(id);
+        const request = await deps.initiatives.requestInformation(id, { ...body, requestedBy: actorOf(req.principal) });
+        req.log.info({ applicationId: id, workflowId: `initiative-${id}` }, 'information requested');
+        res.status(201).json(request);
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/applications/:id/information',
+      access: ['applicant_self'],
+      tag: 'screening',
+      summary: 'The applicant answers an information request: `{answer}` or multipart with `answer` and `documents`.',
+      request: { params: idParams, json: informationAnswerSchema, multipart: answerMultipart },
+      responses: {
+        200: { description: 'Answer received; back in screening', schema: z.object({ status: z.string() }).loose() },
+        400: err('Malformed'),
+        401: err('No token'),
+        403: err('Not yours'),
+        404: err('Unknown id'),
+        409: err('No open request'),
+        413: err('Too large'),
+        415: err('Unsupported type'),
+        422: err('Neither answer nor documents'),
+      },
+      before: [upload],
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const body = parseWith(informationAnswerSchema, readBody(req), req);
+        const app = await load(id);
+        const files = await inspectUploads(req);
+        if (!body.answer && files.length === 0) {
+          throw new AppError(422, 'validation_failed', [{ path: 'answer', code: 'answer_or_documents_required' }]);
+        }
+        if (app.status !== 'awaiting_information') throw new AppError(409, 'invalid_state', [{ code: 'no_open_request' }]);
+        const docs = files.length ? await attach(app, files, req, 'information') : [];
+        try {
+          const state = await deps.initiatives.provideInformation(id, { ...(body.answer ? { answer: body.answer } : {}), documentIds: docs.map((d) => d.id) });
+          res.json(state);
+        } catch (error) {
+          if (docs.length) await detach(id, docs);
+          throw error;
+        }
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/applications/:id/screening/complete',
+      access: ['panel'],
+      tag: 'screening',
+      summary: 'Mark the application complete: it becomes ready_for_meeting.',
+      request: { params: idParams },
+      responses: { 200: { description: 'Ready for the meeting', schema: z.object({ status: z.string() }).loose() }, 401: err('Not logged in'), 403: err('Not panel'), 404: err('Unknown id'), 409: err('Not in screening') },
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        await load(id);
+        res.json(await deps.initiatives.completeScreening(id, actorOf(req.principal)));
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/applications/:id/withdraw',
+      access: ['applicant_self'],
+      tag: 'applications',
+      summary: 'The applicant withdraws the application (before a decision).',
+      request: { params: idParams, json: withdrawInputSchema },
+      responses: { 200: { description: 'Withdrawn', schema: z.object({ status: z.string() }).loose() }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id'), 409: err('Already decided or closed'), 422: err('Invalid body') },
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const body = parseWith(withdrawInputSchema, readBody(req), req);
+        await load(id);
+        res.json(await deps.initiatives.withdraw(id, body));
+      },
+    },
+  ];
+}
+
+function documentView(d: StoredDocument) {
+  return { ...d, uploadedAt: new Date(d.uploadedAt).toISOString() };
+}
+
+function eventSeq(id: string): number {
+  const n = Number(id.slice(id.lastIndexOf(':') + 1));
+  return Number.isFinite(n) ? n : 0;
+}
+
+export function applicationView(a: ApplicationDoc) {
+  const timeline = [...a.timeline].sort((x, y) => x.at.localeCompare(y.at) || eventSeq(x.id) - eventSeq(y.id));
+  return {
+    id: a._id,
+    reference: a.reference,
+    status: a.status,
+    year: a.year,
+    createdAt: new Date(a.createdAt).toISOString(),
+    updatedAt: new Date(a.updatedAt).toISOString(),
+    applicant: a.applicant,
+    title: a.title,
+    description: a.description,
+    purposes: a.purposes,
+    wijken: a.wijken,
+    targetGroup: a.targetGroup,
+    expectedParticipants: a.expectedParticipants,
+    volunteers: a.volunteers,
+    activity: a.activity,
+    budgetLines: a.budgetLines,
+    amountRequestedCents: a.amountRequestedCents,
+    coFunding: a.coFunding,
+    wantsSupport: a.wantsSupport,
+    ...(a.supportWish ? { supportWish: a.supportWish } : {}),
+    iban: a.iban,
+    accountHolder: a.accountHolder,
+    privacyConsent: a.privacyConsent,
+    ...(a.previousApplicationId ? { previousApplicationId: a.previousApplicationId, whatChanged: a.whatChanged } : {}),
+    workflowId: a.workflowId,
+    timeline,
+    documents: a.documents.map(documentView),
+    informationRequests: a.informationRequests,
+    openRequests: a.informationRequests.filter((r) => r.state === 'open'),
+    decision: null,
+    payout: null,
+    support: null,
+    report: null,
+  };
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+export const defaultWijken = [
+  'Bovenveen',
+  'Damsigt',
+  'Heuvel/Amstelwijk',
+  'Leidschendam-Noord',
+  'Prinsenhof',
+  'Stompwijk',
+  'Voorburg-Midden',
+  'Voorburg-Noord',
+  'Voorburg-West',
+] as const;
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const optionalUrl = z.string().url().optional();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(3000).pipe(z.number().max(65535)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DOCUMENT_DIR: z.string().min(1).optional(),
+
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('buurtfonds'),
+  TEMPORAL_PORT: int(7233).pipe(z.number().max(65535)),
+  TEMPORAL_UI_PORT: int(8233).pipe(z.number().max(65535)),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'mongodb:// URI').optional(),
+  FERRETDB_PORT: int(27027).pipe(z.number().max(65535)),
+
+  AUTH_SECRET: z.string().min(32).optional(),
+  TOKEN_TTL_MINUTES: int(30, 1),
+  LOGIN_RATE_LIMIT: int(10, 1),
+  LOGIN_RATE_WINDOW_SECONDS: int(900, 1),
+  DEMO_PASSWORD: z.string().min(8).optional(),
+  DEMO_SEED: z.enum(['true', 'false']).optional(),
+
+  SMTP_URL: optionalUrl,
+  MAIL_FROM: z.string().min(3).default('Vlietwensen <noreply@buurtfonds.test>'),
+
+  FUND_NAME: z.string().min(1).default('Vlietwensen'),
+  REFERENCE_PREFIX: z.string().regex(/^[A-Z]{1,6}$/).default('VW'),
+  WIJKEN: z.string().optional(),
+  ANNUAL_BUDGET_CENTS: int(9_000_000),
+  MAX_AMOUNT_CENTS: int(3_000_000, 1),
+  INFO_DEADLINE_DAYS: int(14, 1),
+  INFO_REMINDER_DAYS: int(7, 1),
+  MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
+  MAX_UPLOAD_FILES: int(10, 1),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  logLevel: string;
+  publicBaseUrl: string;
+  dataDir: string;
+  documentDir: string;
+  temporal: { address?: string; namespace: string; taskQueue: string; port: number; uiPort: number };
+  mongo: { uri?: string; ferretPort: number };
+  auth: { secret?: string; tokenTtlMinutes: number; loginRateLimit: number; loginRateWindowSeconds: number };
+  demo: { seed: boolean; password?: string };
+  mail: { smtpUrl?: string; from: string };
+  fund: {
+    name: string;
+    referencePrefix: string;
+    wijken: string[];
+    annualBudgetCents: number;
+    maxAmountCents: number;
+    infoDeadlineDays: number;
+    infoReminderDays: number;
+  };
+  uploads: { maxBytes: number; maxFiles: number };
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment once; a bad value stops start-up with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const wijken = e.WIJKEN ? e.WIJKEN.split(',').map((w) => w.trim()).filter(Boolean) : [...defaultWijken];
+  if (wijken.length === 0) problems.push('WIJKEN: at least one wijk is needed');
+  if (e.INFO_REMINDER_DAYS >= e.INFO_DEADLINE_DAYS) problems.push('INFO_REMINDER_DAYS: must be less than INFO_DEADLINE_DAYS');
+  if (e.NODE_ENV === 'production' && !e.AUTH_SECRET) problems.push('AUTH_SECRET: required when NODE_ENV=production');
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
+    dataDir: e.DATA_DIR,
+    documentDir: e.DOCUMENT_DIR ?? `${e.DATA_DIR}/documents`,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    mongo: { uri: e.MONGODB_URI, ferretPort: e.FERRETDB_PORT },
+    auth: {
+      secret: e.AUTH_SECRET,
+      tokenTtlMinutes: e.TOKEN_TTL_MINUTES,
+      loginRateLimit: e.LOGIN_RATE_LIMIT,
+      loginRateWindowSeconds: e.LOGIN_RATE_WINDOW_SECONDS,
+    },
+    demo: { seed: e.DEMO_SEED ? e.DEMO_SEED === 'true' : e.NODE_ENV !== 'production', password: e.DEMO_PASSWORD },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    fund: {
+      name: e.FUND_NAME,
+      referencePrefix: e.REFERENCE_PREFIX,
+      wijken,
+      annualBudgetCents: e.ANNUAL_BUDGET_CENTS,
+      maxAmountCents: e.MAX_AMOUNT_CENTS,
+      infoDeadlineDays: e.INFO_DEADLINE_DAYS,
+      infoReminderDays: e.INFO_REMINDER_DAYS,
+    },
+    uploads: { maxBytes: e.MAX_UPLOAD_BYTES, maxFiles: e.MAX_UPLOAD_FILES },
+  };
+}

@@ -1,0 +1,57 @@
+import { open } from 'node:fs/promises';
+import { fileTypeFromFile } from 'file-type';
+import { parse } from 'csv-parse/sync';
+
+/** Types we accept, decided from the bytes (magic numbers), never from the file name. */
+export const acceptedContentTypes = new Set([
+  'application/pdf',
+  'image/jpeg',
+  'image/png',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.oasis.opendocument.presentation',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'text/csv',
+]);
+
+const CSV_SAMPLE_BYTES = 64 * 1024;
+
+/** The content type of a file, or undefined when it is none we accept. */
+export async function sniffContentType(path: string): Promise<string | undefined> {
+  const detected = await fileTypeFromFile(path);
+  if (detected) return acceptedContentTypes.has(detected.mime) ? detected.mime : undefined;
+  return (await looksLikeCsv(path)) ? 'text/csv' : undefined;
+}
+
+/** Text without magic number: accept it as CSV when it is UTF-8 and parses as rows of at least two columns. */
+async function looksLikeCsv(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(CSV_SAMPLE_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, CSV_SAMPLE_BYTES, 0);
+    if (bytesRead === 0) return false;
+    let sample = buf.subarray(0, bytesRead);
+    if (sample.includes(0)) return false;
+    const truncated = bytesRead === CSV_SAMPLE_BYTES;
+    if (truncated) {
+      const lastNewline = sample.lastIndexOf(0x0a);
+      if (lastNewline <= 0) return false;
+      sample = sample.subarray(0, lastNewline + 1);
+    }
+    let text: string;
+    try {
+      // A multi-byte character cut at the sample's end is not an error of the file.
+      text = new TextDecoder('utf-8', { fatal: true }).decode(sample);
+    } catch {
+      return false;
+    }
+    const rows = parse(text, { delimiter: [',', ';', '\t'], bom: true, skip_empty_lines: true }) as string[][];
+    return rows.length > 0 && rows.every((r) => r.length >= 2);
+  } catch {
+    return false;
+  } finally {
+    await fh.close();
+  }
+}

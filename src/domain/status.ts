@@ -1,0 +1,88 @@
+/** Status names of an initiative, exactly as the API shows them (ARCHITECTURE.md). */
+export const applicationStatuses = [
+  'submitted',
+  'screening',
+  'awaiting_information',
+  'ready_for_meeting',
+  'scheduled',
+  'approved',
+  'partially_approved',
+  'rejected',
+  'rejected_budget_exhausted',
+  'withdrawn',
+  'lapsed',
+  'reserved',
+  'paid',
+  'activity_held',
+  'report_due',
+  'report_received',
+  'clarification_requested',
+  'settled',
+  'closed',
+  'reclaimed',
+] as const;
+
+export type ApplicationStatus = (typeof applicationStatuses)[number];
+
+/** Statuses after which the applicant can no longer withdraw: a decision has been made or the file is closed. */
+const afterDecision: ReadonlySet<ApplicationStatus> = new Set([
+  'approved',
+  'partially_approved',
+  'rejected',
+  'rejected_budget_exhausted',
+  'withdrawn',
+  'lapsed',
+  'reserved',
+  'paid',
+  'activity_held',
+  'report_due',
+  'report_received',
+  'clarification_requested',
+  'settled',
+  'closed',
+  'reclaimed',
+]);
+
+export function canWithdraw(status: ApplicationStatus): boolean {
+  return !afterDecision.has(status);
+}
+
+/** Statuses in which the initiative workflow has nothing left to do. */
+export function isFinal(status: ApplicationStatus): boolean {
+  return status === 'withdrawn' || status === 'lapsed' || status === 'rejected' || status === 'closed';
+}
+
+export type TimelineEventType =
+  | 'submitted'
+  | 'status_changed'
+  | 'information_requested'
+  | 'information_reminder_sent'
+  | 'information_provided'
+  | 'documents_added'
+  | 'screening_completed'
+  | 'withdrawn'
+  | 'lapsed';
+
+export interface TimelineEvent {
+  id: string;
+  at: string; // ISO 8601, UTC
+  type: TimelineEventType;
+  status?: ApplicationStatus;
+  actor?: string;
+  note?: string;
+  documentIds?: string[];
+}
+
+export interface InformationRequest {
+  id: string;
+  missing: string;
+  requestedBy: string;
+  requestedAt: string;
+  deadline: string;
+  remindAt: string;
+  reminderSentAt?: string;
+  state: 'open' | 'answered' | 'lapsed' | 'cancelled';
+  answeredAt?: string;
+  answer?: string;
+  documentIds?: string[];
+}

@@ -1,0 +1,141 @@
+/**
+ * Starts the real servers the embedded default and the tests run on: FerretDB v1
+ * (SQLite backend) and the Temporal CLI dev server, both installed into .tools/
+ * by scripts/servers.sh. Each is a child process that stops with us.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { customSearchAttributes } from '../domain/search-attributes.ts';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const toolPaths = {
+  temporal: join(projectRoot, '.tools/venv/bin/temporal'),
+  temporalTestServer: join(projectRoot, '.tools/venv/bin/temporal-test-server'),
+  ferretdb: join(projectRoot, '.tools/bin/ferretdb'),
+};
+
+export interface RunningServer {
+  name: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function requireTool(path: string): void {
+  if (!existsSync(path)) throw new Error(`${path} is missing: run "bash scripts/servers.sh" (npm start/test do this for you)`);
+}
+
+function supervise(name: string, child: ChildProcess, output: string[]): RunningServer {
+  const remember = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 200) output.shift();
+  };
+  child.stdout?.on('data', remember);
+  child.stderr?.on('data', remember);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    name,
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function waitFor(name: string, server: RunningServer, output: string[], probe: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) {
+      throw new Error(`${name} exited with code ${server.child.exitCode}:\n${output.join('')}`);
+    }
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  await server.stop();
+  throw new Error(`${name} did not become ready in ${timeoutMs} ms:\n${output.join('')}`);
+}
+
+export interface FerretOptions {
+  dir: string;
+  port?: number;
+  host?: string;
+}
+
+export async function startFerretDB(opts: FerretOptions): Promise<RunningServer & { uri: string; port: number }> {
+  requireTool(toolPaths.ferretdb);
+  mkdirSync(opts.dir, { recursive: true });
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? (await freePort());
+  const output: string[] = [];
+  const child = spawn(toolPaths.ferretdb, ['-listen-addr', `${host}:${port}`, '-sqlite-dir', opts.dir, '-log-level', 'error'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const server = supervise('ferretdb', child, output);
+  await waitFor('ferretdb', server, output, async () => output.join('').includes('ferretdb listening:'), 30_000);
+  return { ...server, uri: `mongodb://${host}:${port}/`, port };
+}
+
+export interface TemporalDevOptions {
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  namespace?: string;
+  headless?: boolean;
+}
+
+export async function startTemporalDevServer(
+  opts: TemporalDevOptions = {},
+): Promise<RunningServer & { address: string; uiUrl?: string }> {
+  requireTool(toolPaths.temporal);
+  const port = opts.port ?? (await freePort());
+  const uiPort = opts.uiPort ?? (await freePort());
+  const namespace = opts.namespace ?? 'default';
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'error'];
+  if (opts.headless) args.push('--headless');
+  else args.push('--ui-port', String(uiPort));
+  if (opts.dbFile) {
+    mkdirSync(dirname(opts.dbFile), { recursive: true });
+    args.push('--db-filename', opts.dbFile);
+  }
+  for (const sa of customSearchAttributes) args.push('--search-attribute', `${sa.name}=Keyword`);
+  const output: string[] = [];
+  const child = spawn(toolPaths.temporal, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = supervise('temporal', child, output);
+  const address = `127.0.0.1:${port}`;
+  await waitFor(
+    'temporal',
+    server,
+    output,
+    async () => {
+      const conn = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace });
+        return true;
+      } finally {
+        await conn.close();
+      }
+    },
+    60_000,
+  );
+  return { ...server, address, uiUrl: opts.headless ? undefined : `http://127.0.0.1:${uiPort}` };
+}

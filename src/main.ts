@@ -1,0 +1,69 @@
+/**
+ * `npm start`: the whole service on one machine. Starts the Temporal dev server and
+ * FerretDB (unless TEMPORAL_ADDRESS / MONGODB_URI name servers to use), then the api
+ * and the worker. Ctrl-C stops everything it started.
+ */
+import { resolve } from 'node:path';
+import { loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { startFerretDB, startTemporalDevServer, type RunningServer } from './embedded/servers.ts';
+import { startApi, startWorker, type Running } from './start.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  console.error(String((err as Error).message));
+  process.exit(1);
+}
+const logger = createLogger(config.logLevel);
+const stack: (Running | RunningServer)[] = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    logger.info('stopping');
+    for (const part of stack.reverse()) await part.stop().catch((err: unknown) => logger.error({ err }, 'stop failed'));
+  }
+  process.exit(code);
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => void stopAll(0));
+
+try {
+  const dataDir = resolve(config.dataDir);
+  let temporalAddress = config.temporal.address;
+  let uiUrl: string | undefined;
+  if (!temporalAddress) {
+    const t = await startTemporalDevServer({ dbFile: `${dataDir}/temporal.db`, port: config.temporal.port, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace });
+    stack.push(t);
+    temporalAddress = t.address;
+    uiUrl = t.uiUrl;
+    logger.info({ address: temporalAddress }, 'embedded Temporal dev server started');
+  }
+  let mongoUri = config.mongo.uri;
+  if (!mongoUri) {
+    const f = await startFerretDB({ dir: `${dataDir}/ferretdb`, port: config.mongo.ferretPort });
+    stack.push(f);
+    mongoUri = `${f.uri}buurtfonds`;
+    logger.info({ uri: f.uri }, 'embedded FerretDB started');
+  }
+  stack.push(await startWorker({ config, logger, temporalAddress, mongoUri }));
+  const api = await startApi({ config, logger, temporalAddress, mongoUri });
+  stack.push(api);
+
+  const lines = [
+    '',
+    `  buurtfonds is running`,
+    `  API:              ${api.url}/api/v1`,
+    `  OpenAPI document: ${api.url}/api/openapi.json`,
+    `  Temporal Web UI:  ${uiUrl ?? '(external Temporal: see its own UI)'}`,
+    ...(api.demoPassword ? [`  Demo staff (admin@, panel1..5@, welzijn1..2@buurtfonds.test) password: ${api.demoPassword}`, '  (printed once; set DEMO_PASSWORD to choose it)'] : []),
+    '  Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+} catch (err) {
+  logger.fatal({ err }, 'start-up failed');
+  await stopAll(1);
+}

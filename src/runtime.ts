@@ -1,0 +1,136 @@
+/** Wiring shared by the entry points (src/main.ts, src/server.ts, src/worker.ts) and the tests. */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { connectDatabase, type Models } from './db/models.ts';
+import { DocumentStore } from './documents/store.ts';
+import { TokenSigner } from './auth/tokens.ts';
+import { IntakeService } from './services/intake.ts';
+import { InitiativeCommands } from './services/initiatives.ts';
+import { temporalInitiativeStarter, type InitiativeStarter } from './temporal/starter.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
+import { createActivities } from '../activities/index.ts';
+import { customSearchAttributes } from './domain/search-attributes.ts';
+import type { ApiDeps } from './api/deps.ts';
+import { temporalLogger } from './logger.ts';
+
+export const workflowsPath = resolve(dirname(fileURLToPath(import.meta.url)), '../workflows/index.ts');
+
+/** AUTH_SECRET, or outside production a random one kept in the data dir so tokens survive a restart. */
+export function authSecret(config: Config): string {
+  if (config.auth.secret) return config.auth.secret;
+  if (config.env === 'test') return randomBytes(32).toString('hex');
+  const file = join(config.dataDir, 'auth-secret');
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+let runtimeInstalled = false;
+export function installTemporalRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' })) });
+}
+
+/** Registers our custom search attributes on a Temporal server we did not start ourselves. */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = customSearchAttributes.filter((sa) => !(sa.name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((sa) => [sa.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+}
+
+export async function connectTemporalClient(address: string, namespace: string): Promise<Client> {
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace });
+}
+
+export async function openStore(config: Config): Promise<DocumentStore> {
+  const store = new DocumentStore(resolve(config.documentDir));
+  await store.init();
+  return store;
+}
+
+export function buildApiDeps(args: {
+  config: Config;
+  logger: Logger;
+  models: Models;
+  client: Client;
+  store: DocumentStore;
+  secret: string;
+  starter?: InitiativeStarter;
+  now?: () => Date;
+}): ApiDeps {
+  const { config, logger, models, client, store } = args;
+  const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
+  const starter = args.starter ?? temporalInitiativeStarter(client, config.temporal.taskQueue);
+  return {
+    config,
+    logger,
+    models,
+    store,
+    signer,
+    intake: new IntakeService({ models, store, starter, config, logger, now: args.now }),
+    initiatives: new InitiativeCommands(client),
+    readiness: [
+      {
+        name: 'database',
+        async check() {
+          const db = models.connection.db;
+          if (!db || models.connection.readyState !== 1) throw new Error('not connected');
+          await db.admin().ping();
+        },
+      },
+      {
+        name: 'temporal',
+        async check() {
+          await client.connection.workflowService.getSystemInfo({}, );
+        },
+      },
+    ],
+    now: args.now,
+  };
+}
+
+export async function createWorker(args: {
+  config: Config;
+  logger: Logger;
+  models: Models;
+  secret: string;
+  connection: NativeConnection;
+  mailer?: Mailer;
+  taskQueue?: string;
+}): Promise<{ worker: Worker; mailer: Mailer }> {
+  const { config, logger, models } = args;
+  const mailer = args.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger });
+  const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
+  const activities = createActivities({
+    models,
+    mailer,
+    fundName: config.fund.name,
+    mailDomain: new URL(config.publicBaseUrl).hostname || 'buurtfonds.local',
+    statusUrl: async (id) => `${config.publicBaseUrl}/api/v1/applications/${id}?token=${await signer.signApplicantLink(id)}`,
+  });
+  const worker = await Worker.create({
+    connection: args.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: args.taskQueue ?? config.temporal.taskQueue,
+    workflowsPath,
+    activities,
+  });
+  return { worker, mailer };
+}
+
+export { connectDatabase, NativeConnection };

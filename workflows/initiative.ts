@@ -1,0 +1,245 @@
+/**
+ * initiativeWorkflow: one per application (id `initiative-<applicationId>`). It is
+ * the source of truth for where the application is; the read model in MongoDB is
+ * projected from it by the idempotent `recordProgress` activity.
+ *
+ * Stages so far: submitted → screening ⇄ awaiting_information → ready_for_meeting,
+ * and withdrawn / lapsed.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { DAY_MS } from '../src/domain/dates.ts';
+import { statusSearchAttribute } from '../src/domain/search-attributes.ts';
+import { canWithdraw, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
+
+const { recordProgress } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { notifyApplicant } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+export interface InitiativeInput {
+  applicationId: string;
+  /** Time the application was stored, ISO 8601 (the `submitted` event already in the read model). */
+  submittedAt: string;
+  informationDeadlineDays: number;
+  informationReminderDays: number;
+}
+
+export interface InitiativeState {
+  status: ApplicationStatus;
+  openRequest?: InformationRequest;
+}
+
+export interface RequestInformationArgs {
+  missing: string;
+  deadlineDays?: number;
+  requestedBy: string;
+}
+export interface ProvideInformationArgs {
+  answer?: string;
+  documentIds: string[];
+}
+export interface CompleteScreeningArgs {
+  completedBy: string;
+}
+export interface WithdrawArgs {
+  reason?: string;
+}
+
+/** Error type of a refused update: the API answers 409 `invalid_state`. */
+export const INVALID_STATE = 'InvalidState';
+
+export const requestInformationUpdate = defineUpdate<InformationRequest, [RequestInformationArgs]>('requestInformation');
+export const provideInformationUpdate = defineUpdate<InitiativeState, [ProvideInformationArgs]>('provideInformation');
+export const completeScreeningUpdate = defineUpdate<InitiativeState, [CompleteScreeningArgs]>('completeScreening');
+export const withdrawUpdate = defineUpdate<InitiativeState, [WithdrawArgs]>('withdraw');
+export const stateQuery = defineQuery<InitiativeState>('state');
+
+function refuse(message: string): never {
+  throw ApplicationFailure.create({ type: INVALID_STATE, message, nonRetryable: true });
+}
+
+export async function initiativeWorkflow(input: InitiativeInput): Promise<InitiativeState> {
+  const { applicationId } = input;
+  let status = 'submitted' as ApplicationStatus;
+  let seq = 1; // seq 1 is the `submitted` event written at intake
+  const requests: InformationRequest[] = [];
+  let openRequest: InformationRequest | undefined;
+
+  const state = (): InitiativeState => ({ status, ...(openRequest ? { openRequest } : {}) });
+  const nowIso = () => new Date().toISOString(); // workflow time: deterministic
+
+  /** Changes state synchronously (so later validators see it), then projects it. */
+  async function transition(next: ApplicationStatus, event: Omit<TimelineEvent, 'id' | 'at' | 'status'>): Promise<void> {
+    status = next;
+    seq += 1;
+    const mySeq = seq;
+    upsertSearchAttributes([{ key: statusSearchAttribute, value: next }]);
+    await recordProgress({
+      applicationId,
+      seq: mySeq,
+      status: next,
+      event: { id: `${workflowInfo().workflowId}:${mySeq}`, at: nowIso(), status: next, ...event },
+      informationRequests: requests.map((r) => ({ ...r })),
+    });
+  }
+
+  /** Records an event that does not change the status. */
+  async function note(event: Omit<TimelineEvent, 'id' | 'at' | 'status'>): Promise<void> {
+    seq += 1;
+    const mySeq = seq;
+    await recordProgress({
+      applicationId,
+      seq: mySeq,
+      status,
+      event: { id: `${workflowInfo().workflowId}:${mySeq}`, at: nowIso(), ...event },
+      informationRequests: requests.map((r) => ({ ...r })),
+    });
+  }
+
+  setHandler(stateQuery, state);
+
+  setHandler(
+    requestInformationUpdate,
+    async ({ missing, deadlineDays, requestedBy }) => {
+      if (status !== 'screening') refuse(`cannot request information in status ${status}`);
+      const now = Date.now();
+      const days = deadlineDays ?? input.informationDeadlineDays;
+      const reminderDays = Math.min(input.informationReminderDays, Math.max(days - 1, 0));
+      const request: InformationRequest = {
+        id: uuid4(),
+        missing,
+        requestedBy,
+        requestedAt: new Date(now).toISOString(),
+        deadline: new Date(now + days * DAY_MS).toISOString(),
+        remindAt: new Date(now + reminderDays * DAY_MS).toISOString(),
+        state: 'open',
+      };
+      requests.push(request);
+      openRequest = request;
+      await transition('awaiting_information', { type: 'information_requested', actor: requestedBy, note: missing });
+      await notifyApplicant({
+        key: `${applicationId}:information_request:${request.id}`,
+        applicationId,
+        template: 'information_request',
+        vars: { missing, deadline: request.deadline },
+      });
+      return { ...request };
+    },
+    {
+      validator: ({ missing, deadlineDays }) => {
+        if (status !== 'screening') refuse(`cannot request information in status ${status}`);
+        if (typeof missing !== 'string' || missing.trim() === '') refuse('missing must be a non-empty text');
+        if (deadlineDays !== undefined && (!Number.isInteger(deadlineDays) || deadlineDays < 1)) refuse('deadlineDays must be a positive integer');
+      },
+    },
+  );
+
+  setHandler(
+    provideInformationUpdate,
+    async ({ answer, documentIds }) => {
+      const request = openRequest;
+      if (status !== 'awaiting_information' || !request) refuse(`no open information request in status ${status}`);
+      request.state = 'answered';
+      request.answeredAt = nowIso();
+      if (answer) request.answer = answer;
+      request.documentIds = documentIds;
+      openRequest = undefined;
+      await transition('screening', { type: 'information_provided', actor: 'applicant', ...(answer ? { note: answer } : {}), documentIds });
+      return state();
+    },
+    {
+      validator: ({ answer, documentIds }) => {
+        if (status !== 'awaiting_information' || !openRequest) refuse(`no open information request in status ${status}`);
+        if (!answer && documentIds.length === 0) refuse('an answer or documents are required');
+      },
+    },
+  );
+
+  setHandler(
+    completeScreeningUpdate,
+    async ({ completedBy }) => {
+      if (status !== 'screening') refuse(`cannot complete screening in status ${status}`);
+      await transition('ready_for_meeting', { type: 'screening_completed', actor: completedBy });
+      return state();
+    },
+    {
+      validator: (_args) => {
+        if (status !== 'screening') refuse(`cannot complete screening in status ${status}`);
+      },
+    },
+  );
+
+  setHandler(
+    withdrawUpdate,
+    async ({ reason }) => {
+      if (!canWithdraw(status)) refuse(`cannot withdraw in status ${status}`);
+      if (openRequest) {
+        openRequest.state = 'cancelled';
+        openRequest = undefined;
+      }
+      await transition('withdrawn', { type: 'withdrawn', actor: 'applicant', ...(reason ? { note: reason } : {}) });
+      await notifyApplicant({ key: `${applicationId}:withdrawn`, applicationId, template: 'withdrawn', vars: reason ? { reason } : {} });
+      return state();
+    },
+    {
+      validator: (_args) => {
+        if (!canWithdraw(status)) refuse(`cannot withdraw in status ${status}`);
+      },
+    },
+  );
+
+  await notifyApplicant({ key: `${applicationId}:confirmation`, applicationId, template: 'confirmation' });
+  if (status === 'submitted') await transition('screening', { type: 'status_changed' });
+
+  for (;;) {
+    if (status === 'withdrawn' || status === 'lapsed') break;
+    const request = openRequest;
+    if (status === 'awaiting_information' && request) {
+      const stillOpen = () => openRequest === request && status === 'awaiting_information';
+      if (!request.reminderSentAt) {
+        const resolved = await condition(() => !stillOpen(), Math.max(Date.parse(request.remindAt) - Date.now(), 1));
+        if (resolved) continue;
+        request.reminderSentAt = nowIso();
+        await notifyApplicant({
+          key: `${applicationId}:information_reminder:${request.id}`,
+          applicationId,
+          template: 'information_reminder',
+          vars: { missing: request.missing, deadline: request.deadline },
+        });
+        if (stillOpen()) await note({ type: 'information_reminder_sent' });
+        continue;
+      }
+      const resolved = await condition(() => !stillOpen(), Math.max(Date.parse(request.deadline) - Date.now(), 1));
+      if (resolved) continue;
+      request.state = 'lapsed';
+      openRequest = undefined;
+      await transition('lapsed', { type: 'lapsed' });
+      await notifyApplicant({ key: `${applicationId}:lapsed`, applicationId, template: 'lapsed' });
+      break;
+    }
+    const current = status;
+    const currentRequest = openRequest;
+    await condition(() => status !== current || openRequest !== currentRequest);
+  }
+  // Let update handlers that are still running (e.g. the withdraw e-mail) finish before completing.
+  await condition(allHandlersFinished);
+  return state();
+}
+

@@ -1,4 +1,4 @@
-import type { Models } from '../src/db/models.ts';
+import { insertOnce, type Models } from '../src/db/models.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../src/domain/status.ts';
 
 export interface RecordProgressInput {
@@ -11,14 +11,13 @@ export interface RecordProgressInput {
 }
 
 export function createApplicationActivities(deps: { models: Models }) {
-  const { Application } = deps.models;
+  const { Application, Event } = deps.models;
   return {
     /** Projects one workflow step into the read model. Safe to run twice. */
     async recordProgress(input: RecordProgressInput): Promise<void> {
-      await Application.updateOne(
-        { _id: input.applicationId, 'timeline.id': { $ne: input.event.id } },
-        { $push: { timeline: input.event } },
-      );
+      const { id, ...event } = input.event;
+      await insertOnce(Event, { _id: id, applicationId: input.applicationId, ...event });
+      // The workflow sends these one at a time, in order; the seq guard drops a stale retry.
       await Application.updateOne(
         { _id: input.applicationId, statusSeq: { $lt: input.seq } },
         { $set: { status: input.status, statusSeq: input.seq, informationRequests: input.informationRequests } },

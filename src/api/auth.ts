@@ -24,7 +24,7 @@ export function authenticate(deps: { signer: TokenSigner; models: Models }): Req
     const token = m ? m[1]! : linkToken!;
     const applicant = parseAccessToken(token);
     if (applicant) {
-      const found = await deps.models.Application.exists({ _id: applicant.applicationId, accessTokenHashes: hashToken(token) });
+      const found = await deps.models.AccessToken.exists({ _id: hashToken(token), applicationId: applicant.applicationId });
       if (!found) return next(new AppError(401, 'unauthenticated', [{ code: 'invalid_token' }]));
       req.principal = { kind: 'applicant', applicationId: applicant.applicationId };
       return next();

@@ -101,6 +101,7 @@ export async function commitFiles(store: DocumentStore, files: IngestedFile[]): 
 }
 
 export function toStoredDocuments(
+  applicationId: string,
   files: IngestedFile[],
   by: StoredDocument['uploadedBy'],
   context: StoredDocument['context'],
@@ -108,6 +109,7 @@ export function toStoredDocuments(
 ): StoredDocument[] {
   return files.map((f) => ({
     id: randomUUID(),
+    applicationId,
     fileName: f.fileName,
     contentType: f.contentType,
     size: f.size,
@@ -121,7 +123,7 @@ export function toStoredDocuments(
 /** Removes stored blobs that no application refers to (after a failed write). */
 export async function removeOrphans(store: DocumentStore, models: Models, sha256s: string[]): Promise<void> {
   for (const sha of new Set(sha256s)) {
-    const used = await models.Application.exists({ 'documents.sha256': sha });
+    const used = await models.Document.exists({ sha256: sha });
     if (!used) await store.remove(sha);
   }
 }

@@ -4,6 +4,7 @@ import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../do
 
 export interface StoredDocument {
   id: string;
+  applicationId: string;
   fileName: string;
   contentType: string;
   size: number;
@@ -22,21 +23,36 @@ export interface ApplicationDoc extends Omit<ApplicationInput, 'previousApplicat
   statusSeq: number;
   previousApplicationId?: string;
   whatChanged?: string;
-  accessTokenHashes: string[];
-  documents: StoredDocument[];
-  timeline: TimelineEvent[];
+  /** Snapshot projected from the workflow (single writer: its recordProgress activity, in order). */
   informationRequests: InformationRequest[];
   workflowId: string;
-  /** Set once the initiative workflow is known to run; a reconciler starts it for any application without. */
-  workflowStartedAt?: Date;
   idempotencyKey?: string;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export interface CounterDoc {
+/** One claimed reference number; the unique _id makes the claim atomic. */
+export interface ReferenceClaimDoc {
   _id: string;
+  year: number;
   seq: number;
+  createdAt: Date;
+}
+
+export interface DocumentDoc extends Omit<StoredDocument, 'id'> {
+  _id: string;
+}
+
+export interface EventDoc extends Omit<TimelineEvent, 'id'> {
+  _id: string;
+  applicationId: string;
+}
+
+export interface AccessTokenDoc {
+  /** SHA-256 of the token; the token itself is never stored. */
+  _id: string;
+  applicationId: string;
+  createdAt: Date;
 }
 
 export interface IdempotencyDoc {
@@ -111,21 +127,52 @@ const applicationSchema = new Schema<ApplicationDoc>(
     privacyConsent: { type: Boolean, required: true },
     previousApplicationId: String,
     whatChanged: String,
-    accessTokenHashes: { type: [String], default: [] },
-    documents: { type: Schema.Types.Mixed, default: [] },
-    timeline: { type: Schema.Types.Mixed, default: [] },
     informationRequests: { type: Schema.Types.Mixed, default: [] },
     workflowId: { type: String, required: true },
-    workflowStartedAt: Date,
     idempotencyKey: String,
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
 applicationSchema.index({ status: 1, createdAt: -1 });
 applicationSchema.index({ year: 1, createdAt: -1 });
-applicationSchema.index({ workflowStartedAt: 1, createdAt: 1 });
+applicationSchema.index({ statusSeq: 1, createdAt: 1 });
 
-const counterSchema = new Schema<CounterDoc>({ _id: String, seq: Number }, { versionKey: false });
+const referenceClaimSchema = new Schema<ReferenceClaimDoc>({ _id: String, year: Number, seq: Number, createdAt: Date }, { versionKey: false });
+referenceClaimSchema.index({ year: 1, seq: -1 });
+
+const documentSchema = new Schema<DocumentDoc>(
+  {
+    _id: String,
+    applicationId: { type: String, required: true, index: true },
+    fileName: { type: String, required: true },
+    contentType: { type: String, required: true },
+    size: { type: Number, required: true },
+    sha256: { type: String, required: true, index: true },
+    uploadedAt: { type: Date, required: true },
+    uploadedBy: { type: String, required: true },
+    context: { type: String, required: true },
+  },
+  { versionKey: false },
+);
+
+const eventSchema = new Schema<EventDoc>(
+  {
+    _id: String,
+    applicationId: { type: String, required: true, index: true },
+    at: { type: String, required: true },
+    type: { type: String, required: true },
+    status: String,
+    actor: String,
+    note: String,
+    documentIds: { type: [String], default: undefined },
+  },
+  { versionKey: false },
+);
+
+const accessTokenSchema = new Schema<AccessTokenDoc>(
+  { _id: String, applicationId: { type: String, required: true }, createdAt: Date },
+  { versionKey: false },
+);
 
 const idempotencySchema = new Schema<IdempotencyDoc>(
   { _id: String, requestHash: { type: String, required: true }, applicationId: { type: String, required: true }, createdAt: Date },
@@ -180,7 +227,10 @@ const budgetYearSchema = new Schema<BudgetYearDoc>(
 export interface Models {
   connection: Connection;
   Application: Model<ApplicationDoc>;
-  Counter: Model<CounterDoc>;
+  ReferenceClaim: Model<ReferenceClaimDoc>;
+  Document: Model<DocumentDoc>;
+  Event: Model<EventDoc>;
+  AccessToken: Model<AccessTokenDoc>;
   Idempotency: Model<IdempotencyDoc>;
   StaffUser: Model<StaffUserDoc>;
   Outbox: Model<OutboxDoc>;
@@ -191,7 +241,10 @@ export function createModels(connection: Connection): Models {
   return {
     connection,
     Application: connection.model<ApplicationDoc>('Application', applicationSchema, 'applications'),
-    Counter: connection.model<CounterDoc>('Counter', counterSchema, 'counters'),
+    ReferenceClaim: connection.model<ReferenceClaimDoc>('ReferenceClaim', referenceClaimSchema, 'reference_claims'),
+    Document: connection.model<DocumentDoc>('Document', documentSchema, 'documents'),
+    Event: connection.model<EventDoc>('Event', eventSchema, 'application_events'),
+    AccessToken: connection.model<AccessTokenDoc>('AccessToken', accessTokenSchema, 'access_tokens'),
     Idempotency: connection.model<IdempotencyDoc>('Idempotency', idempotencySchema, 'idempotency_keys'),
     StaffUser: connection.model<StaffUserDoc>('StaffUser', staffSchema, 'staff_users'),
     Outbox: connection.model<OutboxDoc>('Outbox', outboxSchema, 'outbox'),
@@ -199,6 +252,14 @@ export function createModels(connection: Connection): Models {
   };
 }
 
+/**
+ * FerretDB v1 (SQLite) applies an update as read, modify, write back the whole
+ * document, without isolation: two concurrent updates of one document can both
+ * "win" and one is lost, even a conditional one. Only inserts into a unique index
+ * are atomic. So every document here has one writer at a time, and everything
+ * written concurrently (events, documents, tokens, claims) is its own inserted
+ * document with a unique _id, which also makes the write idempotent.
+ */
 /** Opens a connection (one per process, or per test file with its own database name). */
 export async function connectDatabase(uri: string, dbName?: string): Promise<Models> {
   const connection = mongoose.createConnection(uri, {
@@ -219,4 +280,15 @@ function isModel(v: unknown): v is Model<unknown> {
 
 export function isDuplicateKeyError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/** Inserts a document whose _id is its idempotency key; a second insert of the same key is a no-op. */
+export async function insertOnce<T>(model: Model<T>, doc: Partial<T> & { _id: unknown }): Promise<boolean> {
+  try {
+    await model.create(doc);
+    return true;
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return false;
+    throw err;
+  }
 }

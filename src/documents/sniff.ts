@@ -47,8 +47,15 @@ async function looksLikeCsv(path: string): Promise<boolean> {
     } catch {
       return false;
     }
-    const rows = parse(text, { delimiter: [',', ';', '\t'], bom: true, skip_empty_lines: true }) as string[][];
-    return rows.length > 0 && rows.every((r) => r.length >= 2);
+    // Dutch spreadsheets export with ";" (the comma is the decimal sign); others with "," or tab.
+    return [';', ',', '\t'].some((delimiter) => {
+      try {
+        const rows = parse(text, { delimiter, bom: true, skip_empty_lines: true }) as string[][];
+        return rows.length > 0 && rows.every((r) => r.length >= 2);
+      } catch {
+        return false; // rows of different lengths, unbalanced quotes …
+      }
+    });
   } catch {
     return false;
   } finally {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { formatReference, type ApplicationInput } from '../domain/application.ts';
 import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
-import { isDuplicateKeyError, type ApplicationDoc, type Models } from '../db/models.ts';
+import { insertOnce, isDuplicateKeyError, type ApplicationDoc, type Models } from '../db/models.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { createAccessToken, hashToken } from '../auth/tokens.ts';
@@ -31,11 +31,13 @@ const IN_PROGRESS_WAIT_MS = 5_000;
 const ABANDONED_AFTER_MS = 30_000;
 
 /**
- * Intake without multi-document transactions. Order of writes:
- *   1. idempotency claim (unique key) → 2. blobs into the content-addressed store →
- *   3. reference ($inc) → 4. application → 5. workflow start → 6. workflowStartedAt.
- * A failure in 4 or 5 undoes 1, 2 and 4; a crash between 4 and 5 leaves an
- * application without workflowStartedAt, which `resumeUnstarted` completes.
+ * Intake without multi-document transactions (FerretDB v1). Order of writes, each
+ * an insert with a unique key:
+ *   1. idempotency claim → 2. blobs into the content-addressed store → 3. reference
+ *   claim → 4. documents, access token, `submitted` event → 5. application → 6. workflow start.
+ * The application (5) is what makes the rest visible; a failure up to 6 undoes all
+ * of it. A crash between 5 and 6 leaves an application in `submitted` with no
+ * workflow, which `resumeUnstarted` starts (the start is idempotent by workflow id).
  */
 export class IntakeService {
   private readonly deps: IntakeDeps;
@@ -64,14 +66,29 @@ export class IntakeService {
       if (opts.idempotencyKey) await models.Idempotency.deleteOne({ _id: opts.idempotencyKey, applicationId });
     };
 
-    let application: ApplicationDoc;
     const accessToken = createAccessToken(applicationId);
+    const workflowId = initiativeWorkflowId(applicationId);
+    const undoAll = async () => {
+      await models.Application.deleteOne({ _id: applicationId });
+      await Promise.all([
+        models.Document.deleteMany({ applicationId }),
+        models.AccessToken.deleteMany({ applicationId }),
+        models.Event.deleteMany({ applicationId }),
+      ]);
+      await undoClaim();
+      await removeOrphans(this.deps.store, models, files.map((f) => f.sha256));
+    };
+
+    let application: ApplicationDoc;
     try {
       await commitFiles(this.deps.store, files);
       const submittedAt = this.now();
       const year = amsterdamYear(submittedAt);
       const reference = await this.nextReference(year);
-      const workflowId = initiativeWorkflowId(applicationId);
+      const documents = toStoredDocuments(applicationId, files, 'applicant', 'intake', submittedAt);
+      if (documents.length) await models.Document.insertMany(documents.map(({ id, ...d }) => ({ _id: id, ...d })));
+      await models.AccessToken.create({ _id: hashToken(accessToken), applicationId, createdAt: submittedAt });
+      await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
       application = (
         await models.Application.create({
           ...input,
@@ -80,9 +97,6 @@ export class IntakeService {
           year,
           status: 'submitted',
           statusSeq: 1,
-          accessTokenHashes: [hashToken(accessToken)],
-          documents: toStoredDocuments(files, 'applicant', 'intake', submittedAt),
-          timeline: [{ id: `${workflowId}:1`, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' }],
           informationRequests: [],
           workflowId,
           idempotencyKey: opts.idempotencyKey,
@@ -90,8 +104,7 @@ export class IntakeService {
         })
       ).toObject();
     } catch (err) {
-      await undoClaim();
-      await removeOrphans(this.deps.store, models, files.map((f) => f.sha256));
+      await undoAll();
       throw err;
     }
 
@@ -99,9 +112,7 @@ export class IntakeService {
       await this.startWorkflow(application);
     } catch (err) {
       this.deps.logger.error({ err, applicationId }, 'initiative workflow did not start; intake undone');
-      await models.Application.deleteOne({ _id: applicationId });
-      await undoClaim();
-      await removeOrphans(this.deps.store, models, files.map((f) => f.sha256));
+      await undoAll();
       throw new AppError(503, 'service_unavailable', [{ code: 'workflow_start_failed' }], { 'Retry-After': '5' });
     }
     return { application, accessToken, replayed: false };
@@ -115,10 +126,6 @@ export class IntakeService {
       submittedAt: new Date(app.createdAt).toISOString(),
       informationDeadlineDays: fund.infoDeadlineDays,
       informationReminderDays: fund.infoReminderDays,
-    });
-    await this.deps.models.Application.updateOne({ _id: app._id }, { $set: { workflowStartedAt: this.now() } }).catch((err: unknown) => {
-      // Harmless: the reconciler sets it on its next pass (the start itself is idempotent).
-      this.deps.logger.warn({ err, applicationId: app._id }, 'could not mark workflow as started');
     });
   }
 
@@ -141,7 +148,8 @@ export class IntakeService {
       if (claim.requestHash !== requestHash) throw new AppError(422, 'idempotency_key_reused', [{ code: 'idempotency_key_reused' }]);
       const application = await Application.findById(claim.applicationId).lean();
       if (application) {
-        if (!application.workflowStartedAt) await this.startWorkflow(application);
+        // Idempotent: a no-op when the first request started it.
+        await this.startWorkflow(application);
         return { kind: 'replay', application };
       }
       if (this.now().getTime() - new Date(claim.createdAt).getTime() > ABANDONED_AFTER_MS) {
@@ -157,33 +165,32 @@ export class IntakeService {
   /** A retry gets the same application and a fresh access token (tokens are stored only as hashes). */
   private async replay(application: ApplicationDoc): Promise<SubmitResult> {
     const accessToken = createAccessToken(application._id);
-    await this.deps.models.Application.updateOne({ _id: application._id }, { $push: { accessTokenHashes: hashToken(accessToken) } });
+    await this.deps.models.AccessToken.create({ _id: hashToken(accessToken), applicationId: application._id, createdAt: this.now() });
     return { application, accessToken, replayed: true };
   }
 
-  /** VW-2026-0042: a per-year counter, one atomic single-document $inc. */
+  /**
+   * VW-2026-0042: sequential per year. Each number is claimed by inserting it under a
+   * unique _id (the one write FerretDB v1 makes atomic); a taken number moves on to the next.
+   */
   async nextReference(year: number): Promise<string> {
-    const { Counter } = this.deps.models;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const counter = await Counter.findOneAndUpdate(
-          { _id: `application-reference-${year}` },
-          { $inc: { seq: 1 } },
-          { upsert: true, returnDocument: 'after' },
-        ).lean();
-        return formatReference(this.deps.config.fund.referencePrefix, year, counter!.seq);
-      } catch (err) {
-        // Two first-of-the-year upserts can race on the insert; the loser simply increments.
-        if (!isDuplicateKeyError(err) || attempt >= 5) throw err;
+    const { ReferenceClaim } = this.deps.models;
+    const last = await ReferenceClaim.findOne({ year }, { seq: 1 }).sort({ seq: -1 }).lean();
+    for (let seq = (last?.seq ?? 0) + 1; ; seq++) {
+      if (await insertOnce(ReferenceClaim, { _id: `${year}-${seq}`, year, seq, createdAt: this.now() })) {
+        return formatReference(this.deps.config.fund.referencePrefix, year, seq);
       }
     }
   }
 
-  /** Starts the workflow of any application whose intake crashed between storing it and starting it. */
+  /**
+   * Starts the workflow of any application still in `submitted` after a while: its
+   * intake crashed between storing it and starting it (for the others the start is a no-op).
+   */
   async resumeUnstarted(olderThanMs = ABANDONED_AFTER_MS): Promise<number> {
     const cutoff = new Date(this.now().getTime() - olderThanMs);
     const pending = await this.deps.models.Application.find(
-      { workflowStartedAt: { $exists: false }, createdAt: { $lt: cutoff } },
+      { statusSeq: 1, createdAt: { $lt: cutoff } },
       { _id: 1, reference: 1, createdAt: 1 },
     ).lean();
     for (const app of pending) {

@@ -3,8 +3,8 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { applicationInputSchema, informationAnswerSchema, informationRequestInputSchema, withdrawInputSchema } from '../../domain/application.ts';
 import { AppError } from '../../domain/errors.ts';
-import { canWithdraw, applicationStatuses } from '../../domain/status.ts';
-import type { ApplicationDoc, StoredDocument } from '../../db/models.ts';
+import { canWithdraw } from '../../domain/status.ts';
+import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type StoredDocument } from '../../db/models.ts';
 import { actorOf } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseWith } from '../errors.ts';
@@ -26,7 +26,6 @@ import { commitFiles, inspectUploads, multipartUpload, removeOrphans, toStoredDo
 
 const err = (description: string) => ({ description, schema: errorSchema });
 const staff = ['panel', 'welfare', 'admin'] as const;
-const openStatuses = applicationStatuses.filter(canWithdraw);
 
 export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
   const { models, store, config } = deps;
@@ -68,29 +67,29 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
     throw new AppError(415, 'unsupported_media_type');
   }
 
-  /** Adds uploaded documents to an application that is still open; undone when it is not. */
+  /** Adds uploaded documents to an application that is still open (before a decision). */
   async function attach(app: ApplicationDoc, files: IngestedFile[], req: Request, context: StoredDocument['context']): Promise<StoredDocument[]> {
-    await commitFiles(store, files);
-    const docs = toStoredDocuments(files, req.principal?.kind === 'staff' ? 'staff' : 'applicant', context);
-    const result = await models.Application.updateOne(
-      { _id: app._id, status: { $in: openStatuses } },
-      {
-        $push: {
-          documents: { $each: docs },
-          timeline: { id: `documents:${docs[0]!.id}`, at: new Date().toISOString(), type: 'documents_added', actor: actorOf(req.principal), documentIds: docs.map((d) => d.id) },
-        },
-      },
-    );
-    if (result.matchedCount === 0) {
-      await removeOrphans(store, models, files.map((f) => f.sha256));
+    if (!canWithdraw(app.status)) {
       throw new AppError(409, 'invalid_state', [{ code: 'application_closed' }]);
     }
+    await commitFiles(store, files);
+    const docs = toStoredDocuments(app._id, files, req.principal?.kind === 'staff' ? 'staff' : 'applicant', context);
+    await models.Document.insertMany(docs.map(({ id, ...d }) => ({ _id: id, ...d })));
+    await insertOnce(models.Event, {
+      _id: `documents:${docs[0]!.id}`,
+      applicationId: app._id,
+      at: new Date().toISOString(),
+      type: 'documents_added',
+      actor: actorOf(req.principal),
+      documentIds: docs.map((d) => d.id),
+    });
     return docs;
   }
 
-  async function detach(applicationId: string, docs: StoredDocument[]): Promise<void> {
+  async function detach(docs: StoredDocument[]): Promise<void> {
     const ids = docs.map((d) => d.id);
-    await models.Application.updateOne({ _id: applicationId }, { $pull: { documents: { id: { $in: ids } }, timeline: { id: `documents:${ids[0]}` } } });
+    await models.Document.deleteMany({ _id: { $in: ids } });
+    await models.Event.deleteOne({ _id: `documents:${ids[0]}` });
     await removeOrphans(store, models, docs.map((d) => d.sha256));
   }
 
@@ -179,7 +178,12 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The application', schema: applicationViewSchema }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id') },
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
-        res.json(applicationView(await load(id)));
+        const app = await load(id);
+        const [events, documents] = await Promise.all([
+          models.Event.find({ applicationId: id }).lean(),
+          models.Document.find({ applicationId: id }).sort({ uploadedAt: 1 }).lean(),
+        ]);
+        res.json(applicationView(app, events, documents));
       },
     },
     {
@@ -221,7 +225,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 401: err('No token'), 403: err('Not allowed'), 404: err('Unknown document') },
       async handler(req, res) {
         const { id, documentId } = parseWith(documentParams, req.params, req, ['params']);
-        const doc = (await load(id)).documents.find((d) => d.id === documentId);
+        const doc = await models.Document.findOne({ _id: documentId, applicationId: id }).lean();
         if (!doc || !(await store.has(doc.sha256))) throw new AppError(404, 'not_found');
         res.status(200);
         res.type(doc.contentType);
@@ -294,7 +298,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
           const state = await deps.initiatives.provideInformation(id, { ...(body.answer ? { answer: body.answer } : {}), documentIds: docs.map((d) => d.id) });
           res.json(state);
         } catch (error) {
-          if (docs.length) await detach(id, docs);
+          if (docs.length) await detach(docs);
           throw error;
         }
       },
@@ -331,17 +335,21 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
   ];
 }
 
-function documentView(d: StoredDocument) {
-  return { ...d, uploadedAt: new Date(d.uploadedAt).toISOString() };
+function documentView(d: StoredDocument | DocumentDoc) {
+  const { _id, applicationId: _a, ...rest } = d as DocumentDoc & { id?: string; applicationId: string };
+  return { ...rest, id: (d as StoredDocument).id ?? _id, uploadedAt: new Date(d.uploadedAt).toISOString() };
 }
 
+/** Workflow events carry their sequence number at the end of their id ("initiative-…:7"). */
 function eventSeq(id: string): number {
   const n = Number(id.slice(id.lastIndexOf(':') + 1));
   return Number.isFinite(n) ? n : 0;
 }
 
-export function applicationView(a: ApplicationDoc) {
-  const timeline = [...a.timeline].sort((x, y) => x.at.localeCompare(y.at) || eventSeq(x.id) - eventSeq(y.id));
+export function applicationView(a: ApplicationDoc, events: EventDoc[], documents: DocumentDoc[]) {
+  const timeline = events
+    .map(({ _id, applicationId: _a, ...e }) => ({ id: _id, ...e }))
+    .sort((x, y) => x.at.localeCompare(y.at) || eventSeq(x.id) - eventSeq(y.id));
   return {
     id: a._id,
     reference: a.reference,
@@ -369,7 +377,7 @@ export function applicationView(a: ApplicationDoc) {
     ...(a.previousApplicationId ? { previousApplicationId: a.previousApplicationId, whatChanged: a.whatChanged } : {}),
     workflowId: a.workflowId,
     timeline,
-    documents: a.documents.map(documentView),
+    documents: documents.map(documentView),
     informationRequests: a.informationRequests,
     openRequests: a.informationRequests.filter((r) => r.state === 'open'),
     decision: null,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { AppError } from '../domain/errors.ts';
@@ -11,6 +11,15 @@ import type { RouteSpec } from './route-spec.ts';
 import { applicationRoutes } from './routes/applications.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
+
+/** Log lines of a request about one application carry its id and workflow id. */
+const withApplicationContext: RequestHandler = (req, _res, next) => {
+  const id = req.params.id;
+  if (typeof id === 'string' && req.path.startsWith('/api/v1/applications/')) {
+    req.log = req.log.child({ applicationId: id, workflowId: `initiative-${id}` });
+  }
+  next();
+};
 
 /** Every endpoint of the API, each with its authorisation rule. */
 export function buildRoutes(deps: ApiDeps): RouteSpec[] {
@@ -45,7 +54,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
 
   const routes = buildRoutes(deps);
   for (const r of routes) {
-    app[r.method](r.path, authorize(r.access), ...(r.before ?? []), async (req, res) => {
+    app[r.method](r.path, withApplicationContext, authorize(r.access), ...(r.before ?? []), async (req, res) => {
       await r.handler(req, res);
     });
   }

@@ -11,7 +11,7 @@ export function validApplication(overrides: Record<string, unknown> = {}) {
     },
     title: 'Straatfeest Kerkstraat',
     description: 'Een straatfeest voor alle bewoners van de Kerkstraat om elkaar beter te leren kennen.',
-    purposes: ['cohesion'],
+    purposes: ['cohesion'] as ('cohesion' | 'safety' | 'liveability')[],
     wijken: ['Voorburg-Midden'],
     targetGroup: 'Bewoners van de Kerkstraat',
     expectedParticipants: 120,

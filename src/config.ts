@@ -12,7 +12,9 @@ export const defaultWijken = [
   'Voorburg-West',
 ] as const;
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+// An empty variable (FOO= in a .env file, or ${FOO} unset in compose) counts as unset: coerced, it would be 0.
+const int = (def: number, min = 0) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(min).default(def));
 const optionalUrl = z.string().url().optional();
 
 const envSchema = z.object({
@@ -52,6 +54,9 @@ const envSchema = z.object({
   MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
   MAX_UPLOAD_FILES: int(10, 1),
 });
+
+/** Every environment variable the service reads (docker-compose.yml must use only these). */
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
 
 export interface Config {
   env: 'development' | 'production' | 'test';

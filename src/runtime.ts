@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import type { Logger } from 'pino';
@@ -41,15 +42,28 @@ export function installTemporalRuntime(logger: Logger): void {
   Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' })) });
 }
 
-/** Registers our custom search attributes on a Temporal server we did not start ourselves. */
+/**
+ * Registers our custom search attributes on a Temporal server we did not start with
+ * them (an external cluster, the time-skipping test server). The test server has
+ * AddSearchAttributes but no ListSearchAttributes: then add them all.
+ */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = customSearchAttributes.filter((sa) => !(sa.name in (existing.customAttributes ?? {})));
+  let missing: readonly (typeof customSearchAttributes)[number][] = customSearchAttributes;
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    missing = customSearchAttributes.filter((sa) => !(sa.name in (existing.customAttributes ?? {})));
+  } catch (err) {
+    if (!isGrpcServiceError(err) || err.code !== grpcStatus.UNIMPLEMENTED) throw err;
+  }
   if (missing.length === 0) return;
-  await connection.operatorService.addSearchAttributes({
-    namespace,
-    searchAttributes: Object.fromEntries(missing.map((sa) => [sa.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
-  });
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((sa) => [sa.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    });
+  } catch (err) {
+    if (!isGrpcServiceError(err) || err.code !== grpcStatus.ALREADY_EXISTS) throw err;
+  }
 }
 
 export async function connectTemporalClient(address: string, namespace: string): Promise<Client> {
@@ -96,7 +110,8 @@ export function buildApiDeps(args: {
       {
         name: 'temporal',
         async check() {
-          await client.connection.workflowService.getSystemInfo({}, );
+          // A deadline ends the SDK's own retries; without it, each probe during an outage keeps retrying for ~20 s.
+          await client.connection.withDeadline(Date.now() + 2_000, () => client.connection.workflowService.getSystemInfo({}));
         },
       },
     ],

@@ -83,6 +83,15 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   let openRequest: InformationRequest | undefined;
 
   const state = (): InitiativeState => ({ status, ...(openRequest ? { openRequest } : {}) });
+
+  // Projections run one after another, in the order they were made: FerretDB v1 can
+  // lose one of two overlapping writes to the same document (see src/db/models.ts).
+  let projections: Promise<void> = Promise.resolve();
+  function project(input: Parameters<typeof recordProgress>[0]): Promise<void> {
+    const done = projections.then(() => recordProgress(input));
+    projections = done.catch(() => undefined);
+    return done;
+  }
   const nowIso = () => new Date().toISOString(); // workflow time: deterministic
 
   /** Changes state synchronously (so later validators see it), then projects it. */
@@ -91,7 +100,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     seq += 1;
     const mySeq = seq;
     upsertSearchAttributes([{ key: statusSearchAttribute, value: next }]);
-    await recordProgress({
+    await project({
       applicationId,
       seq: mySeq,
       status: next,
@@ -104,7 +113,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   async function note(event: Omit<TimelineEvent, 'id' | 'at' | 'status'>): Promise<void> {
     seq += 1;
     const mySeq = seq;
-    await recordProgress({
+    await project({
       applicationId,
       seq: mySeq,
       status,
@@ -121,14 +130,15 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
       if (status !== 'screening') refuse(`cannot request information in status ${status}`);
       const now = Date.now();
       const days = deadlineDays ?? input.informationDeadlineDays;
-      const reminderDays = Math.min(input.informationReminderDays, Math.max(days - 1, 0));
+      // A reminder only makes sense at least a day after the request and a day before the deadline.
+      const reminderDays = Math.min(input.informationReminderDays, days - 1);
       const request: InformationRequest = {
         id: uuid4(),
         missing,
         requestedBy,
         requestedAt: new Date(now).toISOString(),
         deadline: new Date(now + days * DAY_MS).toISOString(),
-        remindAt: new Date(now + reminderDays * DAY_MS).toISOString(),
+        ...(reminderDays >= 1 ? { remindAt: new Date(now + reminderDays * DAY_MS).toISOString() } : {}),
         state: 'open',
       };
       requests.push(request);
@@ -159,15 +169,15 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
       request.state = 'answered';
       request.answeredAt = nowIso();
       if (answer) request.answer = answer;
-      request.documentIds = documentIds;
+      request.documentIds = documentIds ?? [];
       openRequest = undefined;
-      await transition('screening', { type: 'information_provided', actor: 'applicant', ...(answer ? { note: answer } : {}), documentIds });
+      await transition('screening', { type: 'information_provided', actor: 'applicant', ...(answer ? { note: answer } : {}), documentIds: documentIds ?? [] });
       return state();
     },
     {
       validator: ({ answer, documentIds }) => {
         if (status !== 'awaiting_information' || !openRequest) refuse(`no open information request in status ${status}`);
-        if (!answer && documentIds.length === 0) refuse('an answer or documents are required');
+        if (!answer && (documentIds ?? []).length === 0) refuse('an answer or documents are required');
       },
     },
   );
@@ -213,7 +223,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     const request = openRequest;
     if (status === 'awaiting_information' && request) {
       const stillOpen = () => openRequest === request && status === 'awaiting_information';
-      if (!request.reminderSentAt) {
+      if (request.remindAt && !request.reminderSentAt) {
         const resolved = await condition(() => !stillOpen(), Math.max(Date.parse(request.remindAt) - Date.now(), 1));
         if (resolved) continue;
         request.reminderSentAt = nowIso();

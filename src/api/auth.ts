@@ -12,6 +12,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
+const unauthenticated = (code: string) => new AppError(401, 'unauthenticated', [{ code }], { 'WWW-Authenticate': 'Bearer realm="buurtfonds"' });
+
 /** Reads `Authorization: Bearer …`: a staff JWT, an applicant access token, or an applicant status-link token. */
 export function authenticate(deps: { signer: TokenSigner; models: Models }): RequestHandler {
   return async (req, _res, next) => {
@@ -20,17 +22,27 @@ export function authenticate(deps: { signer: TokenSigner; models: Models }): Req
     const linkToken = req.method === 'GET' && typeof req.query.token === 'string' ? req.query.token : undefined;
     if (!header && !linkToken) return next();
     const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : undefined;
-    if (header && !m) return next(new AppError(401, 'unauthenticated', [{ code: 'malformed_authorization_header' }]));
+    if (header && !m) return next(unauthenticated('malformed_authorization_header'));
     const token = m ? m[1]! : linkToken!;
     const applicant = parseAccessToken(token);
     if (applicant) {
       const found = await deps.models.AccessToken.exists({ _id: hashToken(token), applicationId: applicant.applicationId });
-      if (!found) return next(new AppError(401, 'unauthenticated', [{ code: 'invalid_token' }]));
+      if (!found) return next(unauthenticated('invalid_token'));
       req.principal = { kind: 'applicant', applicationId: applicant.applicationId };
       return next();
     }
     const principal = await deps.signer.verify(token);
-    if (!principal) return next(new AppError(401, 'unauthenticated', [{ code: 'invalid_token' }]));
+    if (!principal) return next(unauthenticated('invalid_token'));
+    if (principal.kind === 'staff') {
+      // Only status links travel in URLs; a staff token there would end up in logs and browser history.
+      if (!m) return next(unauthenticated('token_in_query'));
+      // A deactivated account loses access at once, not when its token expires.
+      if (!(await deps.models.StaffUser.exists({ _id: principal.userId, active: true }))) return next(unauthenticated('account_inactive'));
+    }
+    // A status link travels in e-mails and URLs: it lets the applicant read, never act (also not as a Bearer token).
+    if (principal.kind === 'applicant' && req.method !== 'GET' && req.method !== 'HEAD') {
+      return next(new AppError(403, 'forbidden', [{ code: 'status_link_read_only' }]));
+    }
     req.principal = principal;
     next();
   };
@@ -47,7 +59,7 @@ export function isAllowed(access: readonly Access[], principal: Principal | unde
 export function authorize(access: readonly Access[]): RequestHandler {
   return (req, _res, next) => {
     if (isAllowed(access, req.principal, req.params)) return next();
-    next(req.principal ? new AppError(403, 'forbidden') : new AppError(401, 'unauthenticated'));
+    next(req.principal ? new AppError(403, 'forbidden') : unauthenticated('credentials_required'));
   };
 }
 

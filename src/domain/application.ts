@@ -23,37 +23,48 @@ function rule(ctx: z.RefinementCtx, path: (string | number)[], code: RuleCode): 
   ctx.addIssue({ code: 'custom', path, params: { rule: code }, message: code });
 }
 
-export const addressSchema = z.object({
-  street: text(200),
-  postalCode: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{2,9}$/),
-  city: text(100),
-});
+// Nested objects are strict too: a misspelt optional field (organization) must not vanish silently.
+export const addressSchema = z
+  .object({
+    street: text(200),
+    postalCode: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{2,9}$/),
+    city: text(100),
+  })
+  .strict();
 
-export const applicantSchema = z.object({
-  name: text(200),
-  email: z.email().max(254),
-  phone: z.string().trim().regex(/^\+?[0-9][0-9 ()-]{5,19}$/),
-  address: addressSchema,
-  organisation: text(200).optional(),
-});
+export const applicantSchema = z
+  .object({
+    name: text(200),
+    email: z.email().max(254),
+    phone: z.string().trim().regex(/^\+?[0-9][0-9 ()-]{5,19}$/),
+    address: addressSchema,
+    organisation: text(200).optional(),
+  })
+  .strict();
 
-export const budgetLineSchema = z.object({
-  description: text(300),
-  amountCents: cents.min(1),
-});
+export const budgetLineSchema = z
+  .object({
+    description: text(300),
+    amountCents: cents.min(1),
+  })
+  .strict();
 
-export const coFundingSchema = z.object({
-  source: text(300),
-  amountCents: cents,
-});
+export const coFundingSchema = z
+  .object({
+    source: text(300),
+    amountCents: cents,
+  })
+  .strict();
 
 const isoDate = z.string().refine(isCalendarDate, { params: { rule: 'invalid_date' }, message: 'invalid_date' });
 
-export const activitySchema = z.object({
-  startDate: isoDate,
-  endDate: isoDate,
-  location: text(300),
-});
+export const activitySchema = z
+  .object({
+    startDate: isoDate,
+    endDate: isoDate,
+    location: text(300),
+  })
+  .strict();
 
 /** The application form, as the API contract in ARCHITECTURE.md names its fields. */
 export function applicationInputSchema(rules: ApplicationRules) {

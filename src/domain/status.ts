@@ -79,7 +79,8 @@ export interface InformationRequest {
   requestedBy: string;
   requestedAt: string;
   deadline: string;
-  remindAt: string;
+  /** Absent when the deadline is too short for a reminder. */
+  remindAt?: string;
   reminderSentAt?: string;
   state: 'open' | 'answered' | 'lapsed' | 'cancelled';
   answeredAt?: string;

@@ -34,7 +34,8 @@ const ABANDONED_AFTER_MS = 30_000;
  * Intake without multi-document transactions (FerretDB v1). Order of writes, each
  * an insert with a unique key:
  *   1. idempotency claim → 2. blobs into the content-addressed store → 3. reference
- *   claim → 4. documents, access token, `submitted` event → 5. application → 6. workflow start.
+ *   claim and 4. documents, access token, `submitted` event (concurrently) → 5. application
+ *   → 6. workflow start.
  * The application (5) is what makes the rest visible; a failure up to 6 undoes all
  * of it. A crash between 5 and 6 leaves an application in `submitted` with no
  * workflow, which `resumeUnstarted` starts (the start is idempotent by workflow id).
@@ -84,11 +85,15 @@ export class IntakeService {
       await commitFiles(this.deps.store, files);
       const submittedAt = this.now();
       const year = amsterdamYear(submittedAt);
-      const reference = await this.nextReference(year);
       const documents = toStoredDocuments(applicationId, files, 'applicant', 'intake', submittedAt);
-      if (documents.length) await models.Document.insertMany(documents.map(({ id, ...d }) => ({ _id: id, ...d })));
-      await models.AccessToken.create({ _id: hashToken(accessToken), applicationId, createdAt: submittedAt });
-      await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
+      // 3 and 4 are independent (nothing is visible before 5): run them together, and
+      // let every one settle before going on or undoing, so no insert lands after undoAll.
+      const [reference] = await allSettledOrThrow([
+        this.nextReference(year),
+        documents.length ? models.Document.insertMany(documents.map(({ id, ...d }) => ({ _id: id, ...d }))) : undefined,
+        models.AccessToken.create({ _id: hashToken(accessToken), applicationId, createdAt: submittedAt }),
+        models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' }),
+      ] as const);
       application = (
         await models.Application.create({
           ...input,
@@ -169,17 +174,35 @@ export class IntakeService {
     return { application, accessToken, replayed: true };
   }
 
+  /** Highest sequence number per year this process claimed or saw claimed. */
+  private readonly lastSeq = new Map<number, number>();
+
   /**
    * VW-2026-0042: sequential per year. Each number is claimed by inserting it under a
    * unique _id (the one write FerretDB v1 makes atomic); a taken number moves on to the next.
+   * Concurrent submissions in this process take consecutive numbers from `lastSeq` instead
+   * of all racing for the same one (each lost race is a write, and on FerretDB's SQLite a
+   * slow one); a number another process took sends us back to the database.
    */
   async nextReference(year: number): Promise<string> {
     const { ReferenceClaim } = this.deps.models;
-    const last = await ReferenceClaim.findOne({ year }, { seq: 1 }).sort({ seq: -1 }).lean();
-    for (let seq = (last?.seq ?? 0) + 1; ; seq++) {
-      if (await insertOnce(ReferenceClaim, { _id: `${year}-${seq}`, year, seq, createdAt: this.now() })) {
-        return formatReference(this.deps.config.fund.referencePrefix, year, seq);
+    const readLast = async () => {
+      const last = await ReferenceClaim.findOne({ year }, { seq: 1 }).sort({ seq: -1 }).lean();
+      this.lastSeq.set(year, Math.max(this.lastSeq.get(year) ?? 0, last?.seq ?? 0));
+    };
+    if (!this.lastSeq.has(year)) await readLast();
+    for (;;) {
+      const seq = this.lastSeq.get(year)! + 1;
+      this.lastSeq.set(year, seq); // before the await: the next caller here takes seq + 1
+      let claimed: boolean;
+      try {
+        claimed = await insertOnce(ReferenceClaim, { _id: `${year}-${seq}`, year, seq, createdAt: this.now() });
+      } catch (err) {
+        this.lastSeq.delete(year); // not claimed: let the next caller start from the database again
+        throw err;
       }
+      if (claimed) return formatReference(this.deps.config.fund.referencePrefix, year, seq);
+      await readLast();
     }
   }
 
@@ -199,4 +222,12 @@ export class IntakeService {
     }
     return pending.length;
   }
+}
+
+/** Promise.all that waits for every promise to settle before it rejects (with the first error). */
+async function allSettledOrThrow<T extends readonly unknown[]>(values: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(values);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }

@@ -1,0 +1,364 @@
+/**
+ * Who may call what: one table, written here independently of the routes' own
+ * declarations, walked against every route the app serves × every kind of caller.
+ * A refused request answers 401 (no credentials) or 403 (wrong ones) and changes nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
+import { SignJWT } from 'jose';
+import type { Response, Test } from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenSigner } from '../../src/auth/tokens.ts';
+import type { RouteSpec } from '../../src/api/route-spec.ts';
+import { stateQuery } from '../../workflows/initiative.ts';
+import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
+import { pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
+
+let ctx: TestContext;
+const staffTokens = {} as Record<StaffRole, string>;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  staffTokens.panel = await ctx.staff.panel();
+  staffTokens.welfare = await ctx.staff.welfare();
+  staffTokens.admin = await ctx.staff.admin();
+});
+afterAll(async () => ctx?.close());
+
+/** The callers the table distinguishes. `applicant`: the applicant of the application in the path. */
+const roles = ['anonymous', 'applicant', 'other_applicant', 'panel', 'welfare', 'admin'] as const;
+type Role = (typeof roles)[number];
+type StaffRole = 'panel' | 'welfare' | 'admin';
+const staff: readonly Role[] = ['panel', 'welfare', 'admin'];
+const everyone: readonly Role[] = roles;
+
+interface Fixture {
+  id: string;
+  reference: string;
+  token: string;
+  documentId: string;
+}
+
+interface Case {
+  allow: readonly Role[];
+  /** Brings the application to the state in which an allowed call succeeds. */
+  prepare?: (app: Fixture) => Promise<void>;
+  /** A request that succeeds for an allowed caller, so a refusal is the only reason nothing happens. */
+  send: (app: Fixture) => Test;
+  /** The status an allowed caller gets. */
+  ok: number;
+}
+
+/** The rule, stated here. A route without a row fails the walk, so a new route cannot be forgotten. */
+const table: Record<string, Case> = {
+  'GET /healthz': { allow: everyone, ok: 200, send: () => ctx.http().get('/healthz') },
+  'GET /readyz': { allow: everyone, ok: 200, send: () => ctx.http().get('/readyz') },
+  'GET /api/openapi.json': { allow: everyone, ok: 200, send: () => ctx.http().get('/api/openapi.json') },
+  'POST /api/v1/auth/login': {
+    allow: everyone,
+    ok: 200,
+    send: () => ctx.http().post('/api/v1/auth/login').send({ email: 'panel2@buurtfonds.test', password: DEMO_PASSWORD }),
+  },
+  'POST /api/v1/applications': { allow: everyone, ok: 201, send: () => ctx.http().post('/api/v1/applications').send(validApplication()) },
+  'GET /api/v1/applications': { allow: staff, ok: 200, send: () => ctx.http().get('/api/v1/applications') },
+  'GET /api/v1/applications/:id': { allow: ['applicant', ...staff], ok: 200, send: (a) => ctx.http().get(`/api/v1/applications/${a.id}`) },
+  'POST /api/v1/applications/:id/documents': {
+    allow: ['applicant', 'panel', 'admin'],
+    ok: 201,
+    send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/documents`).attach('documents', pngBytes, { filename: 'foto.png' }),
+  },
+  'GET /api/v1/applications/:id/documents/:documentId': {
+    allow: ['applicant', ...staff],
+    ok: 200,
+    send: (a) => ctx.http().get(`/api/v1/applications/${a.id}/documents/${a.documentId}`),
+  },
+  'POST /api/v1/applications/:id/information-requests': {
+    allow: ['panel'],
+    ok: 201,
+    send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/information-requests`).send({ missing: 'Een offerte van de tentverhuurder.' }),
+  },
+  'POST /api/v1/applications/:id/information': {
+    allow: ['applicant'],
+    ok: 200,
+    prepare: requestInformation,
+    send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/information`).send({ answer: 'De offerte komt van Tentverhuur Voorburg.' }),
+  },
+  'POST /api/v1/applications/:id/screening/complete': {
+    allow: ['panel'],
+    ok: 200,
+    send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/screening/complete`),
+  },
+  'POST /api/v1/applications/:id/withdraw': {
+    allow: ['applicant'],
+    ok: 200,
+    send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/withdraw`).send({ reason: 'Het feest gaat niet door.' }),
+  },
+};
+
+const keyOf = (r: Pick<RouteSpec, 'method' | 'path'>) => `${r.method.toUpperCase()} ${r.path}`;
+
+/** What a route's own `access` declaration means for each kind of caller. */
+function declaredRoles(route: RouteSpec): Role[] {
+  if (route.access.includes('anonymous')) return [...roles];
+  return roles.filter((role) => {
+    if (role === 'applicant') return route.access.includes('applicant_self') && route.path.includes('/:id');
+    if (role === 'anonymous' || role === 'other_applicant') return false;
+    return route.access.includes(role);
+  });
+}
+
+async function submit(email = 'aanvrager@example.nl'): Promise<Fixture> {
+  const res = await ctx
+    .http()
+    .post('/api/v1/applications')
+    .field('application', JSON.stringify(validApplication({ applicant: { ...validApplication().applicant, email } })))
+    .attach('documents', pdfBytes, { filename: 'offerte.pdf' });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  // Wait until the workflow is idle in screening, so nothing moves while we compare before and after.
+  const view = await eventually(async () => {
+    const r = await ctx.http().get(`/api/v1/applications/${res.body.id}`).set('Authorization', `Bearer ${res.body.accessToken}`);
+    return r.body.status === 'screening' ? r.body : undefined;
+  }, 15_000, `application ${res.body.id} in screening`);
+  return { id: res.body.id, reference: res.body.reference, token: res.body.accessToken, documentId: view.documents[0].id };
+}
+
+async function requestInformation(app: Fixture): Promise<void> {
+  const res = await ctx
+    .http()
+    .post(`/api/v1/applications/${app.id}/information-requests`)
+    .set('Authorization', `Bearer ${staffTokens.panel}`)
+    .send({ missing: 'Wie verhuurt de tent?' });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+}
+
+function as(req: Test, role: Role, app: Fixture, other: Fixture): Test {
+  const token = role === 'anonymous' ? undefined : role === 'applicant' ? app.token : role === 'other_applicant' ? other.token : staffTokens[role];
+  return token ? req.set('Authorization', `Bearer ${token}`) : req;
+}
+
+async function listBlobs(): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(ctx.store.dir)) {
+    if (d !== 'tmp') out.push(...(await readdir(`${ctx.store.dir}/${d}`)));
+  }
+  return out.sort();
+}
+
+/** Everything a request could have changed: the read model, the workflow, mails, stored files. */
+async function snapshot(app: Fixture) {
+  const { Application, Event, Document, Outbox, AccessToken } = ctx.models;
+  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs] = await Promise.all([
+    Application.findById(app.id).lean(),
+    ctx.client.workflow.getHandle(`initiative-${app.id}`).query(stateQuery),
+    Event.countDocuments({ applicationId: app.id }),
+    Document.countDocuments({ applicationId: app.id }),
+    Application.countDocuments(),
+    AccessToken.countDocuments(),
+    // Per application: workflows started by earlier allowed submissions still send their own mails meanwhile.
+    Outbox.countDocuments({ applicationId: app.id }),
+    listBlobs(),
+  ]);
+  return {
+    status: doc?.status,
+    statusSeq: doc?.statusSeq,
+    updatedAt: doc ? new Date(doc.updatedAt).toISOString() : undefined,
+    informationRequests: doc?.informationRequests,
+    workflow,
+    events,
+    documents,
+    applications,
+    accessTokens,
+    mails,
+    blobs,
+  };
+}
+
+function describeResponse(res: Response): string {
+  return `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+}
+
+describe('every route × every caller', () => {
+  it('allows exactly the callers the table names; refuses the others with 401/403 and changes nothing', async () => {
+    const failures: string[] = [];
+    const served = new Set(ctx.routes.map(keyOf));
+    for (const key of Object.keys(table)) if (!served.has(key)) failures.push(`${key}: row in the table, but the app has no such route`);
+
+    const other = await submit('ander@example.nl');
+    const fixtures = await Promise.all(ctx.routes.map(() => submit()));
+
+    for (const [i, route] of ctx.routes.entries()) {
+      const key = keyOf(route);
+      const c = table[key];
+      if (!c) {
+        failures.push(`${key}: no row in the authorization table (add one stating who may call it)`);
+        continue;
+      }
+      const declared = declaredRoles(route);
+      if (!isDeepStrictEqual([...declared].sort(), [...c.allow].sort())) {
+        failures.push(`${key}: route.access [${route.access.join(', ')}] lets in [${declared.join(', ')}], the table says [${c.allow.join(', ')}]`);
+      }
+
+      const app = fixtures[i]!;
+      await c.prepare?.(app);
+      // Refusals first: each must leave the application exactly as it was.
+      for (const role of roles.filter((r) => !c.allow.includes(r))) {
+        const before = await snapshot(app);
+        const res = await as(c.send(app), role, app, other);
+        const [status, code] = role === 'anonymous' ? [401, 'unauthenticated'] : [403, 'forbidden'];
+        if (res.status !== status || res.body?.error?.code !== code || typeof res.body.error.message !== 'string' || !Array.isArray(res.body.error.details)) {
+          failures.push(`${key} as ${role}: expected ${status} {error:{code:'${code}'}}, got ${describeResponse(res)}`);
+        }
+        const after = await snapshot(app);
+        if (!isDeepStrictEqual(before, after)) {
+          failures.push(`${key} as ${role}: the refused request changed something: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+        }
+      }
+      for (const role of roles.filter((r) => c.allow.includes(r))) {
+        const res = await as(c.send(app), role, app, other);
+        if (res.status !== c.ok) failures.push(`${key} as ${role}: allowed, expected ${c.ok}, got ${describeResponse(res)}`);
+      }
+    }
+    const tmp = await readdir(ctx.store.tmpDir);
+    if (tmp.length) failures.push(`upload temp files left behind: ${tmp.join(', ')}`);
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+});
+
+describe('credentials', () => {
+  let a: Fixture;
+  let b: Fixture;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([submit('a@example.nl'), submit('b@example.nl')]);
+  });
+
+  /** The signing key of this app's tokens (the test context keeps the secret to itself). */
+  const key = () => ctx.deps.signer['key'];
+
+  function jwt(claims: { aud: string; sub: string; iss?: string; exp: number; role?: string; name?: string }, signingKey: Uint8Array = key()) {
+    const { aud, sub, iss = 'buurtfonds', exp, ...rest } = claims;
+    return new SignJWT(rest).setProtectedHeader({ alg: 'HS256' }).setAudience(aud).setSubject(sub).setIssuer(iss).setIssuedAt().setExpirationTime(exp).sign(signingKey);
+  }
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  async function expectUntouched(app: Fixture, status = 'screening') {
+    const view = await ctx.http().get(`/api/v1/applications/${app.id}`).set('Authorization', `Bearer ${staffTokens.admin}`);
+    expect(view.body.status, `application ${app.reference} was changed by a refused request`).toBe(status);
+    const workflow = await ctx.client.workflow.getHandle(`initiative-${app.id}`).query(stateQuery);
+    expect(workflow.status).toBe(status);
+  }
+
+  it('signed test tokens are accepted when valid (so the refusals below are about the flaw each one has)', async () => {
+    const admin = await ctx.models.StaffUser.findOne({ email: 'admin@buurtfonds.test' }).lean();
+    const staffToken = await jwt({ aud: 'staff', sub: admin!._id, role: 'admin', name: 'Test', exp: nowSeconds() + 60 });
+    expect((await ctx.http().get('/api/v1/applications').set('Authorization', `Bearer ${staffToken}`)).status).toBe(200);
+    const link = await jwt({ aud: 'applicant', sub: a.id, exp: nowSeconds() + 60 });
+    expect((await ctx.http().get(`/api/v1/applications/${a.id}?token=${link}`)).status).toBe(200);
+  });
+
+  it('refuses malformed, forged and expired tokens with 401 unauthenticated, on reads and writes', async () => {
+    const panel = staffTokens.panel;
+    const [header, payload, signature] = panel.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'));
+    const asAdmin = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
+    const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    const otherSigner = new TokenSigner(randomBytes(32).toString('hex'), 30);
+    const [aId, aSecret] = a.token.split('.');
+    const [, bSecret] = b.token.split('.');
+    const flipped = aSecret!.slice(0, -1) + (aSecret!.endsWith('A') ? 'B' : 'A');
+
+    const authorizations: Record<string, string> = {
+      'Basic scheme': `Basic ${Buffer.from(`panel1@buurtfonds.test:${DEMO_PASSWORD}`).toString('base64')}`,
+      'Bearer without token': 'Bearer',
+      'Bearer with two words': `Bearer ${panel} extra`,
+      'garbage': 'Bearer not-a-token',
+      'staff token with role changed to admin': `Bearer ${header}.${asAdmin}.${signature}`,
+      'staff token re-signed with alg none': `Bearer ${noneHeader}.${asAdmin}.`,
+      'staff token with its signature cut off': `Bearer ${header}.${payload}.`,
+      'expired staff token': `Bearer ${await jwt({ aud: 'staff', sub: claims.sub, role: 'admin', name: 'x', exp: nowSeconds() - 60 })}`,
+      'staff token from another installation': `Bearer ${(await otherSigner.signStaff({ id: claims.sub, role: 'admin', name: 'x' })).token}`,
+      'staff token from another issuer': `Bearer ${await jwt({ aud: 'staff', sub: claims.sub, iss: 'elders', role: 'admin', name: 'x', exp: nowSeconds() + 60 })}`,
+      'staff token for another audience': `Bearer ${await jwt({ aud: 'intranet', sub: claims.sub, role: 'admin', name: 'x', exp: nowSeconds() + 60 })}`,
+      'staff token with an unknown role': `Bearer ${await jwt({ aud: 'staff', sub: claims.sub, role: 'superuser', name: 'x', exp: nowSeconds() + 60 })}`,
+      'applicant token with a made-up secret': `Bearer ${aId}.${randomBytes(32).toString('base64url')}`,
+      "applicant token with another application's secret": `Bearer ${aId}.${bSecret}`,
+      'applicant token with one character changed': `Bearer ${aId}.${flipped}`,
+      'expired status link': `Bearer ${await jwt({ aud: 'applicant', sub: a.id, exp: nowSeconds() - 60 })}`,
+    };
+    for (const [what, authorization] of Object.entries(authorizations)) {
+      for (const send of [
+        () => ctx.http().get(`/api/v1/applications/${a.id}`),
+        () => ctx.http().get('/api/v1/applications'),
+        () => ctx.http().post(`/api/v1/applications/${a.id}/screening/complete`),
+        () => ctx.http().post(`/api/v1/applications/${a.id}/withdraw`).send({}),
+      ]) {
+        const res = await send().set('Authorization', authorization);
+        expect({ what, status: res.status, code: res.body?.error?.code }).toEqual({ what, status: 401, code: 'unauthenticated' });
+      }
+    }
+    await expectUntouched(a);
+  });
+
+  it("refuses an applicant token on another application's id with 403, for reads and writes", async () => {
+    const bearer = `Bearer ${a.token}`;
+    const requests = [
+      ctx.http().get(`/api/v1/applications/${b.id}`),
+      ctx.http().get(`/api/v1/applications/${b.id}/documents/${b.documentId}`),
+      // a's own document, asked for under b's id
+      ctx.http().get(`/api/v1/applications/${b.id}/documents/${a.documentId}`),
+      ctx.http().post(`/api/v1/applications/${b.id}/documents`).attach('documents', pngBytes, { filename: 'foto.png' }),
+      ctx.http().post(`/api/v1/applications/${b.id}/withdraw`).send({ reason: 'Niet van mij' }),
+      ctx.http().get('/api/v1/applications'),
+    ];
+    for (const req of requests) {
+      const res = await req.set('Authorization', bearer);
+      expect(res.status, `${req.method} ${req.url}`).toBe(403);
+      expect(res.body.error.code).toBe('forbidden');
+      expect(JSON.stringify(res.body)).not.toContain(b.reference);
+    }
+    await expectUntouched(b);
+    expect(await ctx.models.Document.countDocuments({ applicationId: b.id })).toBe(1);
+  });
+
+  it('the status link (?token=) opens its own application for reading, and nothing else', async () => {
+    const link = await ctx.deps.signer.signApplicantLink(a.id);
+
+    const own = await ctx.http().get(`/api/v1/applications/${a.id}?token=${link}`);
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ id: a.id, reference: a.reference, status: 'screening' });
+    const doc = await ctx.http().get(`/api/v1/applications/${a.id}/documents/${a.documentId}?token=${link}`).buffer(true);
+    expect(doc.status).toBe(200);
+    expect(Buffer.compare(doc.body as Buffer, pdfBytes)).toBe(0);
+
+    // Other applications and staff lists stay closed.
+    for (const path of [`/api/v1/applications/${b.id}`, `/api/v1/applications/${b.id}/documents/${b.documentId}`, '/api/v1/applications']) {
+      const res = await ctx.http().get(`${path}?token=${link}`);
+      expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 403, code: 'forbidden' });
+    }
+
+    // It never acts for the applicant: not from the query string …
+    const viaQuery = await ctx.http().post(`/api/v1/applications/${a.id}/withdraw?token=${link}`).send({});
+    expect(viaQuery.status).toBe(401);
+    expect(viaQuery.body.error.code).toBe('unauthenticated');
+    // … and not as a bearer token either.
+    const writes = [
+      ctx.http().post(`/api/v1/applications/${a.id}/withdraw`).send({ reason: 'via de link' }),
+      ctx.http().post(`/api/v1/applications/${a.id}/documents`).attach('documents', pngBytes, { filename: 'foto.png' }),
+      ctx.http().post(`/api/v1/applications/${a.id}/information`).send({ answer: 'via de link' }),
+    ];
+    for (const req of writes) {
+      const res = await req.set('Authorization', `Bearer ${link}`);
+      expect({ url: req.url, status: res.status, code: res.body.error?.code }).toEqual({ url: req.url, status: 403, code: 'forbidden' });
+    }
+    await expectUntouched(a);
+    expect(await ctx.models.Document.countDocuments({ applicationId: a.id })).toBe(1);
+
+    // A link signed elsewhere, or for a made-up application, does not open anything.
+    const foreign = await new TokenSigner(randomBytes(32).toString('hex'), 30).signApplicantLink(a.id);
+    const r1 = await ctx.http().get(`/api/v1/applications/${a.id}?token=${foreign}`);
+    expect([r1.status, r1.body.error?.code]).toEqual([401, 'unauthenticated']);
+    const expired = await jwt({ aud: 'applicant', sub: a.id, exp: nowSeconds() - 60 });
+    const r2 = await ctx.http().get(`/api/v1/applications/${a.id}?token=${expired}`);
+    expect([r2.status, r2.body.error?.code]).toEqual([401, 'unauthenticated']);
+  });
+});

@@ -1,0 +1,190 @@
+/** src/config.ts: the defaults an installation starts with, and bad values stopping start-up. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { projectRoot } from '../src/embedded/servers.ts';
+
+/** The problems loadConfig reports for `env`, or fails the test when it accepts it. */
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig defaults (the Vlietwensen fund)', () => {
+  const config = loadConfig({});
+
+  it('listens on 127.0.0.1:3000 in development and uses the embedded servers', () => {
+    expect(config.env).toBe('development');
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.temporal.address).toBeUndefined();
+    expect(config.mongo.uri).toBeUndefined();
+    expect(config.temporal.namespace).toBe('default');
+    expect(config.temporal.taskQueue).toBe('buurtfonds');
+    expect(config.documentDir).toBe('.data/documents');
+  });
+
+  it('knows the wijken of Leidschendam-Voorburg', () => {
+    expect(config.fund.wijken).toEqual([
+      'Bovenveen',
+      'Damsigt',
+      'Heuvel/Amstelwijk',
+      'Leidschendam-Noord',
+      'Prinsenhof',
+      'Stompwijk',
+      'Voorburg-Midden',
+      'Voorburg-Noord',
+      'Voorburg-West',
+    ]);
+  });
+
+  it('has EUR 90,000 a year and at most EUR 30,000 per application, in cents', () => {
+    expect(config.fund.annualBudgetCents).toBe(9_000_000);
+    expect(config.fund.maxAmountCents).toBe(3_000_000);
+    expect(config.fund.name).toBe('Vlietwensen');
+    expect(config.fund.referencePrefix).toBe('VW');
+  });
+
+  it('gives 14 days to answer an information request, with a reminder after 7', () => {
+    expect(config.fund.infoDeadlineDays).toBe(14);
+    expect(config.fund.infoReminderDays).toBe(7);
+  });
+
+  it('accepts up to 10 uploads of 10 MB each', () => {
+    expect(config.uploads.maxBytes).toBe(10 * 1024 * 1024);
+    expect(config.uploads.maxFiles).toBe(10);
+  });
+
+  it('seeds demo staff outside production only', () => {
+    expect(config.demo.seed).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'a'.repeat(32) }).demo.seed).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'a'.repeat(32), DEMO_SEED: 'true' }).demo.seed).toBe(true);
+  });
+});
+
+describe('loadConfig with settings', () => {
+  it('reads a wijken list, trimming names and dropping empty ones', () => {
+    expect(loadConfig({ WIJKEN: ' Noord , Zuid,,' }).fund.wijken).toEqual(['Noord', 'Zuid']);
+  });
+
+  it('drops a trailing slash from PUBLIC_BASE_URL (links are built by appending paths)', () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://vlietwensen.example/' }).publicBaseUrl).toBe('https://vlietwensen.example');
+  });
+
+  it('treats an empty numeric variable as unset, not as 0', () => {
+    const config = loadConfig({ PORT: '', ANNUAL_BUDGET_CENTS: '', INFO_DEADLINE_DAYS: ' ' });
+    expect(config.port).toBe(3000);
+    expect(config.fund.annualBudgetCents).toBe(9_000_000);
+    expect(config.fund.infoDeadlineDays).toBe(14);
+  });
+
+  it('takes external servers and a production secret', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      AUTH_SECRET: 's'.repeat(40),
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      MONGODB_URI: 'mongodb://mongo:27017/buurtfonds',
+      PORT: '8080',
+    });
+    expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.mongo.uri).toBe('mongodb://mongo:27017/buurtfonds');
+    expect(config.port).toBe(8080);
+    expect(config.auth.secret).toBe('s'.repeat(40));
+  });
+});
+
+describe('bad values stop start-up with a message naming the variable', () => {
+  it.each([
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '70000' }],
+    ['PORT', { PORT: '-1' }],
+    ['PORT', { PORT: '3000.5' }],
+    ['TEMPORAL_ADDRESS', { TEMPORAL_ADDRESS: 'nonsense' }],
+    ['TEMPORAL_ADDRESS', { TEMPORAL_ADDRESS: 'temporal' }],
+    ['MONGODB_URI', { MONGODB_URI: 'http://x' }],
+    ['NODE_ENV', { NODE_ENV: 'staging' }],
+    ['AUTH_SECRET', { AUTH_SECRET: 'too-short' }],
+    ['SMTP_URL', { SMTP_URL: 'not a url' }],
+    ['INFO_DEADLINE_DAYS', { INFO_DEADLINE_DAYS: '0' }],
+    ['REFERENCE_PREFIX', { REFERENCE_PREFIX: 'vw' }],
+  ])('%s in %j', (variable, env) => {
+    const found = problems(env);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${variable}: `));
+  });
+
+  it('refuses a reminder that does not come before the deadline', () => {
+    expect(problems({ INFO_REMINDER_DAYS: '14' })).toEqual(['INFO_REMINDER_DAYS: must be less than INFO_DEADLINE_DAYS']);
+    expect(problems({ INFO_DEADLINE_DAYS: '5', INFO_REMINDER_DAYS: '6' })).toEqual(['INFO_REMINDER_DAYS: must be less than INFO_DEADLINE_DAYS']);
+    expect(loadConfig({ INFO_DEADLINE_DAYS: '5', INFO_REMINDER_DAYS: '4' }).fund.infoReminderDays).toBe(4);
+  });
+
+  it('requires AUTH_SECRET in production', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual(['AUTH_SECRET: required when NODE_ENV=production']);
+  });
+
+  it('refuses a wijken list without a single name', () => {
+    expect(problems({ WIJKEN: ' , ,' })).toEqual(['WIJKEN: at least one wijk is needed']);
+  });
+
+  it('names every bad variable at once, and says so in the error message', () => {
+    let message = '';
+    try {
+      loadConfig({ PORT: 'abc', MONGODB_URI: 'http://x' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^invalid configuration:/);
+    expect(message).toMatch(/^ {2}- PORT: /m);
+    expect(message).toMatch(/^ {2}- MONGODB_URI: /m);
+  });
+});
+
+describe.concurrent('the entry points refuse to start on a bad value', () => {
+  /** Runs an entry point with Node (the same binary as this test) and only the given environment. */
+  function run(entry: string, env: Record<string, string>) {
+    return new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve, reject) => {
+      const started = Date.now();
+      const child = spawn(process.execPath, [join(projectRoot, entry)], {
+        cwd: projectRoot,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      });
+    });
+  }
+
+  it('node src/server.ts with PORT=abc exits non-zero and names PORT', async () => {
+    const res = await run('src/server.ts', { PORT: 'abc', TEMPORAL_ADDRESS: '127.0.0.1:1', MONGODB_URI: 'mongodb://127.0.0.1:1/x' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^ {2}- PORT: /m);
+    expect(res.stdout).not.toMatch(/listening/);
+  });
+
+  it('node src/worker.ts in production without AUTH_SECRET exits non-zero and names AUTH_SECRET', async () => {
+    const res = await run('src/worker.ts', { NODE_ENV: 'production', TEMPORAL_ADDRESS: '127.0.0.1:1', MONGODB_URI: 'mongodb://127.0.0.1:1/x' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('AUTH_SECRET: required when NODE_ENV=production');
+  });
+
+  it('node src/server.ts without TEMPORAL_ADDRESS / MONGODB_URI says what it needs', async () => {
+    const res = await run('src/server.ts', { LOG_LEVEL: 'info' });
+    expect(res.code).toBe(1);
+    expect(res.stdout + res.stderr).toContain('TEMPORAL_ADDRESS and MONGODB_URI are required');
+  });
+});

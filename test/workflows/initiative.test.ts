@@ -1,0 +1,498 @@
+/**
+ * initiativeWorkflow on the real time-skipping test server (14 days pass in
+ * seconds), with the real activities against a real database (FerretDB) and a
+ * real SMTP server. Time only skips while a test awaits `env.sleep` or a
+ * workflow result, so the steps in between are deterministic.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities } from '../../activities/index.ts';
+import { connectDatabase, type Models } from '../../src/db/models.ts';
+import { toolPaths } from '../../src/embedded/servers.ts';
+import { createMailer, type Mailer, type OutgoingMail } from '../../src/mail/mailer.ts';
+import { createLogger, temporalLogger } from '../../src/logger.ts';
+import { ensureSearchAttributes, installTemporalRuntime, workflowsPath } from '../../src/runtime.ts';
+import { temporalInitiativeStarter, initiativeWorkflowId } from '../../src/temporal/starter.ts';
+import { amsterdamYear, DAY_MS, formatDate } from '../../src/domain/dates.ts';
+import { statusSearchAttribute } from '../../src/domain/search-attributes.ts';
+import type { InformationRequest } from '../../src/domain/status.ts';
+import {
+  completeScreeningUpdate,
+  INVALID_STATE,
+  provideInformationUpdate,
+  requestInformationUpdate,
+  stateQuery,
+  withdrawUpdate,
+  type initiativeWorkflow,
+  type InitiativeInput,
+} from '../../workflows/initiative.ts';
+import { eventually } from '../helpers/context.ts';
+import { validApplication } from '../helpers/fixtures.ts';
+import { startMailCatcher } from '../helpers/mail.ts';
+
+const HOUR_MS = 60 * 60 * 1000;
+const PANEL = 'panel1@buurtfonds.test';
+const FUND = 'Vlietwensen';
+
+type Handle = WorkflowHandle<typeof initiativeWorkflow>;
+
+const suffix = randomBytes(4).toString('hex');
+const taskQueue = `initiative-test-${suffix}`;
+const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
+
+let env: TestWorkflowEnvironment;
+let models: Models;
+let mail: Awaited<ReturnType<typeof startMailCatcher>>;
+let smtp: Mailer;
+let worker: Worker;
+let running: Promise<void>;
+/** Lets a test hold an outgoing mail (and so the notifyApplicant activity) until it says so. */
+let holdMail: ((m: OutgoingMail) => Promise<void>) | undefined;
+const started: Handle[] = [];
+
+beforeAll(async () => {
+  installTemporalRuntime(logger);
+  const [testEnv, db, catcher, workflowBundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: toolPaths.temporalTestServer } } }),
+    connectDatabase(inject('mongoUri'), `t_wf_${suffix}`),
+    startMailCatcher(),
+    bundleWorkflowCode({ workflowsPath, logger: temporalLogger(logger) }),
+  ]);
+  env = testEnv;
+  models = db;
+  mail = catcher;
+  // The workflow upserts BuurtfondsStatus; a server that does not know it fails every
+  // workflow task ("search attribute BuurtfondsStatus is not defined").
+  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  smtp = createMailer({ smtpUrl: mail.url, from: 'Vlietwensen <noreply@buurtfonds.test>', logger });
+  const mailer: Mailer = {
+    async send(m) {
+      await holdMail?.(m);
+      await smtp.send(m);
+    },
+    close: () => smtp.close(),
+  };
+  const activities = createActivities({
+    models,
+    mailer,
+    fundName: FUND,
+    mailDomain: 'buurtfonds.test',
+    statusUrl: async (id) => `http://buurtfonds.test/api/v1/applications/${id}?token=link-token`,
+  });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+  running = worker.run();
+});
+
+afterEach(async () => {
+  holdMail = undefined;
+  // A workflow left waiting on a timer would fire during the next test's time skipping.
+  for (const handle of started.splice(0)) {
+    const { status } = await handle.describe();
+    if (status.name === 'RUNNING') await handle.terminate('test finished');
+  }
+});
+
+afterAll(async () => {
+  if (worker) {
+    worker.shutdown();
+    await running;
+  }
+  smtp?.close();
+  await mail?.close();
+  if (models) {
+    await models.connection.dropDatabase().catch(() => undefined);
+    await models.connection.close();
+  }
+  await env?.teardown();
+});
+
+let referenceSeq = 0;
+
+/** Stores an application the way intake does and starts its workflow; returns once it is in screening. */
+async function submit(label: string, input: Partial<InitiativeInput> = {}) {
+  const applicationId = randomUUID();
+  const workflowId = initiativeWorkflowId(applicationId);
+  const email = `${label}-${suffix}@example.nl`;
+  const submittedAt = new Date(await env.currentTimeMs());
+  const year = amsterdamYear(submittedAt);
+  const reference = `VW-${year}-${String(++referenceSeq).padStart(4, '0')}`;
+  const form = validApplication();
+  await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
+  await models.Application.create({
+    ...form,
+    applicant: { ...form.applicant, email },
+    _id: applicationId,
+    reference,
+    year,
+    status: 'submitted',
+    statusSeq: 1,
+    informationRequests: [],
+    workflowId,
+    createdAt: submittedAt,
+  });
+  await temporalInitiativeStarter(env.client, taskQueue).start({
+    applicationId,
+    reference,
+    submittedAt: submittedAt.toISOString(),
+    informationDeadlineDays: 14,
+    informationReminderDays: 7,
+    ...input,
+  });
+  const handle: Handle = env.client.workflow.getHandle<typeof initiativeWorkflow>(workflowId);
+  started.push(handle);
+  // Wait for the projection too: the next step of a test must not race the `screening` write.
+  await eventually(async () => (await application(applicationId))?.status === 'screening', 15_000, 'screening');
+  return { applicationId, workflowId, reference, email, handle, submittedAt };
+}
+
+async function application(id: string) {
+  return models.Application.findById(id).lean();
+}
+
+/** The read-model timeline in workflow order (event ids end in the workflow's sequence number). */
+async function timeline(applicationId: string) {
+  const events = await models.Event.find({ applicationId }).lean();
+  const seq = (id: string) => Number(id.slice(id.lastIndexOf(':') + 1));
+  return events.sort((a, b) => seq(a._id) - seq(b._id));
+}
+
+async function timelineTypes(applicationId: string) {
+  return (await timeline(applicationId)).map((e) => e.type);
+}
+
+function mailsTo(email: string) {
+  return mail.mails.filter((m) => m.to.includes(email));
+}
+
+const subjects = (ref: string) => ({
+  confirmation: `Uw aanvraag ${ref} is ontvangen`,
+  request: `Wij hebben meer informatie nodig over ${ref}`,
+  reminder: `Herinnering: wij wachten op informatie over ${ref}`,
+  lapsed: `Uw aanvraag ${ref} is vervallen`,
+  withdrawn: `Uw aanvraag ${ref} is ingetrokken`,
+});
+
+async function waitForMail(email: string, subject: string) {
+  return mail.waitFor((m) => m.to.includes(email) && m.subject === subject);
+}
+
+/** Lets a workflow task that may still be in flight settle, then reads the state through the workflow. */
+async function settledState(handle: Handle) {
+  await eventually(async () => ((await handle.describe()).raw.pendingActivities ?? []).length === 0, 15_000, 'no pending activities');
+  return handle.query(stateQuery);
+}
+
+async function requestInformation(handle: Handle, missing: string, deadlineDays?: number): Promise<InformationRequest> {
+  return handle.executeUpdate(requestInformationUpdate, { args: [{ missing, requestedBy: PANEL, ...(deadlineDays ? { deadlineDays } : {}) }] });
+}
+
+async function expectRefused(update: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await update.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'update should have been refused').toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (err as WorkflowUpdateFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect((cause as ApplicationFailure).type).toBe(INVALID_STATE);
+  return cause as ApplicationFailure;
+}
+
+describe('initiativeWorkflow: intake and screening', () => {
+  it('moves a submitted application into screening and sends the Dutch confirmation', async () => {
+    const { applicationId, workflowId, reference, email, handle, submittedAt } = await submit('bevestiging');
+
+    const confirmation = await waitForMail(email, subjects(reference).confirmation);
+    expect(confirmation.text).toContain('Beste Sanne de Vries');
+    expect(confirmation.text).toContain(`Bedankt voor uw aanvraag "Straatfeest Kerkstraat" bij ${FUND}. Uw aanvraag heeft het kenmerk ${reference}.`);
+    expect(confirmation.text).toContain(`http://buurtfonds.test/api/v1/applications/${applicationId}?token=link-token`);
+    expect(confirmation.messageId).toBe(`<${applicationId}.confirmation@buurtfonds.test>`);
+
+    expect(await handle.query(stateQuery)).toEqual({ status: 'screening' });
+    const app = await application(applicationId);
+    expect(app).toMatchObject({ status: 'screening', statusSeq: 2, informationRequests: [] });
+    const events = await timeline(applicationId);
+    expect(events.map((e) => [e._id, e.type, e.status])).toEqual([
+      [`${workflowId}:1`, 'submitted', 'submitted'],
+      [`${workflowId}:2`, 'status_changed', 'screening'],
+    ]);
+    expect(Date.parse(events[1]!.at) - submittedAt.getTime()).toBeLessThan(60_000);
+
+    const outbox = await models.Outbox.findById(`${applicationId}:confirmation`).lean();
+    expect(outbox).toMatchObject({ status: 'sent', to: email, template: 'confirmation', locale: 'nl' });
+    const desc = await handle.describe();
+    expect(desc.status.name).toBe('RUNNING');
+    expect(desc.typedSearchAttributes.get(statusSearchAttribute)).toBe('screening');
+    expect(mailsTo(email)).toHaveLength(1);
+  });
+
+  it('asks for information and goes back to screening when the applicant answers before the reminder', async () => {
+    const { applicationId, reference, email, handle } = await submit('antwoord');
+    const request = await requestInformation(handle, 'Een offerte voor de partytent');
+    expect(request).toMatchObject({ missing: 'Een offerte voor de partytent', requestedBy: PANEL, state: 'open' });
+    const requestedAt = Date.parse(request.requestedAt);
+    expect(Date.parse(request.deadline) - requestedAt).toBe(14 * DAY_MS);
+    expect(Date.parse(request.remindAt!) - requestedAt).toBe(7 * DAY_MS);
+
+    const asked = await waitForMail(email, subjects(reference).request);
+    expect(asked.text).toContain('Een offerte voor de partytent');
+    expect(asked.text).toContain(`Stuur uw antwoord uiterlijk ${formatDate(new Date(request.deadline))}. Zonder antwoord vervalt de aanvraag na die datum.`);
+    expect(asked.text).toMatch(/uiterlijk \d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4}\./);
+    expect(await handle.query(stateQuery)).toEqual({ status: 'awaiting_information', openRequest: request });
+    expect(await application(applicationId)).toMatchObject({ status: 'awaiting_information', informationRequests: [{ id: request.id, state: 'open' }] });
+    expect((await handle.describe()).typedSearchAttributes.get(statusSearchAttribute)).toBe('awaiting_information');
+
+    await env.sleep(3 * DAY_MS);
+    const answered = await handle.executeUpdate(provideInformationUpdate, { args: [{ answer: 'De offerte zit erbij.', documentIds: ['doc-offerte'] }] });
+    expect(answered).toEqual({ status: 'screening' });
+
+    // Past both the reminder and the deadline: nothing may fire any more.
+    await env.sleep(15 * DAY_MS);
+    expect(await settledState(handle)).toEqual({ status: 'screening' });
+    const app = await application(applicationId);
+    expect(app?.status).toBe('screening');
+    const [stored] = app!.informationRequests;
+    expect(stored).toMatchObject({ id: request.id, state: 'answered', answer: 'De offerte zit erbij.', documentIds: ['doc-offerte'] });
+    expect(stored!.reminderSentAt).toBeUndefined();
+    expect(Date.parse(stored!.answeredAt!) - requestedAt).toBeGreaterThanOrEqual(3 * DAY_MS);
+    expect(Date.parse(stored!.answeredAt!) - requestedAt).toBeLessThan(3 * DAY_MS + HOUR_MS);
+
+    const events = await timeline(applicationId);
+    expect(events.map((e) => e.type)).toEqual(['submitted', 'status_changed', 'information_requested', 'information_provided']);
+    expect(events[2]).toMatchObject({ status: 'awaiting_information', actor: PANEL, note: 'Een offerte voor de partytent' });
+    expect(events[3]).toMatchObject({ status: 'screening', actor: 'applicant', note: 'De offerte zit erbij.', documentIds: ['doc-offerte'] });
+    expect(mailsTo(email).map((m) => m.subject)).toEqual([subjects(reference).confirmation, subjects(reference).request]);
+    expect(await models.Outbox.countDocuments({ applicationId })).toBe(2);
+  });
+
+  it('sends one reminder after 7 days and lets the application lapse after 14 days without an answer', async () => {
+    const { applicationId, reference, email, handle } = await submit('verval');
+    const request = await requestInformation(handle, 'De begroting met alle posten');
+    const requestedAt = Date.parse(request.requestedAt);
+    await waitForMail(email, subjects(reference).request);
+
+    await env.sleep(7 * DAY_MS - HOUR_MS);
+    expect(await settledState(handle)).toMatchObject({ status: 'awaiting_information' });
+    expect(mailsTo(email)).toHaveLength(2);
+
+    await env.sleep(2 * HOUR_MS);
+    const reminder = await waitForMail(email, subjects(reference).reminder);
+    expect(reminder.text).toContain('Wij hebben nog geen antwoord ontvangen op onze vraag over uw aanvraag "Straatfeest Kerkstraat"');
+    expect(reminder.text).toContain('De begroting met alle posten');
+    expect(reminder.text).toContain(`Stuur uw antwoord uiterlijk ${formatDate(new Date(request.deadline))}, anders vervalt de aanvraag.`);
+    const afterReminder = await eventually(async () => {
+      const events = await timeline(applicationId);
+      return events.some((e) => e.type === 'information_reminder_sent') ? events : undefined;
+    });
+    const reminded = afterReminder.find((e) => e.type === 'information_reminder_sent')!;
+    expect(reminded.status).toBeUndefined(); // a note, not a status change
+    expect(Math.abs(Date.parse(reminded.at) - (requestedAt + 7 * DAY_MS))).toBeLessThan(HOUR_MS);
+    expect((await application(applicationId))?.status).toBe('awaiting_information');
+
+    // Awaiting the result lets the test server skip the remaining 7 days.
+    const realStart = Date.now();
+    const result = await handle.result();
+    expect(Date.now() - realStart).toBeLessThan(20_000);
+    expect(result).toEqual({ status: 'lapsed' });
+
+    const lapsedMail = await waitForMail(email, subjects(reference).lapsed);
+    expect(lapsedMail.text).toContain(
+      'Wij hebben de gevraagde informatie over uw aanvraag "Straatfeest Kerkstraat" (' + reference + ') niet op tijd ontvangen. De aanvraag is daarom vervallen.',
+    );
+    expect(mailsTo(email).map((m) => m.subject)).toEqual([
+      subjects(reference).confirmation,
+      subjects(reference).request,
+      subjects(reference).reminder,
+      subjects(reference).lapsed,
+    ]);
+
+    const desc = await handle.describe();
+    expect(desc.status.name).toBe('COMPLETED');
+    expect(desc.typedSearchAttributes.get(statusSearchAttribute)).toBe('lapsed');
+    const app = await application(applicationId);
+    expect(app?.status).toBe('lapsed');
+    expect(app?.informationRequests).toHaveLength(1);
+    expect(app?.informationRequests[0]).toMatchObject({ id: request.id, state: 'lapsed' });
+    expect(app?.informationRequests[0]?.reminderSentAt).toBeDefined();
+    const events = await timeline(applicationId);
+    expect(events.map((e) => e.type)).toEqual(['submitted', 'status_changed', 'information_requested', 'information_reminder_sent', 'lapsed']);
+    const lapsed = events.at(-1)!;
+    expect(lapsed.status).toBe('lapsed');
+    expect(Math.abs(Date.parse(lapsed.at) - (requestedAt + 14 * DAY_MS))).toBeLessThan(HOUR_MS);
+
+    // A closed workflow takes no more updates (the API answers 409 workflow_closed).
+    await expect(handle.executeUpdate(withdrawUpdate, { args: [{}] })).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('goes back to screening without lapsing when the answer comes after the reminder but before the deadline', async () => {
+    const { applicationId, reference, email, handle } = await submit('laat');
+    const request = await requestInformation(handle, 'Een foto van de locatie');
+    await waitForMail(email, subjects(reference).request);
+
+    await env.sleep(8 * DAY_MS);
+    await waitForMail(email, subjects(reference).reminder);
+    await eventually(async () => (await timelineTypes(applicationId)).includes('information_reminder_sent'));
+
+    // Documents only, no text: that is an answer too.
+    const answered = await handle.executeUpdate(provideInformationUpdate, { args: [{ documentIds: ['doc-foto-1', 'doc-foto-2'] }] });
+    expect(answered).toEqual({ status: 'screening' });
+
+    await env.sleep(10 * DAY_MS); // past the original deadline
+    expect(await settledState(handle)).toEqual({ status: 'screening' });
+    const app = await application(applicationId);
+    expect(app?.status).toBe('screening');
+    expect(app?.informationRequests[0]).toMatchObject({ id: request.id, state: 'answered', documentIds: ['doc-foto-1', 'doc-foto-2'] });
+    expect(app?.informationRequests[0]?.reminderSentAt).toBeDefined();
+    expect(app?.informationRequests[0]?.answer).toBeUndefined();
+    const events = await timeline(applicationId);
+    expect(events.map((e) => e.type)).toEqual(['submitted', 'status_changed', 'information_requested', 'information_reminder_sent', 'information_provided']);
+    expect(events.at(-1)).toMatchObject({ status: 'screening', documentIds: ['doc-foto-1', 'doc-foto-2'] });
+    expect(events.at(-1)?.note).toBeUndefined();
+    expect(mailsTo(email).map((m) => m.subject)).toEqual([subjects(reference).confirmation, subjects(reference).request, subjects(reference).reminder]);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+
+    // Screening ⇄ awaiting information: a second question opens a fresh request with its own deadline.
+    const second = await requestInformation(handle, 'Het aantal vrijwilligers');
+    expect(second.id).not.toBe(request.id);
+    expect(Date.parse(second.requestedAt)).toBeGreaterThan(Date.parse(request.deadline));
+    expect((await application(applicationId))?.informationRequests.map((r) => r.state)).toEqual(['answered', 'open']);
+  });
+
+  it('honours a custom deadline: reminder a day before it, lapse on it', async () => {
+    const { applicationId, reference, email, handle } = await submit('termijn', { informationDeadlineDays: 21, informationReminderDays: 10 });
+    const request = await requestInformation(handle, 'De vergunning van de gemeente', 3);
+    const requestedAt = Date.parse(request.requestedAt);
+    expect(Date.parse(request.deadline) - requestedAt).toBe(3 * DAY_MS);
+    expect(Date.parse(request.remindAt!) - requestedAt).toBe(2 * DAY_MS);
+    const asked = await waitForMail(email, subjects(reference).request);
+    expect(asked.text).toContain(`uiterlijk ${formatDate(new Date(request.deadline))}`);
+
+    await env.sleep(2 * DAY_MS + HOUR_MS);
+    await waitForMail(email, subjects(reference).reminder);
+
+    expect(await handle.result()).toEqual({ status: 'lapsed' });
+    await waitForMail(email, subjects(reference).lapsed);
+    const lapsed = (await timeline(applicationId)).at(-1)!;
+    expect(lapsed.type).toBe('lapsed');
+    expect(Math.abs(Date.parse(lapsed.at) - (requestedAt + 3 * DAY_MS))).toBeLessThan(HOUR_MS);
+    expect((await application(applicationId))?.status).toBe('lapsed');
+  });
+
+  it('sends no reminder when the deadline is a single day', async () => {
+    const { applicationId, reference, email, handle } = await submit('kort');
+    const request = await requestInformation(handle, 'Het rekeningnummer', 1);
+    expect(request.remindAt).toBeUndefined();
+    expect(await handle.result()).toEqual({ status: 'lapsed' });
+    await waitForMail(email, subjects(reference).lapsed);
+    expect(mailsTo(email).map((m) => m.subject)).toEqual([subjects(reference).confirmation, subjects(reference).request, subjects(reference).lapsed]);
+    expect((await timeline(applicationId)).map((e) => e.type)).not.toContain('information_reminder_sent');
+  });
+
+  it('uses the deadline and reminder days the workflow was started with', async () => {
+    const { handle } = await submit('instelling', { informationDeadlineDays: 21, informationReminderDays: 10 });
+    const request = await requestInformation(handle, 'Een toelichting op de doelgroep');
+    const requestedAt = Date.parse(request.requestedAt);
+    expect(Date.parse(request.deadline) - requestedAt).toBe(21 * DAY_MS);
+    expect(Date.parse(request.remindAt!) - requestedAt).toBe(10 * DAY_MS);
+  });
+
+  it('completes screening (ready_for_meeting) and then lets the applicant withdraw', async () => {
+    const { applicationId, reference, email, handle } = await submit('intrekken');
+    expect(await handle.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] })).toEqual({ status: 'ready_for_meeting' });
+    expect(await application(applicationId)).toMatchObject({ status: 'ready_for_meeting' });
+    expect((await handle.describe()).typedSearchAttributes.get(statusSearchAttribute)).toBe('ready_for_meeting');
+
+    expect(await handle.executeUpdate(withdrawUpdate, { args: [{ reason: 'Het feest gaat niet door' }] })).toEqual({ status: 'withdrawn' });
+    const withdrawn = await waitForMail(email, subjects(reference).withdrawn);
+    expect(withdrawn.text).toContain(`U heeft uw aanvraag "Straatfeest Kerkstraat" (${reference}) ingetrokken. Wij behandelen deze aanvraag niet verder.`);
+    expect(await handle.result()).toEqual({ status: 'withdrawn' });
+
+    const desc = await handle.describe();
+    expect(desc.status.name).toBe('COMPLETED');
+    expect(desc.typedSearchAttributes.get(statusSearchAttribute)).toBe('withdrawn');
+    expect((await application(applicationId))?.status).toBe('withdrawn');
+    const events = await timeline(applicationId);
+    expect(events.map((e) => e.type)).toEqual(['submitted', 'status_changed', 'screening_completed', 'withdrawn']);
+    expect(events[2]).toMatchObject({ status: 'ready_for_meeting', actor: PANEL });
+    expect(events[3]).toMatchObject({ status: 'withdrawn', actor: 'applicant', note: 'Het feest gaat niet door' });
+    expect(mailsTo(email).map((m) => m.subject)).toEqual([subjects(reference).confirmation, subjects(reference).withdrawn]);
+  });
+
+  it('cancels the open request when the applicant withdraws while information is awaited', async () => {
+    const { applicationId, reference, email, handle } = await submit('intrekken-vraag');
+    const request = await requestInformation(handle, 'Een offerte');
+    expect(await handle.executeUpdate(withdrawUpdate, { args: [{}] })).toEqual({ status: 'withdrawn' });
+    expect(await handle.result()).toEqual({ status: 'withdrawn' });
+    await waitForMail(email, subjects(reference).withdrawn);
+    const app = await application(applicationId);
+    expect(app?.status).toBe('withdrawn');
+    expect(app?.informationRequests[0]).toMatchObject({ id: request.id, state: 'cancelled' });
+    expect((await timeline(applicationId)).at(-1)).toMatchObject({ type: 'withdrawn', status: 'withdrawn' });
+    expect((await timeline(applicationId)).at(-1)?.note).toBeUndefined();
+    expect(mailsTo(email).map((m) => m.subject)).toEqual([subjects(reference).confirmation, subjects(reference).request, subjects(reference).withdrawn]);
+  });
+});
+
+describe('initiativeWorkflow: refused updates', () => {
+  it('refuses steps that do not fit the current status, and changes nothing', async () => {
+    const { applicationId, handle } = await submit('geweigerd');
+
+    // In screening: there is no open request to answer.
+    await expectRefused(handle.executeUpdate(provideInformationUpdate, { args: [{ answer: 'Hier is het', documentIds: [] }] }));
+    // Bad input to an otherwise allowed step.
+    await expectRefused(handle.executeUpdate(requestInformationUpdate, { args: [{ missing: '  ', requestedBy: PANEL }] }));
+    await expectRefused(handle.executeUpdate(requestInformationUpdate, { args: [{ missing: 'Een offerte', deadlineDays: 0, requestedBy: PANEL }] }));
+
+    await requestInformation(handle, 'Een offerte');
+    const before = await timelineTypes(applicationId);
+    // Awaiting information: no second request, no completing the screening, no empty answer.
+    await expectRefused(requestInformation(handle, 'Nog iets'));
+    await expectRefused(handle.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] }));
+    await expectRefused(handle.executeUpdate(provideInformationUpdate, { args: [{ answer: '', documentIds: [] }] }));
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'awaiting_information' });
+
+    await handle.executeUpdate(provideInformationUpdate, { args: [{ answer: 'Offerte volgt', documentIds: [] }] });
+    await handle.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] });
+    // Ready for the meeting: screening is over.
+    await expectRefused(requestInformation(handle, 'Nog iets'));
+    await expectRefused(handle.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] }));
+    await expectRefused(handle.executeUpdate(provideInformationUpdate, { args: [{ answer: 'Nog meer', documentIds: [] }] }));
+
+    expect(await handle.query(stateQuery)).toEqual({ status: 'ready_for_meeting' });
+    expect(await timelineTypes(applicationId)).toEqual([...before, 'information_provided', 'screening_completed']);
+    expect((await application(applicationId))?.status).toBe('ready_for_meeting');
+  });
+
+  it('refuses a second withdrawal while the first is still being handled', async () => {
+    const { applicationId, reference, email, handle } = await submit('dubbel');
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held!: () => void;
+    const isHeld = new Promise<void>((r) => (held = r));
+    holdMail = async (m) => {
+      if (m.subject !== subjects(reference).withdrawn) return;
+      held();
+      await released;
+    };
+
+    const first = await handle.startUpdate(withdrawUpdate, { args: [{ reason: 'Eerste keer' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    await isHeld; // the first withdrawal is mid-way: status withdrawn, its e-mail not yet sent
+    const refusal = await expectRefused(handle.executeUpdate(withdrawUpdate, { args: [{ reason: 'Tweede keer' }] }));
+    expect(refusal.nonRetryable).toBe(true);
+
+    release();
+    expect(await first.result()).toEqual({ status: 'withdrawn' });
+    expect(await handle.result()).toEqual({ status: 'withdrawn' });
+    await waitForMail(email, subjects(reference).withdrawn);
+    expect(mailsTo(email).filter((m) => m.subject === subjects(reference).withdrawn)).toHaveLength(1);
+    const events = await timeline(applicationId);
+    expect(events.filter((e) => e.type === 'withdrawn').map((e) => e.note)).toEqual(['Eerste keer']);
+
+    // Once the workflow has completed, the server itself turns the update away.
+    await expect(handle.executeUpdate(withdrawUpdate, { args: [{}] })).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Replays the recorded histories in test/histories/ (scripts/record-histories.ts) against
+ * the current workflow code. A change to the command sequence of a workflow (an activity
+ * moved, a timer added, a step reordered) would break every initiative already running in
+ * production; here it fails with a DeterminismViolationError instead.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { projectRoot } from '../../src/embedded/servers.ts';
+import { createLogger, temporalLogger } from '../../src/logger.ts';
+import { installTemporalRuntime, workflowsPath } from '../../src/runtime.ts';
+
+const historiesDir = join(projectRoot, 'test/histories');
+const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
+
+/** Every <workflow id>.json, e.g. initiative-lapse.json: the history of workflow id initiative-lapse. */
+function loadHistories() {
+  return readdirSync(historiesDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({
+      file,
+      workflowId: basename(file, '.json'),
+      history: historyFromJSON(JSON.parse(readFileSync(join(historiesDir, file), 'utf8'))),
+    }));
+}
+
+let workflowBundle: WorkflowBundleWithSourceMap;
+beforeAll(async () => {
+  installTemporalRuntime(logger);
+  workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: temporalLogger(logger) });
+});
+
+describe('workflow histories replay against the current code', () => {
+  it('has the recorded initiative scenarios', () => {
+    const scenarios = ['answered-after-reminder', 'happy-path', 'information-answered', 'lapse', 'withdraw'];
+    expect(loadHistories().map((h) => h.workflowId)).toEqual(expect.arrayContaining(scenarios.map((s) => `initiative-${s}`)));
+  });
+
+  it('replays every history in test/histories without a determinism error', async () => {
+    const histories = loadHistories();
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'buurtfonds-replay-test' }, histories)) {
+      results.push({ workflowId: result.workflowId, error: result.error ? `${result.error.name}: ${result.error.message}` : undefined });
+    }
+    expect(results).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+});

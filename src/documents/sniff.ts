@@ -25,7 +25,7 @@ export async function sniffContentType(path: string): Promise<string | undefined
   return (await looksLikeCsv(path)) ? 'text/csv' : undefined;
 }
 
-/** Text without magic number: accept it as CSV when it is UTF-8 and parses as rows of at least two columns. */
+/** Text without magic number: accept it as CSV when it is text (UTF-8 or Windows-1252) and parses as at least two rows of the same two or more columns. */
 async function looksLikeCsv(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
@@ -42,16 +42,18 @@ async function looksLikeCsv(path: string): Promise<boolean> {
     }
     let text: string;
     try {
-      // A multi-byte character cut at the sample's end is not an error of the file.
       text = new TextDecoder('utf-8', { fatal: true }).decode(sample);
     } catch {
-      return false;
+      // Excel on Windows saves CSV in Windows-1252 ("café", "één"); any byte decodes, so
+      // control characters are what give away a binary file.
+      text = new TextDecoder('windows-1252').decode(sample);
+      if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text)) return false;
     }
     // Dutch spreadsheets export with ";" (the comma is the decimal sign); others with "," or tab.
     return [';', ',', '\t'].some((delimiter) => {
       try {
         const rows = parse(text, { delimiter, bom: true, skip_empty_lines: true }) as string[][];
-        return rows.length > 0 && rows.every((r) => r.length >= 2);
+        return rows.length >= 2 && rows.every((r) => r.length >= 2);
       } catch {
         return false; // rows of different lengths, unbalanced quotes …
       }

@@ -120,9 +120,17 @@ describe('CSV (no magic number: decided by parsing)', () => {
     expect(await sniff('Eén regel tekst zonder scheidingsteken\n', 'notitie.txt')).toBeUndefined();
   });
 
-  it('refuses text that is not UTF-8 or contains NUL bytes', async () => {
+  it('accepts a Windows-1252 export from Dutch Excel ("Café", "één")', async () => {
+    expect(await sniff(Buffer.from('post;bedrag\nCaf\xe9-tafels;12,50\n\xe9\xe9n tent;45,00\n', 'latin1'))).toBe('text/csv');
+  });
+
+  it('refuses text with NUL bytes or other control characters (binary data)', async () => {
     expect(await sniff(Buffer.from([0x61, 0x3b, 0x62, 0x0a, 0x63, 0x00, 0x64, 0x0a]))).toBeUndefined();
-    expect(await sniff(Buffer.from([0x61, 0x3b, 0xff, 0xfe, 0x0a, 0x63, 0x3b, 0x64, 0x0a]))).toBeUndefined();
+    expect(await sniff(Buffer.from([0x61, 0x3b, 0xff, 0x01, 0x0a, 0x63, 0x3b, 0x64, 0x0a]))).toBeUndefined();
+  });
+
+  it('refuses a single row: a header alone is no spreadsheet', async () => {
+    expect(await sniff('post;bedrag\n')).toBeUndefined();
   });
 
   it('refuses a single line longer than the sample (no row ends in it)', async () => {

@@ -1,5 +1,6 @@
 import { insertOnce, type Models } from '../src/db/models.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../src/domain/status.ts';
+import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 
 export interface RecordProgressInput {
   applicationId: string;
@@ -8,6 +9,9 @@ export interface RecordProgressInput {
   event: TimelineEvent;
   status: ApplicationStatus;
   informationRequests: InformationRequest[];
+  meeting?: MeetingNotice | null;
+  decision?: DecisionNotice | null;
+  rollovers?: number;
 }
 
 export function createApplicationActivities(deps: { models: Models }) {
@@ -20,7 +24,16 @@ export function createApplicationActivities(deps: { models: Models }) {
       // The workflow sends these one at a time, in order; the seq guard drops a stale retry.
       await Application.updateOne(
         { _id: input.applicationId, statusSeq: { $lt: input.seq } },
-        { $set: { status: input.status, statusSeq: input.seq, informationRequests: input.informationRequests } },
+        {
+          $set: {
+            status: input.status,
+            statusSeq: input.seq,
+            informationRequests: input.informationRequests,
+            meeting: input.meeting ?? null,
+            decision: input.decision ?? null,
+            rollovers: input.rollovers ?? 0,
+          },
+        },
       );
     },
   };

@@ -1,14 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Models } from '../src/db/models.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
-import { renderEmail, type EmailTemplate, type EmailVars } from '../src/domain/emails.ts';
+import { renderAgendaEmail, renderEmail, type EmailTemplate, type EmailVars } from '../src/domain/emails.ts';
 
 export interface NotifyApplicantInput {
   /** Business key of this notification, e.g. "<applicationId>:information_request:<requestId>". */
   key: string;
   applicationId: string;
   template: EmailTemplate;
-  vars?: Pick<EmailVars, 'missing' | 'deadline' | 'reason'>;
+  vars?: Pick<EmailVars, 'missing' | 'deadline' | 'reason' | 'meetingAt' | 'grantedCents' | 'requestedCents' | 'reasons'>;
 }
 
 export interface NotificationDeps {
@@ -18,18 +18,71 @@ export interface NotificationDeps {
   mailDomain: string;
   /** The applicant's status link, with a signed link token. */
   statusUrl(applicationId: string): Promise<string>;
+  /** Where staff read a meeting's agenda. */
+  meetingUrl(meetingId: string): string;
 }
 
 export function createNotificationActivities(deps: NotificationDeps) {
-  const { Application, Outbox } = deps.models;
+  const { Application, Outbox, Meeting, StaffUser } = deps.models;
+
+  /** Outbox row first (keyed by business key), then SMTP; a row marked sent is never sent again. */
+  async function deliver(key: string, row: { to: string; template: string; subject: string; text: string; applicationId?: string; vars?: Record<string, unknown> }) {
+    const existing = await Outbox.findById(key).lean();
+    if (existing?.status === 'sent') return 'already_sent' as const;
+    await Outbox.updateOne(
+      { _id: key },
+      {
+        $setOnInsert: {
+          ...(row.applicationId ? { applicationId: row.applicationId } : {}),
+          to: row.to,
+          template: row.template,
+          locale: 'nl',
+          vars: row.vars ?? {},
+          subject: row.subject,
+          status: 'pending',
+          createdAt: new Date(),
+        },
+        $inc: { attempts: 1 },
+      },
+      { upsert: true },
+    );
+    const messageId = `<${key.replace(/[^A-Za-z0-9.-]/g, '.')}@${deps.mailDomain}>`;
+    try {
+      await deps.mailer.send({ to: row.to, subject: row.subject, text: row.text, messageId });
+    } catch (err) {
+      await Outbox.updateOne({ _id: key }, { $set: { lastError: String(err) } });
+      throw err;
+    }
+    await Outbox.updateOne({ _id: key }, { $set: { status: 'sent', sentAt: new Date(), messageId }, $unset: { lastError: 1 } });
+    return 'sent' as const;
+  }
+
   return {
+    /** Each panel member of the meeting gets the frozen agenda. */
+    async notifyMeetingMembers(input: { meetingId: string }): Promise<{ sent: number }> {
+      const meeting = await Meeting.findById(input.meetingId).lean();
+      if (!meeting) throw ApplicationFailure.nonRetryable(`meeting ${input.meetingId} not found`, 'MeetingNotFound');
+      const members = await StaffUser.find({ _id: { $in: meeting.members.map((m) => m.id) } }, { email: 1, name: 1 }).lean();
+      let sent = 0;
+      for (const m of members) {
+        const mail = renderAgendaEmail({
+          fundName: deps.fundName,
+          memberName: m.name,
+          meetingAt: new Date(meeting.startsAt).toISOString(),
+          items: meeting.agenda,
+          agendaUrl: deps.meetingUrl(input.meetingId),
+        });
+        if ((await deliver(`${input.meetingId}:agenda:${m._id}`, { to: m.email, template: 'meeting_agenda', ...mail })) === 'sent') sent++;
+      }
+      return { sent };
+    },
+
     /**
      * Outbox first, then SMTP: the outbox row (keyed by the notification's business
      * key) survives a crash, and a row marked sent is never sent again.
      */
     async notifyApplicant(input: NotifyApplicantInput): Promise<{ status: 'sent' | 'already_sent' }> {
-      const existing = await Outbox.findById(input.key).lean();
-      if (existing?.status === 'sent') return { status: 'already_sent' };
+      if ((await Outbox.findById(input.key, { status: 1 }).lean())?.status === 'sent') return { status: 'already_sent' };
 
       const app = await Application.findById(input.applicationId, { applicant: 1, reference: 1, title: 1 }).lean();
       if (!app) throw ApplicationFailure.nonRetryable(`application ${input.applicationId} not found`, 'ApplicationNotFound');
@@ -40,34 +93,10 @@ export function createNotificationActivities(deps: NotificationDeps) {
         title: app.title,
         ...input.vars,
       };
-      const subject = renderEmail(input.template, vars).subject;
-      await Outbox.updateOne(
-        { _id: input.key },
-        {
-          $setOnInsert: {
-            applicationId: input.applicationId,
-            to: app.applicant.email,
-            template: input.template,
-            locale: 'nl',
-            vars,
-            subject,
-            status: 'pending',
-            createdAt: new Date(),
-          },
-          $inc: { attempts: 1 },
-        },
-        { upsert: true },
-      );
       // The link token is signed at send time and never stored in the outbox.
-      const { text } = renderEmail(input.template, { ...vars, statusUrl: await deps.statusUrl(input.applicationId) });
-      const messageId = `<${input.key.replace(/[^A-Za-z0-9.-]/g, '.')}@${deps.mailDomain}>`;
-      try {
-        await deps.mailer.send({ to: app.applicant.email, subject, text, messageId });
-      } catch (err) {
-        await Outbox.updateOne({ _id: input.key }, { $set: { lastError: String(err) } });
-        throw err;
-      }
-      await Outbox.updateOne({ _id: input.key }, { $set: { status: 'sent', sentAt: new Date(), messageId }, $unset: { lastError: 1 } });
+      const { subject, text } = renderEmail(input.template, { ...vars, statusUrl: await deps.statusUrl(input.applicationId) });
+      const status = await deliver(input.key, { to: app.applicant.email, template: input.template, subject, text, applicationId: input.applicationId, vars: { ...vars } });
+      if (status === 'already_sent') return { status };
       Context.current().log.info('applicant notified', { template: input.template, key: input.key });
       return { status: 'sent' };
     },

@@ -151,6 +151,8 @@ async function main(): Promise<void> {
     // No SMTP URL: the real mailer renders and hands the mail to nodemailer's stream transport.
     const mailer = createMailer({ from: 'Vlietwensen <noreply@buurtfonds.test>', logger: logger.child({}, { level: 'warn' }) });
     const activities = createActivities({
+      annualBudgetCents: 9_000_000,
+      meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
       models,
       mailer,
       fundName: 'Vlietwensen',

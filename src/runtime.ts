@@ -132,6 +132,8 @@ export async function createWorker(args: {
   const mailer = args.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger });
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const activities = createActivities({
+    annualBudgetCents: config.fund.annualBudgetCents,
+    meetingUrl: (id) => `${config.publicBaseUrl}/api/v1/meetings/${id}`,
     models,
     mailer,
     fundName: config.fund.name,

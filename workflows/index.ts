@@ -1,1 +1,3 @@
 export * from './initiative.ts';
+export * from './initiative-signals.ts';
+export * from './meeting.ts';

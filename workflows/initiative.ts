@@ -20,6 +20,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { DAY_MS } from '../src/domain/dates.ts';
+import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
+import { decisionSignal, invitedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 import { statusSearchAttribute } from '../src/domain/search-attributes.ts';
 import { canWithdraw, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
 
@@ -44,6 +46,9 @@ export interface InitiativeInput {
 export interface InitiativeState {
   status: ApplicationStatus;
   openRequest?: InformationRequest;
+  meeting?: MeetingNotice;
+  decision?: DecisionNotice;
+  rollovers?: number;
 }
 
 export interface RequestInformationArgs {
@@ -81,8 +86,18 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   let seq = 1; // seq 1 is the `submitted` event written at intake
   const requests: InformationRequest[] = [];
   let openRequest: InformationRequest | undefined;
+  let meeting: MeetingNotice | undefined;
+  let decision: DecisionNotice | undefined;
+  let rollovers = 0;
 
-  const state = (): InitiativeState => ({ status, ...(openRequest ? { openRequest } : {}) });
+  const state = (): InitiativeState => ({
+    status,
+    ...(openRequest ? { openRequest } : {}),
+    ...(meeting ? { meeting } : {}),
+    ...(decision ? { decision } : {}),
+    ...(rollovers ? { rollovers } : {}),
+  });
+  const snapshot = () => ({ informationRequests: requests.map((r) => ({ ...r })), meeting: meeting ?? null, decision: decision ?? null, rollovers });
 
   // Projections run one after another, in the order they were made: FerretDB v1 can
   // lose one of two overlapping writes to the same document (see src/db/models.ts).
@@ -105,7 +120,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
       seq: mySeq,
       status: next,
       event: { id: `${workflowInfo().workflowId}:${mySeq}`, at: nowIso(), status: next, ...event },
-      informationRequests: requests.map((r) => ({ ...r })),
+      ...snapshot(),
     });
   }
 
@@ -118,7 +133,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
       seq: mySeq,
       status,
       event: { id: `${workflowInfo().workflowId}:${mySeq}`, at: nowIso(), ...event },
-      informationRequests: requests.map((r) => ({ ...r })),
+      ...snapshot(),
     });
   }
 
@@ -215,11 +230,43 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     },
   );
 
+  setHandler(scheduledSignal, async (m) => {
+    if (status !== 'ready_for_meeting') return; // withdrawn, or already on an agenda
+    meeting = m;
+    await transition('scheduled', { type: 'meeting_scheduled', note: m.date });
+    await notifyApplicant({ key: `${applicationId}:meeting:${m.meetingId}`, applicationId, template: 'meeting_scheduled', vars: { meetingAt: m.startsAt } });
+  });
+
+  setHandler(invitedSignal, async (m) => {
+    if (status !== 'scheduled' || meeting?.meetingId !== m.meetingId) return;
+    await note({ type: 'invited_to_explain', note: m.date });
+    await notifyApplicant({ key: `${applicationId}:invited:${m.meetingId}`, applicationId, template: 'invited_to_explain', vars: { meetingAt: m.startsAt } });
+  });
+
+  setHandler(rolledOverSignal, async (r) => {
+    if (status !== 'scheduled' || meeting?.meetingId !== r.meetingId) return;
+    rollovers = r.rollovers;
+    meeting = undefined;
+    await transition('ready_for_meeting', { type: 'rolled_over', note: r.flagged ? 'flagged' : String(r.rollovers) });
+  });
+
+  setHandler(decisionSignal, async (d) => {
+    if (status !== 'scheduled' || meeting?.meetingId !== d.meetingId) return;
+    decision = d;
+    await transition(d.outcome, { type: 'decided', actor: `meeting:${d.meetingId}` });
+    await notifyApplicant({
+      key: `${applicationId}:decision:${d.meetingId}`,
+      applicationId,
+      template: d.outcome,
+      vars: { grantedCents: d.grantedCents, requestedCents: d.requestedCents, reasons: d.reasons.join('\n') },
+    });
+  });
+
   await notifyApplicant({ key: `${applicationId}:confirmation`, applicationId, template: 'confirmation' });
   if (status === 'submitted') await transition('screening', { type: 'status_changed' });
 
   for (;;) {
-    if (status === 'withdrawn' || status === 'lapsed') break;
+    if (status === 'withdrawn' || status === 'lapsed' || status === 'rejected') break;
     const request = openRequest;
     if (status === 'awaiting_information' && request) {
       const stillOpen = () => openRequest === request && status === 'awaiting_information';

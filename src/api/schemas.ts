@@ -61,7 +61,18 @@ export const applicationViewSchema = z
     documents: z.array(documentSchema),
     informationRequests: z.array(informationRequestSchema),
     openRequests: z.array(informationRequestSchema),
-    decision: z.null(),
+    meeting: z.object({ meetingId: z.string(), date: z.string(), startsAt: z.string() }).nullable(),
+    decision: z
+      .object({
+        meetingId: z.string(),
+        outcome: z.enum(['approved', 'partially_approved', 'rejected']),
+        grantedCents: z.number().int(),
+        requestedCents: z.number().int(),
+        reasons: z.array(z.string()),
+        struckLines: z.array(z.number().int()),
+        decidedAt: z.string(),
+      })
+      .nullable(),
     payout: z.null(),
     support: z.null(),
     report: z.null(),

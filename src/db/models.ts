@@ -1,6 +1,7 @@
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import type { ApplicationInput } from '../domain/application.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../domain/status.ts';
+import type { DecisionNotice, MeetingNotice } from '../domain/decisions.ts';
 
 export interface StoredDocument {
   id: string;
@@ -25,6 +26,9 @@ export interface ApplicationDoc extends Omit<ApplicationInput, 'previousApplicat
   whatChanged?: string;
   /** Snapshot projected from the workflow (single writer: its recordProgress activity, in order). */
   informationRequests: InformationRequest[];
+  meeting?: MeetingNotice | null;
+  decision?: DecisionNotice | null;
+  rollovers?: number;
   workflowId: string;
   idempotencyKey?: string;
   createdAt: Date;
@@ -93,6 +97,68 @@ export interface OutboxDoc {
   createdAt: Date;
 }
 
+export interface AgendaItemDoc {
+  applicationId: string;
+  reference: string;
+  title: string;
+  applicantName: string;
+  wijken: string[];
+  purposes: string[];
+  expectedParticipants: number;
+  amountRequestedCents: number;
+  budgetLines: { description: string; amountCents: number }[];
+  coFunding: { source: string; amountCents: number }[];
+  submittedAt: Date;
+  rollovers: number;
+  invited: boolean;
+  /** This year's budget remaining when the agenda was frozen. */
+  budgetRemainingCents: number;
+  fairSpread: {
+    applicantGrantedCents: number;
+    wijkGrantedCents: Record<string, number>;
+    earlierRejection?: { applicationId: string; reference: string; whatChanged?: string };
+  };
+}
+
+export interface MeetingDoc {
+  _id: string; // meeting-<regular date>
+  date: string;
+  startsAt: Date;
+  cutoffAt: Date;
+  endsAt: Date;
+  status: 'agenda_frozen' | 'closed';
+  agenda: AgendaItemDoc[];
+  members: { id: string; name: string }[];
+  chairId?: string;
+  votes?: unknown[];
+  recusals?: unknown[];
+  outcomes?: unknown[];
+  closedAt?: Date;
+  closedBy?: string;
+  frozenAt: Date;
+}
+
+export interface MeetingOverrideDoc {
+  _id: string; // the regular date
+  action: 'skip' | 'move';
+  newDate?: string;
+  newTime?: string;
+  by: string;
+  at: Date;
+}
+
+export interface AuditDoc {
+  /** Deterministic per fact, so a retried write records it once. */
+  _id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  target: string;
+  before?: unknown;
+  after?: unknown;
+  requestId?: string;
+}
+
 export interface BudgetYearDoc {
   _id: number; // the budget year
   totalCents: number;
@@ -128,6 +194,9 @@ const applicationSchema = new Schema<ApplicationDoc>(
     previousApplicationId: String,
     whatChanged: String,
     informationRequests: { type: Schema.Types.Mixed, default: [] },
+    meeting: { type: Schema.Types.Mixed, default: null },
+    decision: { type: Schema.Types.Mixed, default: null },
+    rollovers: { type: Number, default: 0 },
     workflowId: { type: String, required: true },
     idempotencyKey: String,
   },
@@ -224,6 +293,46 @@ const budgetYearSchema = new Schema<BudgetYearDoc>(
   { versionKey: false },
 );
 
+const meetingSchema = new Schema<MeetingDoc>(
+  {
+    _id: String,
+    date: { type: String, required: true },
+    startsAt: { type: Date, required: true },
+    cutoffAt: Date,
+    endsAt: Date,
+    status: { type: String, required: true },
+    agenda: { type: Schema.Types.Mixed, default: [] },
+    members: { type: Schema.Types.Mixed, default: [] },
+    chairId: String,
+    votes: Schema.Types.Mixed,
+    recusals: Schema.Types.Mixed,
+    outcomes: Schema.Types.Mixed,
+    closedAt: Date,
+    closedBy: String,
+    frozenAt: Date,
+  },
+  { versionKey: false, minimize: false },
+);
+
+const meetingOverrideSchema = new Schema<MeetingOverrideDoc>(
+  { _id: String, action: { type: String, required: true }, newDate: String, newTime: String, by: String, at: Date },
+  { versionKey: false },
+);
+
+const auditSchema = new Schema<AuditDoc>(
+  {
+    _id: String,
+    at: { type: Date, required: true },
+    actor: { type: String, required: true },
+    action: { type: String, required: true },
+    target: { type: String, required: true, index: true },
+    before: Schema.Types.Mixed,
+    after: Schema.Types.Mixed,
+    requestId: String,
+  },
+  { versionKey: false },
+);
+
 export interface Models {
   connection: Connection;
   Application: Model<ApplicationDoc>;
@@ -235,6 +344,9 @@ export interface Models {
   StaffUser: Model<StaffUserDoc>;
   Outbox: Model<OutboxDoc>;
   BudgetYear: Model<BudgetYearDoc>;
+  Meeting: Model<MeetingDoc>;
+  MeetingOverride: Model<MeetingOverrideDoc>;
+  Audit: Model<AuditDoc>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -249,6 +361,9 @@ export function createModels(connection: Connection): Models {
     StaffUser: connection.model<StaffUserDoc>('StaffUser', staffSchema, 'staff_users'),
     Outbox: connection.model<OutboxDoc>('Outbox', outboxSchema, 'outbox'),
     BudgetYear: connection.model<BudgetYearDoc>('BudgetYear', budgetYearSchema, 'budget_years'),
+    Meeting: connection.model<MeetingDoc>('Meeting', meetingSchema, 'meetings'),
+    MeetingOverride: connection.model<MeetingOverrideDoc>('MeetingOverride', meetingOverrideSchema, 'meeting_overrides'),
+    Audit: connection.model<AuditDoc>('Audit', auditSchema, 'audit_log'),
   };
 }
 

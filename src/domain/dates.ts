@@ -28,6 +28,16 @@ export function formatDate(at: Date, locale: 'nl' | 'en' = 'nl'): string {
   return displayDate[locale].format(at);
 }
 
+const displayDateTime = {
+  nl: new Intl.DateTimeFormat('nl-NL', { timeZone: FUND_TIME_ZONE, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' }),
+  en: new Intl.DateTimeFormat('en-GB', { timeZone: FUND_TIME_ZONE, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' }),
+} as const;
+
+/** "donderdag 12 mei 2027 om 19:30" — a meeting as residents read it. */
+export function formatDateTime(at: Date, locale: 'nl' | 'en' = 'nl'): string {
+  return displayDateTime[locale].format(at);
+}
+
 /** True when YYYY-MM-DD names a real calendar date. */
 export function isCalendarDate(value: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;

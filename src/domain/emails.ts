@@ -1,5 +1,6 @@
 /** Notification e-mails: Dutch first, English second. Pure functions of their variables. */
-import { formatDate } from './dates.ts';
+import { formatDate, formatDateTime } from './dates.ts';
+import { formatEuros } from './money.ts';
 import type { Locale } from './messages.ts';
 
 export interface EmailVars {
@@ -11,9 +12,23 @@ export interface EmailVars {
   missing?: string;
   deadline?: string; // ISO 8601
   reason?: string;
+  meetingAt?: string; // ISO 8601
+  grantedCents?: number;
+  requestedCents?: number;
+  reasons?: string;
 }
 
-export type EmailTemplate = 'confirmation' | 'information_request' | 'information_reminder' | 'lapsed' | 'withdrawn';
+export type EmailTemplate =
+  | 'confirmation'
+  | 'information_request'
+  | 'information_reminder'
+  | 'lapsed'
+  | 'withdrawn'
+  | 'meeting_scheduled'
+  | 'invited_to_explain'
+  | 'approved'
+  | 'partially_approved'
+  | 'rejected';
 
 export interface RenderedEmail {
   subject: string;
@@ -21,6 +36,8 @@ export interface RenderedEmail {
 }
 
 const when = (iso: string | undefined, locale: Locale) => (iso ? formatDate(new Date(iso), locale) : '');
+const at = (iso: string | undefined, locale: Locale) => (iso ? formatDateTime(new Date(iso), locale) : '');
+const euros = (cents: number | undefined, locale: Locale) => formatEuros(cents ?? 0, locale);
 
 const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => RenderedEmail>> = {
   nl: {
@@ -88,6 +105,72 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         `Beste ${v.applicantName},`,
         '',
         `U heeft uw aanvraag "${v.title}" (${v.reference}) ingetrokken. Wij behandelen deze aanvraag niet verder.`,
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    meeting_scheduled: (v) => ({
+      subject: `Uw aanvraag ${v.reference} wordt besproken op ${when(v.meetingAt, 'nl')}`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Uw aanvraag "${v.title}" (${v.reference}) is compleet en staat op de agenda van het panel van ${at(v.meetingAt, 'nl')}.`,
+        'U hoort na de vergadering wat het panel heeft besloten.',
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    invited_to_explain: (v) => ({
+      subject: `Uitnodiging: licht uw plan ${v.reference} toe op ${when(v.meetingAt, 'nl')}`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Het panel nodigt u uit om uw plan "${v.title}" (${v.reference}) mondeling toe te lichten in de vergadering van ${at(v.meetingAt, 'nl')}.`,
+        'Laat ons weten of u kunt komen door op deze e-mail te antwoorden.',
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    approved: (v) => ({
+      subject: `Uw aanvraag ${v.reference} is toegekend`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Goed nieuws: het panel heeft uw aanvraag "${v.title}" (${v.reference}) toegekend. U ontvangt ${euros(v.grantedCents, 'nl')}.`,
+        'Wij maken het bedrag over naar het rekeningnummer dat u heeft opgegeven.',
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    partially_approved: (v) => ({
+      subject: `Uw aanvraag ${v.reference} is gedeeltelijk toegekend`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Het panel heeft uw aanvraag "${v.title}" (${v.reference}) gedeeltelijk toegekend: u ontvangt ${euros(v.grantedCents, 'nl')} van de gevraagde ${euros(v.requestedCents, 'nl')}.`,
+        '',
+        'De reden:',
+        v.reasons ?? '',
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    rejected: (v) => ({
+      subject: `Uw aanvraag ${v.reference} is afgewezen`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Het panel heeft uw aanvraag "${v.title}" (${v.reference}) helaas afgewezen.`,
+        '',
+        'De reden:',
+        v.reasons ?? '',
+        '',
+        'U mag opnieuw een aanvraag indienen; vertel dan wat er veranderd is.',
         '',
         'Met vriendelijke groet,',
         v.fundName,
@@ -164,9 +247,103 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         v.fundName,
       ].join('\n'),
     }),
+    meeting_scheduled: (v) => ({
+      subject: `Your application ${v.reference} will be discussed on ${when(v.meetingAt, 'en')}`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `Your application "${v.title}" (${v.reference}) is complete and on the agenda of the panel meeting of ${at(v.meetingAt, 'en')}.`,
+        'You will hear the decision after the meeting.',
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    invited_to_explain: (v) => ({
+      subject: `Invitation: explain your plan ${v.reference} on ${when(v.meetingAt, 'en')}`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `The panel invites you to explain your plan "${v.title}" (${v.reference}) at its meeting of ${at(v.meetingAt, 'en')}.`,
+        'Please reply to this e-mail to let us know whether you can come.',
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    approved: (v) => ({
+      subject: `Your application ${v.reference} has been granted`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `Good news: the panel granted your application "${v.title}" (${v.reference}). You will receive ${euros(v.grantedCents, 'en')}.`,
+        'We will transfer the amount to the account you gave.',
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    partially_approved: (v) => ({
+      subject: `Your application ${v.reference} has been partly granted`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `The panel partly granted your application "${v.title}" (${v.reference}): you will receive ${euros(v.grantedCents, 'en')} of the ${euros(v.requestedCents, 'en')} requested.`,
+        '',
+        'The reason:',
+        v.reasons ?? '',
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    rejected: (v) => ({
+      subject: `Your application ${v.reference} has been rejected`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `Unfortunately the panel rejected your application "${v.title}" (${v.reference}).`,
+        '',
+        'The reason:',
+        v.reasons ?? '',
+        '',
+        'You may apply again; then tell us what changed.',
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
   },
 };
 
 export function renderEmail(template: EmailTemplate, vars: EmailVars, locale: Locale = 'nl'): RenderedEmail {
   return templates[locale][template](vars);
+}
+
+export interface AgendaEmailItem {
+  reference: string;
+  title: string;
+  amountRequestedCents: number;
+  wijken: string[];
+}
+
+/** The agenda as panel members receive it at the cut-off. */
+export function renderAgendaEmail(v: { fundName: string; memberName: string; meetingAt: string; items: AgendaEmailItem[]; agendaUrl: string }): RenderedEmail {
+  const lines = v.items.length
+    ? v.items.map((i, n) => `${n + 1}. ${i.reference} — ${i.title} (${i.wijken.join(', ')}): ${formatEuros(i.amountRequestedCents)}`)
+    : ['Er staan geen aanvragen op de agenda.'];
+  return {
+    subject: `Agenda panelvergadering ${formatDate(new Date(v.meetingAt))}`,
+    text: [
+      `Beste ${v.memberName},`,
+      '',
+      `De agenda voor de vergadering van ${formatDateTime(new Date(v.meetingAt))} staat vast:`,
+      '',
+      ...lines,
+      '',
+      `Bekijk de aanvragen en stukken: ${v.agendaUrl}`,
+      '',
+      v.fundName,
+    ].join('\n'),
+  };
 }

@@ -61,7 +61,11 @@ export type TimelineEventType =
   | 'documents_added'
   | 'screening_completed'
   | 'withdrawn'
-  | 'lapsed';
+  | 'lapsed'
+  | 'meeting_scheduled'
+  | 'invited_to_explain'
+  | 'rolled_over'
+  | 'decided';
 
 export interface TimelineEvent {
   id: string;

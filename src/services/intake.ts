@@ -88,12 +88,10 @@ export class IntakeService {
       const documents = toStoredDocuments(applicationId, files, 'applicant', 'intake', submittedAt);
       // 3 and 4 are independent (nothing is visible before 5): run them together, and
       // let every one settle before going on or undoing, so no insert lands after undoAll.
-      const [reference] = await allSettledOrThrow([
-        this.nextReference(year),
-        documents.length ? models.Document.insertMany(documents.map(({ id, ...d }) => ({ _id: id, ...d }))) : undefined,
-        models.AccessToken.create({ _id: hashToken(accessToken), applicationId, createdAt: submittedAt }),
-        models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' }),
-      ] as const);
+      const reference = await this.nextReference(year);
+      if (documents.length) await models.Document.insertMany(documents.map(({ id, ...d }) => ({ _id: id, ...d })));
+      await models.AccessToken.create({ _id: hashToken(accessToken), applicationId, createdAt: submittedAt });
+      await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
       application = (
         await models.Application.create({
           ...input,

@@ -77,6 +77,8 @@ beforeAll(async () => {
     close: () => smtp.close(),
   };
   const activities = createActivities({
+    annualBudgetCents: 9_000_000,
+    meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
     models,
     mailer,
     fundName: FUND,

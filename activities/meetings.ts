@@ -1,0 +1,146 @@
+import type { Models, AgendaItemDoc } from '../src/db/models.ts';
+import { insertOnce } from '../src/db/models.ts';
+import { amsterdamYear } from '../src/domain/dates.ts';
+import type { FrozenAgenda, MeetingState } from '../workflows/meeting.ts';
+
+export interface FreezeAgendaInput {
+  meetingId: string;
+  date: string;
+  startsAt: string;
+  cutoffAt: string;
+  endsAt: string;
+}
+
+export function createMeetingActivities(deps: { models: Models; annualBudgetCents: number }) {
+  const { Application, Meeting, StaffUser, BudgetYear, Audit } = deps.models;
+
+  /** Granted so far in a budget year, from the decisions in the read model. */
+  async function grantedInYear(year: number) {
+    const granted = await Application.find({ year, 'decision.grantedCents': { $gt: 0 } }, { decision: 1, wijken: 1, applicant: 1 }).lean();
+    return granted.map((a) => ({ grantedCents: a.decision?.grantedCents ?? 0, wijken: a.wijken, email: a.applicant.email.toLowerCase() }));
+  }
+
+  return {
+    /**
+     * Freezes the agenda: every application ready for a meeting now, oldest first, with
+     * what the panel needs to decide fairly. Idempotent: a retry returns the agenda
+     * already frozen.
+     */
+    async freezeAgenda(input: FreezeAgendaInput): Promise<FrozenAgenda> {
+      const existing = await Meeting.findById(input.meetingId).lean();
+      if (existing) return toFrozen(existing.agenda, existing.members, existing.chairId);
+
+      const year = amsterdamYear(new Date(input.startsAt));
+      const [ready, members, budget, granted] = await Promise.all([
+        Application.find({ status: 'ready_for_meeting' }).sort({ createdAt: 1, _id: 1 }).lean(),
+        StaffUser.find({ role: 'panel', active: true }, { _id: 1, name: 1, chair: 1 }).sort({ email: 1 }).lean(),
+        BudgetYear.findById(year).lean(),
+        grantedInYear(year),
+      ]);
+      const total = budget?.totalCents ?? deps.annualBudgetCents;
+      const grantedTotal = granted.reduce((sum, g) => sum + g.grantedCents, 0);
+      const agenda: AgendaItemDoc[] = [];
+      for (const a of ready) {
+        const email = a.applicant.email.toLowerCase();
+        const wijkGrantedCents: Record<string, number> = {};
+        for (const w of a.wijken) {
+          wijkGrantedCents[w] = granted.filter((g) => g.wijken.includes(w)).reduce((sum, g) => sum + g.grantedCents, 0);
+        }
+        const earlier = a.previousApplicationId
+          ? await Application.findById(a.previousApplicationId, { reference: 1, status: 1 }).lean()
+          : await Application.findOne({ 'applicant.email': a.applicant.email, status: 'rejected', _id: { $ne: a._id } }, { reference: 1 }).lean();
+        agenda.push({
+          applicationId: a._id,
+          reference: a.reference,
+          title: a.title,
+          applicantName: a.applicant.name,
+          wijken: a.wijken,
+          purposes: a.purposes,
+          expectedParticipants: a.expectedParticipants,
+          amountRequestedCents: a.amountRequestedCents,
+          budgetLines: a.budgetLines,
+          coFunding: a.coFunding,
+          submittedAt: a.createdAt,
+          rollovers: a.rollovers ?? 0,
+          invited: false,
+          budgetRemainingCents: total - grantedTotal,
+          fairSpread: {
+            applicantGrantedCents: granted.filter((g) => g.email === email).reduce((sum, g) => sum + g.grantedCents, 0),
+            wijkGrantedCents,
+            ...(earlier ? { earlierRejection: { applicationId: earlier._id, reference: earlier.reference, ...(a.whatChanged ? { whatChanged: a.whatChanged } : {}) } } : {}),
+          },
+        });
+      }
+      const chair = members.find((m) => m.chair);
+      const memberList = members.map((m) => ({ id: m._id, name: m.name }));
+      await insertOnce(Meeting, {
+        _id: input.meetingId,
+        date: input.date,
+        startsAt: new Date(input.startsAt),
+        cutoffAt: new Date(input.cutoffAt),
+        endsAt: new Date(input.endsAt),
+        status: 'agenda_frozen',
+        agenda,
+        members: memberList,
+        ...(chair ? { chairId: chair._id } : {}),
+        frozenAt: new Date(),
+      });
+      // A concurrent retry may have won the insert: return what is stored.
+      const stored = (await Meeting.findById(input.meetingId).lean())!;
+      return toFrozen(stored.agenda, stored.members, stored.chairId);
+    },
+
+    /** The meeting's outcome into the read model, and every vote, recusal and decision into the audit log. */
+    async recordMeetingOutcome(input: { meetingId: string; state: MeetingState }): Promise<void> {
+      const s = input.state;
+      const target = (applicationId: string) => `application:${applicationId}`;
+      for (const [i, v] of s.votes.entries()) {
+        await insertOnce(Audit, { _id: `${s.meetingId}:vote:${i}`, at: new Date(v.at), actor: `staff:${v.memberId}`, action: 'vote.cast', target: target(v.applicationId), after: { meetingId: s.meetingId, ...v } });
+      }
+      for (const [i, r] of s.recusals.entries()) {
+        await insertOnce(Audit, { _id: `${s.meetingId}:recusal:${i}`, at: new Date(r.at), actor: `staff:${r.memberId}`, action: 'recusal.declared', target: target(r.applicationId), after: { meetingId: s.meetingId, reason: r.reason } });
+      }
+      for (const o of s.outcomes) {
+        await insertOnce(Audit, {
+          _id: `${s.meetingId}:decision:${o.applicationId}`,
+          at: new Date(s.closedAt ?? Date.now()),
+          actor: `meeting:${s.meetingId}`,
+          action: o.outcome === 'rollover' ? 'decision.rolled_over' : 'decision.made',
+          target: target(o.applicationId),
+          after: o,
+        });
+      }
+      await Meeting.updateOne(
+        { _id: s.meetingId },
+        {
+          $set: {
+            status: 'closed',
+            votes: s.votes,
+            recusals: s.recusals,
+            outcomes: s.outcomes,
+            closedAt: s.closedAt ? new Date(s.closedAt) : new Date(),
+            closedBy: s.closedBy,
+            agenda: (await Meeting.findById(s.meetingId, { agenda: 1 }).lean())?.agenda.map((item) => ({
+              ...item,
+              invited: s.agenda.find((e) => e.applicationId === item.applicationId)?.invited ?? item.invited,
+            })),
+          },
+        },
+      );
+    },
+  };
+}
+
+function toFrozen(agenda: AgendaItemDoc[], members: { id: string; name: string }[], chairId?: string): FrozenAgenda {
+  return {
+    items: agenda.map((i) => ({
+      applicationId: i.applicationId,
+      requestedCents: i.amountRequestedCents,
+      budgetLineCount: i.budgetLines.length,
+      rollovers: i.rollovers,
+      invited: false,
+    })),
+    members,
+    ...(chairId ? { chairId } : {}),
+  };
+}

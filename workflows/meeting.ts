@@ -1,0 +1,290 @@
+/**
+ * panelMeetingWorkflow: one per meeting (id `meeting-<regular date>`). It freezes the
+ * agenda at the cut-off, tells each initiative its meeting, collects votes and
+ * recusals as Workflow Updates, closes when the chair says so or at the end of the
+ * meeting day, applies the decision rule and hands each decision to its initiative
+ * workflow (a signal: a command in this history, so sent exactly once).
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { decide, voteKinds, type Vote, type VoteKind } from '../src/domain/decision.ts';
+import type { DecisionNotice } from '../src/domain/decisions.ts';
+import { decisionSignal, invitedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
+
+const { freezeAgenda, recordMeetingOutcome, notifyMeetingMembers } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export interface MeetingInput {
+  meetingId: string;
+  date: string;
+  startsAt: string;
+  cutoffAt: string;
+  endsAt: string;
+  quorum: number;
+  /** After this many rollovers an item is flagged to the admin. */
+  flagAfterRollovers: number;
+}
+
+export interface AgendaEntry {
+  applicationId: string;
+  requestedCents: number;
+  budgetLineCount: number;
+  /** Times this application was rolled over before this meeting. */
+  rollovers: number;
+  invited: boolean;
+}
+
+export interface FrozenAgenda {
+  items: AgendaEntry[];
+  members: { id: string; name: string }[];
+  chairId?: string;
+}
+
+export interface CastVoteArgs {
+  memberId: string;
+  applicationId: string;
+  vote: VoteKind;
+  amountCents?: number;
+  struckLines?: number[];
+  reasons?: string;
+}
+export interface RecusalArgs {
+  memberId: string;
+  applicationId: string;
+  reason: string;
+}
+export interface CloseArgs {
+  memberId: string;
+}
+export interface InviteArgs {
+  memberId: string;
+  applicationId: string;
+}
+
+export interface CastVote extends Vote {
+  applicationId: string;
+  at: string;
+}
+export interface Recusal extends RecusalArgs {
+  at: string;
+}
+
+export interface ItemOutcome {
+  applicationId: string;
+  outcome: 'approved' | 'partially_approved' | 'rejected' | 'rollover';
+  grantedCents: number;
+  reasons: string[];
+  struckLines: number[];
+  rolloverReason?: 'no_quorum' | 'deferred';
+  flagged: boolean;
+}
+
+export interface MeetingState {
+  meetingId: string;
+  status: 'waiting_for_cutoff' | 'open' | 'closed';
+  agenda: AgendaEntry[];
+  members: { id: string; name: string }[];
+  chairId?: string;
+  /** Every vote cast, in order (a member's last vote on an item counts). */
+  votes: CastVote[];
+  recusals: Recusal[];
+  closedAt?: string;
+  closedBy?: string;
+  outcomes: ItemOutcome[];
+}
+
+/** Error type of a refused vote, recusal or close. */
+export const MEETING_REFUSED = 'MeetingRefused';
+
+export const castVoteUpdate = defineUpdate<{ accepted: true; at: string }, [CastVoteArgs]>('castVote');
+export const declareRecusalUpdate = defineUpdate<{ accepted: true; at: string }, [RecusalArgs]>('declareRecusal');
+export const closeMeetingUpdate = defineUpdate<MeetingState, [CloseArgs]>('closeMeeting');
+export const inviteApplicantUpdate = defineUpdate<{ accepted: true }, [InviteArgs]>('inviteApplicant');
+export const meetingStateQuery = defineQuery<MeetingState>('meetingState');
+
+function refuse(code: string, message: string): never {
+  throw ApplicationFailure.create({ type: MEETING_REFUSED, message, details: [code], nonRetryable: true });
+}
+
+export async function panelMeetingWorkflow(input: MeetingInput): Promise<MeetingState> {
+  const state: MeetingState = { meetingId: input.meetingId, status: 'waiting_for_cutoff', agenda: [], members: [], votes: [], recusals: [], outcomes: [] };
+  const nowIso = () => new Date().toISOString();
+  const item = (applicationId: string) => state.agenda.find((i) => i.applicationId === applicationId);
+  const isMember = (memberId: string) => state.members.some((m) => m.id === memberId);
+  const isRecused = (memberId: string, applicationId: string) => state.recusals.some((r) => r.memberId === memberId && r.applicationId === applicationId);
+
+  function checkOpen(memberId: string): void {
+    if (state.status === 'waiting_for_cutoff') refuse('meeting_not_open', 'the agenda is not frozen yet');
+    if (state.status === 'closed') refuse('meeting_closed', 'the meeting is closed');
+    if (!isMember(memberId)) refuse('not_a_member', 'only panel members of this meeting may do this');
+  }
+
+  function checkVote(a: CastVoteArgs): void {
+    checkOpen(a.memberId);
+    const entry = item(a.applicationId);
+    if (!entry) refuse('not_on_agenda', 'this application is not on the agenda');
+    if (isRecused(a.memberId, a.applicationId)) refuse('recused', 'a recused member does not vote on this item');
+    if (!voteKinds.includes(a.vote)) refuse('invalid_vote', 'unknown vote');
+    if ((a.vote === 'partial' || a.vote === 'reject') && !a.reasons?.trim()) refuse('reasons_required', 'reasons are required for partial and reject');
+    if (a.vote === 'partial') {
+      const amount = a.amountCents;
+      if (amount === undefined || !Number.isSafeInteger(amount) || amount <= 0 || amount > entry.requestedCents) {
+        refuse('invalid_amount', 'a partial grant is more than 0 and at most the amount requested');
+      }
+    } else if (a.amountCents !== undefined) refuse('invalid_amount', 'only a partial vote has an amount');
+    for (const line of a.struckLines ?? []) {
+      if (!Number.isInteger(line) || line < 0 || line >= entry.budgetLineCount) refuse('invalid_struck_line', 'no such budget line');
+    }
+  }
+
+  setHandler(meetingStateQuery, () => state);
+
+  setHandler(
+    castVoteUpdate,
+    (a) => {
+      checkVote(a);
+      const at = nowIso();
+      state.votes.push({
+        applicationId: a.applicationId,
+        memberId: a.memberId,
+        vote: a.vote,
+        at,
+        ...(a.amountCents !== undefined ? { amountCents: a.amountCents } : {}),
+        ...(a.struckLines?.length ? { struckLines: a.struckLines } : {}),
+        ...(a.reasons ? { reasons: a.reasons } : {}),
+      });
+      return { accepted: true as const, at };
+    },
+    { validator: checkVote },
+  );
+
+  setHandler(
+    declareRecusalUpdate,
+    (a) => {
+      checkOpen(a.memberId);
+      const at = nowIso();
+      if (!isRecused(a.memberId, a.applicationId)) state.recusals.push({ ...a, at });
+      return { accepted: true as const, at };
+    },
+    {
+      validator: (a) => {
+        checkOpen(a.memberId);
+        if (!item(a.applicationId)) refuse('not_on_agenda', 'this application is not on the agenda');
+        if (!a.reason?.trim()) refuse('reason_required', 'a recusal needs a reason');
+      },
+    },
+  );
+
+  let closeRequested: CloseArgs | undefined;
+  setHandler(
+    closeMeetingUpdate,
+    async (a) => {
+      closeRequested ??= a;
+      await condition(() => state.status === 'closed' && state.outcomes.length === state.agenda.length);
+      return state;
+    },
+    {
+      validator: (a) => {
+        checkOpen(a.memberId);
+        if (a.memberId !== state.chairId) refuse('not_the_chair', 'only the chair closes the meeting early');
+      },
+    },
+  );
+
+  setHandler(
+    inviteApplicantUpdate,
+    async (a) => {
+      const entry = item(a.applicationId)!;
+      if (entry.invited) return { accepted: true as const };
+      entry.invited = true;
+      await getExternalWorkflowHandle(`initiative-${a.applicationId}`)
+        .signal(invitedSignal, { meetingId: input.meetingId, date: input.date, startsAt: input.startsAt })
+        .catch(() => undefined); // withdrawn in the meantime: nobody to invite
+      return { accepted: true as const };
+    },
+    {
+      validator: (a) => {
+        checkOpen(a.memberId);
+        if (!item(a.applicationId)) refuse('not_on_agenda', 'this application is not on the agenda');
+      },
+    },
+  );
+
+  const untilCutoff = Date.parse(input.cutoffAt) - Date.now();
+  if (untilCutoff > 0) await sleep(untilCutoff);
+
+  const frozen = await freezeAgenda({ meetingId: input.meetingId, date: input.date, startsAt: input.startsAt, cutoffAt: input.cutoffAt, endsAt: input.endsAt });
+  state.agenda = frozen.items;
+  state.members = frozen.members;
+  if (frozen.chairId) state.chairId = frozen.chairId;
+  state.status = 'open';
+  for (const entry of state.agenda) {
+    await getExternalWorkflowHandle(`initiative-${entry.applicationId}`)
+      .signal(scheduledSignal, { meetingId: input.meetingId, date: input.date, startsAt: input.startsAt })
+      .catch(() => undefined); // withdrawn since the freeze
+  }
+  await notifyMeetingMembers({ meetingId: input.meetingId });
+
+  await condition(() => closeRequested !== undefined, Math.max(Date.parse(input.endsAt) - Date.now(), 1));
+  state.status = 'closed';
+  state.closedAt = nowIso();
+  state.closedBy = closeRequested?.memberId ?? 'automatic';
+
+  for (const entry of state.agenda) {
+    const d = decide({
+      requestedCents: entry.requestedCents,
+      votes: state.votes.filter((v) => v.applicationId === entry.applicationId),
+      recused: state.recusals.filter((r) => r.applicationId === entry.applicationId).map((r) => r.memberId),
+      rules: { quorum: input.quorum },
+    });
+    if (d.outcome === 'rollover') {
+      state.outcomes.push({
+        applicationId: entry.applicationId,
+        outcome: 'rollover',
+        grantedCents: 0,
+        reasons: [],
+        struckLines: [],
+        rolloverReason: d.reason,
+        flagged: entry.rollovers + 1 >= input.flagAfterRollovers,
+      });
+    } else {
+      const reasons = [...new Set(d.carriedBy.map((v) => v.reasons?.trim()).filter((r): r is string => !!r))];
+      const struckLines = d.outcome === 'partially_approved' ? [...new Set(d.carriedBy.flatMap((v) => v.struckLines ?? []))].sort((a, b) => a - b) : [];
+      state.outcomes.push({ applicationId: entry.applicationId, outcome: d.outcome, grantedCents: d.grantedCents, reasons, struckLines, flagged: false });
+    }
+  }
+
+  await recordMeetingOutcome({ meetingId: input.meetingId, state: { ...state } });
+
+  for (const o of state.outcomes) {
+    const entry = item(o.applicationId)!;
+    const handle = getExternalWorkflowHandle(`initiative-${o.applicationId}`);
+    const sent =
+      o.outcome === 'rollover'
+        ? handle.signal(rolledOverSignal, { meetingId: input.meetingId, rollovers: entry.rollovers + 1, flagged: o.flagged })
+        : handle.signal(decisionSignal, {
+            meetingId: input.meetingId,
+            outcome: o.outcome,
+            grantedCents: o.grantedCents,
+            requestedCents: entry.requestedCents,
+            reasons: o.reasons,
+            struckLines: o.struckLines,
+            decidedAt: state.closedAt,
+          } satisfies DecisionNotice);
+    await sent.catch(() => undefined); // an initiative withdrawn during the meeting takes no decision
+  }
+  await condition(allHandlersFinished);
+  return state;
+}

@@ -1,12 +1,10 @@
 import type { Models } from '../src/db/models.ts';
 import { createApplicationActivities } from './applications.ts';
-import { createMeetingActivities } from './meetings.ts';
+import { createMeetingActivities, type MeetingActivityDeps } from './meetings.ts';
 import { createNotificationActivities, type NotificationDeps } from './notifications.ts';
 
-export interface ActivityDeps extends NotificationDeps {
+export interface ActivityDeps extends NotificationDeps, MeetingActivityDeps {
   models: Models;
-  /** The configured annual budget, for a year without a budget record yet. */
-  annualBudgetCents: number;
 }
 
 /** All activities of the worker, built from their dependencies (real ones in production, narrow fakes in unit tests). */

@@ -1,7 +1,8 @@
 import type { Models, AgendaItemDoc } from '../src/db/models.ts';
 import { insertOnce } from '../src/db/models.ts';
 import { amsterdamYear } from '../src/domain/dates.ts';
-import type { FrozenAgenda, MeetingState } from '../workflows/meeting.ts';
+import { upcomingMeetings, type MeetingCalendarRules } from '../src/domain/meetings.ts';
+import type { FrozenAgenda, MeetingInput, MeetingState } from '../workflows/meeting.ts';
 
 export interface FreezeAgendaInput {
   meetingId: string;
@@ -11,8 +12,17 @@ export interface FreezeAgendaInput {
   endsAt: string;
 }
 
-export function createMeetingActivities(deps: { models: Models; annualBudgetCents: number }) {
-  const { Application, Meeting, StaffUser, BudgetYear, Audit } = deps.models;
+export interface MeetingActivityDeps {
+  models: Models;
+  annualBudgetCents: number;
+  calendar: MeetingCalendarRules;
+  meetingRules: { quorum: number; flagAfterRollovers: number };
+  /** Rebuilds the Schedule's calendar (needs a Temporal client; absent in narrow tests). */
+  refreshSchedule?: () => Promise<void>;
+}
+
+export function createMeetingActivities(deps: MeetingActivityDeps) {
+  const { Application, Meeting, StaffUser, BudgetYear, Audit, MeetingOverride } = deps.models;
 
   /** Granted so far in a budget year, from the decisions in the read model. */
   async function grantedInYear(year: number) {
@@ -21,6 +31,25 @@ export function createMeetingActivities(deps: { models: Models; annualBudgetCent
   }
 
   return {
+    /** The meeting whose cut-off the Schedule fired for, with skips and moves applied; null when it was skipped. */
+    async meetingForCutoff(input: { cutoffAt: string }): Promise<MeetingInput | null> {
+      const at = Date.parse(input.cutoffAt);
+      const overrides = (await MeetingOverride.find().lean()).map((r) => ({
+        date: r._id,
+        action: r.action,
+        ...(r.newDate ? { newDate: r.newDate } : {}),
+        ...(r.newTime ? { newTime: r.newTime } : {}),
+      }));
+      // Meetings ending after the cut-off; the one whose cut-off is this moment (within the catch-up window).
+      const candidates = upcomingMeetings(deps.calendar, overrides, new Date(at), 4);
+      const m = candidates.find((c) => Math.abs(Date.parse(c.cutoffAt) - at) < 60 * 60 * 1000);
+      return m ? { meetingId: m.meetingId, date: m.date, startsAt: m.startsAt, cutoffAt: m.cutoffAt, endsAt: m.endsAt, ...deps.meetingRules } : null;
+    },
+
+    async refreshMeetingSchedule(): Promise<void> {
+      await deps.refreshSchedule?.();
+    },
+
     /**
      * Freezes the agenda: every application ready for a meeting now, oldest first, with
      * what the panel needs to decide fairly. Idempotent: a retry returns the agenda
@@ -39,6 +68,15 @@ export function createMeetingActivities(deps: { models: Models; annualBudgetCent
       ]);
       const total = budget?.totalCents ?? deps.annualBudgetCents;
       const grantedTotal = granted.reduce((sum, g) => sum + g.grantedCents, 0);
+      // Earlier applications in two queries for the whole agenda, not two per item: on FerretDB
+      // each query scans the collection, and per item a 500-item agenda took over a minute
+      // (longer than this activity's start-to-close timeout).
+      const previousIds = [...new Set(ready.flatMap((a) => (a.previousApplicationId ? [a.previousApplicationId] : [])))];
+      const emails = [...new Set(ready.filter((a) => !a.previousApplicationId).map((a) => a.applicant.email))];
+      const [previous, rejected] = await Promise.all([
+        previousIds.length ? Application.find({ _id: { $in: previousIds } }, { reference: 1 }).lean() : [],
+        emails.length ? Application.find({ 'applicant.email': { $in: emails }, status: 'rejected' }, { reference: 1, applicant: 1 }).sort({ createdAt: 1, _id: 1 }).lean() : [],
+      ]);
       const agenda: AgendaItemDoc[] = [];
       for (const a of ready) {
         const email = a.applicant.email.toLowerCase();
@@ -47,8 +85,8 @@ export function createMeetingActivities(deps: { models: Models; annualBudgetCent
           wijkGrantedCents[w] = granted.filter((g) => g.wijken.includes(w)).reduce((sum, g) => sum + g.grantedCents, 0);
         }
         const earlier = a.previousApplicationId
-          ? await Application.findById(a.previousApplicationId, { reference: 1, status: 1 }).lean()
-          : await Application.findOne({ 'applicant.email': a.applicant.email, status: 'rejected', _id: { $ne: a._id } }, { reference: 1 }).lean();
+          ? previous.find((p) => p._id === a.previousApplicationId)
+          : rejected.find((r) => r.applicant.email === a.applicant.email && r._id !== a._id);
         agenda.push({
           applicationId: a._id,
           reference: a.reference,

@@ -9,6 +9,8 @@ export interface NotifyApplicantInput {
   applicationId: string;
   template: EmailTemplate;
   vars?: Pick<EmailVars, 'missing' | 'deadline' | 'reason' | 'meetingAt' | 'grantedCents' | 'requestedCents' | 'reasons'>;
+  /** Budget lines the panel struck (indexes): named in the e-mail by their description. */
+  struckLines?: number[];
 }
 
 export interface NotificationDeps {
@@ -84,7 +86,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     async notifyApplicant(input: NotifyApplicantInput): Promise<{ status: 'sent' | 'already_sent' }> {
       if ((await Outbox.findById(input.key, { status: 1 }).lean())?.status === 'sent') return { status: 'already_sent' };
 
-      const app = await Application.findById(input.applicationId, { applicant: 1, reference: 1, title: 1 }).lean();
+      const app = await Application.findById(input.applicationId, { applicant: 1, reference: 1, title: 1, budgetLines: 1 }).lean();
       if (!app) throw ApplicationFailure.nonRetryable(`application ${input.applicationId} not found`, 'ApplicationNotFound');
       const vars: EmailVars = {
         fundName: deps.fundName,
@@ -92,6 +94,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
         reference: app.reference,
         title: app.title,
         ...input.vars,
+        ...(input.struckLines?.length ? { struck: input.struckLines.map((i) => app.budgetLines[i]?.description ?? `#${i + 1}`).join(', ') } : {}),
       };
       // The link token is signed at send time and never stored in the outbox.
       const { subject, text } = renderEmail(input.template, { ...vars, statusUrl: await deps.statusUrl(input.applicationId) });

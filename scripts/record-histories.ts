@@ -12,8 +12,17 @@
  * test/histories/initiative-<scenario>.json. The workflow id is `initiative-<scenario>`,
  * the file's base name. Re-record only when a workflow change is meant to be
  * incompatible (and running workflows are migrated); otherwise keep the old files.
+ *
+ * Then the meeting scenarios: panelMeetingWorkflow (id `meeting-<scenario>`) with five
+ * seeded panel members and real initiatives on its agenda, written to
+ * test/histories/meeting-<scenario>.json, plus the histories of some of those
+ * initiatives (`initiative-meeting-*`: scheduled, invited, decided, rolled over).
+ *
+ * A history file that exists is kept: only missing ones are recorded. Pass `--force`
+ * to record them all again, and file base names to record only those, e.g.
+ *   node scripts/record-histories.ts meeting-chair-close initiative-meeting-partial --force
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -27,7 +36,17 @@ import { createMailer } from '../src/mail/mailer.ts';
 import { createLogger, temporalLogger } from '../src/logger.ts';
 import { ensureSearchAttributes, installTemporalRuntime, workflowsPath } from '../src/runtime.ts';
 import { initiativeWorkflowId, temporalInitiativeStarter } from '../src/temporal/starter.ts';
-import { amsterdamYear } from '../src/domain/dates.ts';
+import { amsterdamDate, amsterdamYear } from '../src/domain/dates.ts';
+import { planMeeting } from '../src/domain/meetings.ts';
+import {
+  castVoteUpdate,
+  closeMeetingUpdate,
+  declareRecusalUpdate,
+  inviteApplicantUpdate,
+  meetingStateQuery,
+  type MeetingInput,
+  type panelMeetingWorkflow,
+} from '../workflows/meeting.ts';
 import {
   completeScreeningUpdate,
   provideInformationUpdate,
@@ -37,6 +56,7 @@ import {
 } from '../workflows/initiative.ts';
 
 type Handle = WorkflowHandle<typeof initiativeWorkflow>;
+type MeetingHandle = WorkflowHandle<typeof panelMeetingWorkflow>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PANEL = 'panel1@buurtfonds.test';
@@ -89,6 +109,67 @@ const scenarios: Scenario[] = [
   },
 ];
 
+/** Panel members seeded for the meeting scenarios; the first one chairs. */
+const panel = ['lid-1', 'lid-2', 'lid-3', 'lid-4', 'lid-5'];
+const [chair, m2, m3, m4] = panel as [string, string, string, string, string];
+
+interface MeetingScenario {
+  /** meeting-<name>.json; the workflow id is meeting-<name>. */
+  name: string;
+  /** Applications on the agenda (their ids; initiative workflow ids initiative-<id>), oldest first. */
+  agenda: string[];
+  /** Of those, the ones whose initiative history is recorded too (initiative-<id>.json). */
+  recordInitiatives: string[];
+  run(meeting: MeetingHandle, input: MeetingInput, env: TestWorkflowEnvironment): Promise<void>;
+}
+
+const meetingScenarios: MeetingScenario[] = [
+  {
+    // Votes (one changed), a recusal, an invitation; the chair closes early: approved,
+    // partially approved, rejected.
+    name: 'chair-close',
+    agenda: ['meeting-approved', 'meeting-partial', 'meeting-rejected'],
+    recordInitiatives: ['meeting-partial', 'meeting-rejected'],
+    async run(h) {
+      const vote = (memberId: string, applicationId: string, vote: 'approve' | 'partial' | 'reject', extra = {}) =>
+        h.executeUpdate(castVoteUpdate, { args: [{ memberId, applicationId, vote, ...extra }] });
+      await vote(chair, 'meeting-approved', 'approve');
+      await vote(m2, 'meeting-approved', 'reject', { reasons: 'Eerst een vergunning' });
+      await vote(m3, 'meeting-approved', 'approve');
+      await vote(m2, 'meeting-approved', 'approve'); // changed: the last vote counts
+      await h.executeUpdate(inviteApplicantUpdate, { args: [{ memberId: m3, applicationId: 'meeting-partial' }] });
+      for (const member of [chair, m2, m3]) {
+        await vote(member, 'meeting-partial', 'partial', { amountCents: 30_000, struckLines: [0], reasons: 'Een kleinere tent volstaat.' });
+      }
+      await h.executeUpdate(declareRecusalUpdate, { args: [{ memberId: m4, applicationId: 'meeting-rejected', reason: 'Mijn buurvrouw' }] });
+      for (const member of [chair, m2, m3]) await vote(member, 'meeting-rejected', 'reject', { reasons: 'Geen activiteit voor de buurt.' });
+      await h.executeUpdate(closeMeetingUpdate, { args: [{ memberId: chair }] });
+    },
+  },
+  {
+    // No quorum (two votes; three votes of which one recused): both roll over when the
+    // meeting closes by itself at the end of the day.
+    name: 'automatic-rollover',
+    agenda: ['meeting-rollover', 'meeting-recused'],
+    recordInitiatives: ['meeting-rollover'],
+    async run(h, input, env) {
+      for (const member of [chair, m2]) await h.executeUpdate(castVoteUpdate, { args: [{ memberId: member, applicationId: 'meeting-rollover', vote: 'approve' }] });
+      for (const member of [chair, m2, m3]) await h.executeUpdate(castVoteUpdate, { args: [{ memberId: member, applicationId: 'meeting-recused', vote: 'approve' }] });
+      await h.executeUpdate(declareRecusalUpdate, { args: [{ memberId: m3, applicationId: 'meeting-recused', reason: 'Mijn broer organiseert het' }] });
+      await env.sleep(Date.parse(input.endsAt) + 60_000 - (await env.currentTimeMs()));
+    },
+  },
+  {
+    // Nothing ready at the cut-off: an empty agenda, closed automatically.
+    name: 'empty-agenda',
+    agenda: [],
+    recordInitiatives: [],
+    async run(_h, input, env) {
+      await env.sleep(Date.parse(input.endsAt) + 60_000 - (await env.currentTimeMs()));
+    },
+  },
+];
+
 async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
@@ -137,6 +218,26 @@ async function submit(env: TestWorkflowEnvironment, models: Models, applicationI
   return env.client.workflow.getHandle<typeof initiativeWorkflow>(workflowId);
 }
 
+/** Until the workflow has no activity running and no workflow task to do (or it has completed). */
+async function settled(handle: WorkflowHandle, what: string): Promise<void> {
+  await until(what, async () => {
+    const desc = await handle.describe();
+    return desc.status.name !== 'RUNNING' || ((desc.raw.pendingActivities ?? []).length === 0 && !desc.raw.pendingWorkflowTask);
+  });
+}
+
+function writeHistory(name: string, history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): string {
+  const file = join(outDir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  return file;
+}
+
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+const only = args.filter((a) => !a.startsWith('--'));
+/** Whether to record this history file (base name): asked for, and missing unless --force. */
+const wanted = (name: string) => (only.length === 0 || only.includes(name)) && (force || !existsSync(join(outDir, `${name}.json`)));
+
 async function main(): Promise<void> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', 'record-histories');
   installTemporalRuntime(logger);
@@ -151,6 +252,8 @@ async function main(): Promise<void> {
     // No SMTP URL: the real mailer renders and hands the mail to nodemailer's stream transport.
     const mailer = createMailer({ from: 'Vlietwensen <noreply@buurtfonds.test>', logger: logger.child({}, { level: 'warn' }) });
     const activities = createActivities({
+      calendar: { firstDate: '2026-01-08', time: '19:30', intervalDays: 14, cutoffDays: 7 },
+      meetingRules: { quorum: 3, flagAfterRollovers: 2 },
       annualBudgetCents: 9_000_000,
       meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
       models,
@@ -166,14 +269,57 @@ async function main(): Promise<void> {
     mkdirSync(outDir, { recursive: true });
     await worker.runUntil(async () => {
       for (const [i, scenario] of scenarios.entries()) {
+        if (!wanted(`initiative-${scenario.name}`)) continue;
         const handle = await submit(testEnv, db, scenario.name, i + 1);
         await scenario.run(handle, testEnv);
         const history = await handle.fetchHistory();
-        const file = join(outDir, `initiative-${scenario.name}.json`);
-        writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+        const file = writeHistory(`initiative-${scenario.name}`, history);
         const { status } = await handle.describe();
         console.log(`${file}: ${history.events?.length ?? 0} events, workflow ${status.name}`);
         if (status.name === 'RUNNING') await handle.terminate('recorded');
+      }
+
+      await db.StaffUser.create(
+        panel.map((id, i) => ({ _id: id, email: `${id}@buurtfonds.test`, name: `Panellid ${i + 1}`, role: 'panel' as const, chair: i === 0, active: true, passwordHash: 'not-used' })),
+      );
+      let n = scenarios.length;
+      for (const scenario of meetingScenarios) {
+        const name = `meeting-${scenario.name}`;
+        if (![name, ...scenario.recordInitiatives.map((id) => `initiative-${id}`)].some(wanted)) continue;
+        // Only this scenario's applications may be ready at the cut-off.
+        await db.Application.deleteMany({ status: 'ready_for_meeting' });
+        const initiatives: Handle[] = [];
+        for (const id of scenario.agenda) {
+          const h = await submit(testEnv, db, id, ++n);
+          await h.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] });
+          initiatives.push(h);
+        }
+        const now = await testEnv.currentTimeMs();
+        const planned = planMeeting({ firstDate: '2026-01-08', time: '19:30', intervalDays: 14, cutoffDays: 7 }, amsterdamDate(new Date(now + 10 * DAY_MS)));
+        const input: MeetingInput = { meetingId: name, date: planned.date, startsAt: planned.startsAt, cutoffAt: planned.cutoffAt, endsAt: planned.endsAt, quorum: 3, flagAfterRollovers: 2 };
+        const meeting = await testEnv.client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', { taskQueue, workflowId: name, args: [input] });
+        await testEnv.sleep(Date.parse(input.cutoffAt) + 60_000 - now);
+        await until(`${name} open`, async () => (await meeting.query(meetingStateQuery)).status === 'open');
+        for (const id of scenario.agenda) {
+          await until(`${id} scheduled`, async () => (await db.Application.findById(id, { status: 1 }).lean())?.status === 'scheduled');
+        }
+        await settled(meeting, `${name} agenda sent`);
+        await scenario.run(meeting, input, testEnv);
+        // Not meeting.result(): the time-skipping client would let the clock run while it waits.
+        await until(`${name} completed`, async () => (await meeting.describe()).status.name === 'COMPLETED');
+        for (const [i, h] of initiatives.entries()) await settled(h, `${scenario.agenda[i]} decided or rolled over`);
+
+        const outputs: [string, WorkflowHandle][] = [
+          [name, meeting],
+          ...scenario.recordInitiatives.map((id): [string, WorkflowHandle] => [`initiative-${id}`, initiatives[scenario.agenda.indexOf(id)]!]),
+        ];
+        for (const [base, h] of outputs) {
+          if (!wanted(base)) continue;
+          const history = await h.fetchHistory();
+          const file = writeHistory(base, history);
+          console.log(`${file}: ${history.events?.length ?? 0} events, workflow ${(await h.describe()).status.name}`);
+        }
+        for (const h of initiatives) if ((await h.describe()).status.name === 'RUNNING') await h.terminate('recorded');
       }
     });
     mailer.close();

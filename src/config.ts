@@ -51,6 +51,18 @@ const envSchema = z.object({
   MAX_AMOUNT_CENTS: int(3_000_000, 1),
   INFO_DEADLINE_DAYS: int(14, 1),
   INFO_REMINDER_DAYS: int(7, 1),
+  MEETING_FIRST_DATE: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
+    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'a real date')
+    .default('2026-01-08'),
+  MEETING_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM').default('19:30'),
+  MEETING_INTERVAL_DAYS: int(14, 1),
+  MEETING_CUTOFF_DAYS: int(7, 1),
+  MEETING_SCHEDULE: z.enum(['true', 'false']).default('true'),
+  MEETING_SCHEDULE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).default('panel-meetings'),
+  PANEL_QUORUM: int(3, 1),
+  ROLLOVER_FLAG_AFTER: int(2, 1),
   MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
   MAX_UPLOAD_FILES: int(10, 1),
 });
@@ -81,6 +93,7 @@ export interface Config {
     infoReminderDays: number;
   };
   uploads: { maxBytes: number; maxFiles: number };
+  meetings: { firstDate: string; time: string; intervalDays: number; cutoffDays: number; schedule: boolean; scheduleId: string; quorum: number; flagAfterRollovers: number };
 }
 
 export class ConfigError extends Error {
@@ -103,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const wijken = e.WIJKEN ? e.WIJKEN.split(',').map((w) => w.trim()).filter(Boolean) : [...defaultWijken];
   if (wijken.length === 0) problems.push('WIJKEN: at least one wijk is needed');
   if (e.INFO_REMINDER_DAYS >= e.INFO_DEADLINE_DAYS) problems.push('INFO_REMINDER_DAYS: must be less than INFO_DEADLINE_DAYS');
+  if (e.MEETING_CUTOFF_DAYS >= e.MEETING_INTERVAL_DAYS) problems.push('MEETING_CUTOFF_DAYS: must be less than MEETING_INTERVAL_DAYS');
   if (e.NODE_ENV === 'production' && !e.AUTH_SECRET) problems.push('AUTH_SECRET: required when NODE_ENV=production');
   if (problems.length) throw new ConfigError(problems);
 
@@ -140,5 +154,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       infoReminderDays: e.INFO_REMINDER_DAYS,
     },
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES, maxFiles: e.MAX_UPLOAD_FILES },
+    meetings: {
+      firstDate: e.MEETING_FIRST_DATE,
+      time: e.MEETING_TIME,
+      intervalDays: e.MEETING_INTERVAL_DAYS,
+      cutoffDays: e.MEETING_CUTOFF_DAYS,
+      schedule: e.MEETING_SCHEDULE === 'true',
+      scheduleId: e.MEETING_SCHEDULE_ID,
+      quorum: e.PANEL_QUORUM,
+      flagAfterRollovers: e.ROLLOVER_FLAG_AFTER,
+    },
   };
+}
+
+/** For the entry points: the configuration, or a message naming the bad variable and exit 1. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    console.error(String((err as Error).message));
+    process.exit(1);
+  }
 }

@@ -4,18 +4,12 @@
  * and the worker. Ctrl-C stops everything it started.
  */
 import { resolve } from 'node:path';
-import { loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startFerretDB, startTemporalDevServer, type RunningServer } from './embedded/servers.ts';
 import { startApi, startWorker, type Running } from './start.ts';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  console.error(String((err as Error).message));
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 const stack: (Running | RunningServer)[] = [];
 let stopping = false;

@@ -15,6 +15,8 @@ import { TokenSigner } from './auth/tokens.ts';
 import { IntakeService } from './services/intake.ts';
 import { InitiativeCommands } from './services/initiatives.ts';
 import { temporalInitiativeStarter, type InitiativeStarter } from './temporal/starter.ts';
+import { calendarRules, ensureMeetingSchedule } from './temporal/schedule.ts';
+import { MeetingCommands } from './services/meetings.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { createActivities } from '../activities/index.ts';
 import { customSearchAttributes } from './domain/search-attributes.ts';
@@ -98,6 +100,8 @@ export function buildApiDeps(args: {
     signer,
     intake: new IntakeService({ models, store, starter, config, logger, now: args.now }),
     initiatives: new InitiativeCommands(client),
+    meetings: new MeetingCommands(client, models),
+    ...(config.meetings.schedule ? { refreshSchedule: () => ensureMeetingSchedule(client, config, models, args.now?.()) } : {}),
     readiness: [
       {
         name: 'database',
@@ -127,11 +131,15 @@ export async function createWorker(args: {
   connection: NativeConnection;
   mailer?: Mailer;
   taskQueue?: string;
+  refreshSchedule?: () => Promise<void>;
 }): Promise<{ worker: Worker; mailer: Mailer }> {
   const { config, logger, models } = args;
   const mailer = args.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger });
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const activities = createActivities({
+    calendar: calendarRules(config),
+    meetingRules: { quorum: config.meetings.quorum, flagAfterRollovers: config.meetings.flagAfterRollovers },
+    ...(args.refreshSchedule ? { refreshSchedule: args.refreshSchedule } : {}),
     annualBudgetCents: config.fund.annualBudgetCents,
     meetingUrl: (id) => `${config.publicBaseUrl}/api/v1/meetings/${id}`,
     models,

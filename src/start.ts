@@ -3,11 +3,13 @@ import type { Server } from 'node:http';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import { loadConfigOrExit, type Config } from './config.ts';
+import { createLogger } from './logger.ts';
 import { connectDatabase } from './db/models.ts';
 import { createApp } from './api/app.ts';
 import { authSecret, buildApiDeps, connectTemporalClient, createWorker, ensureSearchAttributes, installTemporalRuntime, openStore } from './runtime.ts';
 import { seedBudget, seedDemoStaff } from './seed.ts';
+import { ensureMeetingSchedule } from './temporal/schedule.ts';
 
 export interface Running {
   stop(): Promise<void>;
@@ -27,6 +29,7 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
     logger.warn({ err }, 'could not register search attributes (is the operator API reachable?)'),
   );
   await seedBudget(models, config);
+  if (config.meetings.schedule) await ensureMeetingSchedule(client, config, models);
   const demoPassword = config.demo.seed ? await seedDemoStaff(models, config, logger) : undefined;
   const store = await openStore(config);
   const deps = buildApiDeps({ config, logger, models, client, store, secret: authSecret(config) });
@@ -65,7 +68,9 @@ export async function startWorker({ config, logger, temporalAddress, mongoUri }:
   installTemporalRuntime(logger);
   const models = await connectDatabase(mongoUri);
   const connection = await NativeConnection.connect({ address: temporalAddress });
-  const { worker, mailer } = await createWorker({ config, logger, models, secret: authSecret(config), connection });
+  const client = await connectTemporalClient(temporalAddress, config.temporal.namespace);
+  const refreshSchedule = config.meetings.schedule ? () => ensureMeetingSchedule(client, config, models) : undefined;
+  const { worker, mailer } = await createWorker({ config, logger, models, secret: authSecret(config), connection, ...(refreshSchedule ? { refreshSchedule } : {}) });
   const done = worker.run();
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   return {
@@ -73,8 +78,21 @@ export async function startWorker({ config, logger, temporalAddress, mongoUri }:
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
       mailer.close();
+      await client.connection.close();
       await connection.close();
       await models.connection.close();
     },
   };
+}
+
+/** src/server.ts and src/worker.ts: one part of the service against servers named in the environment. */
+export async function runStandalone(name: string, start: (target: Target) => Promise<Running>): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.logLevel, name);
+  if (!config.temporal.address || !config.mongo.uri) {
+    logger.fatal(`TEMPORAL_ADDRESS and MONGODB_URI are required for ${name} (use \`npm start\` for the embedded default)`);
+    process.exit(1);
+  }
+  const running = await start({ config, logger, temporalAddress: config.temporal.address, mongoUri: config.mongo.uri });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.stop().then(() => process.exit(0)));
 }

@@ -1,3 +1,4 @@
 export * from './initiative.ts';
 export * from './initiative-signals.ts';
 export * from './meeting.ts';
+export * from './meeting-cutoff.ts';

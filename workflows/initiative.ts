@@ -259,6 +259,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
       applicationId,
       template: d.outcome,
       vars: { grantedCents: d.grantedCents, requestedCents: d.requestedCents, reasons: d.reasons.join('\n') },
+      struckLines: d.struckLines,
     });
   });
 

@@ -11,6 +11,8 @@ import type { RouteSpec } from './route-spec.ts';
 import { applicationRoutes } from './routes/applications.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
+import { meetingRoutes } from './routes/meetings.ts';
+import { panelRoutes } from './routes/panel.ts';
 
 /** Log lines of a request about one application carry its id and workflow id. */
 const withApplicationContext: RequestHandler = (req, _res, next) => {
@@ -26,7 +28,7 @@ export function buildRoutes(deps: ApiDeps): RouteSpec[] {
   let doc: unknown;
   const routes: RouteSpec[] = [];
   const openapi = () => (doc ??= buildOpenApi(routes, { title: 'buurtfonds API', version: '1', serverUrl: deps.config.publicBaseUrl }));
-  routes.push(...healthRoutes(deps, openapi), ...authRoutes(deps), ...applicationRoutes(deps));
+  routes.push(...healthRoutes(deps, openapi), ...authRoutes(deps), ...applicationRoutes(deps), ...meetingRoutes(deps), ...panelRoutes(deps));
   return routes;
 }
 

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { AppError } from '../domain/errors.ts';
-import { hashToken, parseAccessToken, type Principal, type TokenSigner } from '../auth/tokens.ts';
+import { hashToken, parseAccessToken, sameHash, type Principal, type TokenSigner } from '../auth/tokens.ts';
 import type { Models, StaffRole } from '../db/models.ts';
 
 /** Who may call a route. `applicant_self`: the applicant of the application named by `:id`. */
@@ -26,7 +26,12 @@ export function authenticate(deps: { signer: TokenSigner; models: Models }): Req
     const token = m ? m[1]! : linkToken!;
     const applicant = parseAccessToken(token);
     if (applicant) {
-      const found = await deps.models.AccessToken.exists({ _id: hashToken(token), applicationId: applicant.applicationId });
+      // Lookups by _id only: FerretDB v1 scans the collection for any other filter.
+      const hash = hashToken(token);
+      const app = await deps.models.Application.findById(applicant.applicationId, { accessTokenHash: 1 }).lean();
+      const found =
+        (app?.accessTokenHash !== undefined && sameHash(app.accessTokenHash, hash)) ||
+        (app !== null && (await deps.models.AccessToken.findById(hash, { applicationId: 1 }).lean())?.applicationId === applicant.applicationId);
       if (!found) return next(unauthenticated('invalid_token'));
       req.principal = { kind: 'applicant', applicationId: applicant.applicationId };
       return next();

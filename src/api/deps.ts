@@ -5,6 +5,7 @@ import type { DocumentStore } from '../documents/store.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { IntakeService } from '../services/intake.ts';
 import type { InitiativeCommands } from '../services/initiatives.ts';
+import type { MeetingCommands } from '../services/meetings.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -19,6 +20,9 @@ export interface ApiDeps {
   signer: TokenSigner;
   intake: IntakeService;
   initiatives: InitiativeCommands;
+  meetings: MeetingCommands;
+  /** Rebuilds the meeting Schedule after a skip or move (absent when the schedule is off). */
+  refreshSchedule?: () => Promise<void>;
   readiness: ReadinessCheck[];
   /** Clock for validation ("activity not in the past"); tests may pin it. */
   now?: () => Date;

@@ -24,6 +24,8 @@ export interface ApplicationDoc extends Omit<ApplicationInput, 'previousApplicat
   statusSeq: number;
   previousApplicationId?: string;
   whatChanged?: string;
+  /** SHA-256 of the access token issued at submission (a replay's tokens are AccessToken documents). */
+  accessTokenHash?: string;
   /** Snapshot projected from the workflow (single writer: its recordProgress activity, in order). */
   informationRequests: InformationRequest[];
   meeting?: MeetingNotice | null;
@@ -193,6 +195,7 @@ const applicationSchema = new Schema<ApplicationDoc>(
     privacyConsent: { type: Boolean, required: true },
     previousApplicationId: String,
     whatChanged: String,
+    accessTokenHash: String,
     informationRequests: { type: Schema.Types.Mixed, default: [] },
     meeting: { type: Schema.Types.Mixed, default: null },
     decision: { type: Schema.Types.Mixed, default: null },
@@ -400,7 +403,8 @@ export function isDuplicateKeyError(err: unknown): boolean {
 /** Inserts a document whose _id is its idempotency key; a second insert of the same key is a no-op. */
 export async function insertOnce<T>(model: Model<T>, doc: Partial<T> & { _id: unknown }): Promise<boolean> {
   try {
-    await model.create(doc);
+    // Straight to the driver: the callers pass complete, typed documents, and this is on hot paths.
+    await model.collection.insertOne(doc as never);
     return true;
   } catch (err) {
     if (isDuplicateKeyError(err)) return false;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { electronicFormatIBAN, isSEPACountry, validateIBAN } from 'ibantools';
 import { amsterdamDate, isCalendarDate } from './dates.ts';
-import { sumCents } from './money.ts';
+import { isCents, sumCents } from './money.ts';
 import type { RuleCode } from './messages.ts';
 
 export const purposes = ['cohesion', 'safety', 'liveability'] as const;
@@ -99,7 +99,10 @@ export function applicationInputSchema(rules: ApplicationRules) {
         if (!allowedWijken.has(w)) rule(ctx, ['wijken', i], 'unknown_wijk');
       });
       if (a.amountRequestedCents > rules.maxAmountCents) rule(ctx, ['amountRequestedCents'], 'amount_above_maximum');
-      if (sumCents(a.budgetLines.map((l) => l.amountCents)) !== a.amountRequestedCents) {
+      // zod runs this even when a line's amount already failed its check (e.g. above
+      // MAX_SAFE_INTEGER): then there is no sum to compare, and sumCents would throw.
+      const lineAmounts = a.budgetLines.map((l) => l.amountCents);
+      if (lineAmounts.every(isCents) && sumCents(lineAmounts) !== a.amountRequestedCents) {
         rule(ctx, ['budgetLines'], 'budget_lines_sum_mismatch');
       }
       if (isCalendarDate(a.activity.startDate) && isCalendarDate(a.activity.endDate)) {

@@ -16,6 +16,8 @@ export interface EmailVars {
   grantedCents?: number;
   requestedCents?: number;
   reasons?: string;
+  /** Descriptions of the budget lines the panel struck. */
+  struck?: string;
 }
 
 export type EmailTemplate =
@@ -152,6 +154,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         `Beste ${v.applicantName},`,
         '',
         `Het panel heeft uw aanvraag "${v.title}" (${v.reference}) gedeeltelijk toegekend: u ontvangt ${euros(v.grantedCents, 'nl')} van de gevraagde ${euros(v.requestedCents, 'nl')}.`,
+        ...(v.struck ? [`Niet toegekend: ${v.struck}.`] : []),
         '',
         'De reden:',
         v.reasons ?? '',
@@ -289,6 +292,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         `Dear ${v.applicantName},`,
         '',
         `The panel partly granted your application "${v.title}" (${v.reference}): you will receive ${euros(v.grantedCents, 'en')} of the ${euros(v.requestedCents, 'en')} requested.`,
+        ...(v.struck ? [`Not granted: ${v.struck}.`] : []),
         '',
         'The reason:',
         v.reasons ?? '',

@@ -34,8 +34,7 @@ const ABANDONED_AFTER_MS = 30_000;
  * Intake without multi-document transactions (FerretDB v1). Order of writes, each
  * an insert with a unique key:
  *   1. idempotency claim → 2. blobs into the content-addressed store → 3. reference
- *   claim and 4. documents, access token, `submitted` event (concurrently) → 5. application
- *   → 6. workflow start.
+ *   claim → 4. documents, access token, `submitted` event → 5. application → 6. workflow start.
  * The application (5) is what makes the rest visible; a failure up to 6 undoes all
  * of it. A crash between 5 and 6 leaves an application in `submitted` with no
  * workflow, which `resumeUnstarted` starts (the start is idempotent by workflow id).
@@ -71,11 +70,7 @@ export class IntakeService {
     const workflowId = initiativeWorkflowId(applicationId);
     const undoAll = async () => {
       await models.Application.deleteOne({ _id: applicationId });
-      await Promise.all([
-        models.Document.deleteMany({ applicationId }),
-        models.AccessToken.deleteMany({ applicationId }),
-        models.Event.deleteMany({ applicationId }),
-      ]);
+      await models.Document.deleteMany({ applicationId });
       await undoClaim();
       await removeOrphans(this.deps.store, models, files.map((f) => f.sha256));
     };
@@ -85,27 +80,31 @@ export class IntakeService {
       await commitFiles(this.deps.store, files);
       const submittedAt = this.now();
       const year = amsterdamYear(submittedAt);
-      const documents = toStoredDocuments(applicationId, files, 'applicant', 'intake', submittedAt);
-      // 3 and 4 are independent (nothing is visible before 5): run them together, and
-      // let every one settle before going on or undoing, so no insert lands after undoAll.
       const reference = await this.nextReference(year);
+      const documents = toStoredDocuments(applicationId, files, 'applicant', 'intake', submittedAt);
       if (documents.length) await models.Document.insertMany(documents.map(({ id, ...d }) => ({ _id: id, ...d })));
-      await models.AccessToken.create({ _id: hashToken(accessToken), applicationId, createdAt: submittedAt });
-      await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
-      application = (
-        await models.Application.create({
-          ...input,
-          _id: applicationId,
-          reference,
-          year,
-          status: 'submitted',
-          statusSeq: 1,
-          informationRequests: [],
-          workflowId,
-          idempotencyKey: opts.idempotencyKey,
-          createdAt: submittedAt,
-        })
-      ).toObject();
+      // The first token and the `submitted` event live in the application document itself
+      // (its one write at intake); tokens of idempotent replays are documents of their own.
+      application = {
+        ...input,
+        _id: applicationId,
+        reference,
+        year,
+        status: 'submitted',
+        statusSeq: 1,
+        accessTokenHash: hashToken(accessToken),
+        informationRequests: [],
+        meeting: null,
+        decision: null,
+        rollovers: 0,
+        workflowId,
+        ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+        createdAt: submittedAt,
+        updatedAt: submittedAt,
+      };
+      // The input is validated by zod already; the schema still checks the stored shape.
+      await new models.Application(application).validate();
+      await models.Application.collection.insertOne(application as never);
     } catch (err) {
       await undoAll();
       throw err;
@@ -220,12 +219,4 @@ export class IntakeService {
     }
     return pending.length;
   }
-}
-
-/** Promise.all that waits for every promise to settle before it rejects (with the first error). */
-async function allSettledOrThrow<T extends readonly unknown[]>(values: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const results = await Promise.allSettled(values);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }

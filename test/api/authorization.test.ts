@@ -3,7 +3,7 @@
  * declarations, walked against every route the app serves × every kind of caller.
  * A refused request answers 401 (no credentials) or 403 (wrong ones) and changes nothing.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { SignJWT } from 'jose';
@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenSigner } from '../../src/auth/tokens.ts';
 import type { RouteSpec } from '../../src/api/route-spec.ts';
 import { stateQuery } from '../../workflows/initiative.ts';
+import { meetingStateQuery, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
+import { upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings.ts';
+import { calendarRules, meetingInput } from '../../src/temporal/schedule.ts';
 import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
 
@@ -23,8 +26,13 @@ beforeAll(async () => {
   staffTokens.panel = await ctx.staff.panel();
   staffTokens.welfare = await ctx.staff.welfare();
   staffTokens.admin = await ctx.staff.admin();
+  const upcoming = upcomingMeetings(calendarRules(ctx.config), [], new Date(), 13);
+  [meeting, toSkip, toMove] = [upcoming[10]!, upcoming[11]!, upcoming[12]!];
 });
-afterAll(async () => ctx?.close());
+afterAll(async () => {
+  if (meetingStarted) await ctx.client.workflow.getHandle(meeting.meetingId).terminate('test over').catch(() => undefined);
+  await ctx?.close();
+});
 
 /** The callers the table distinguishes. `applicant`: the applicant of the application in the path. */
 const roles = ['anonymous', 'applicant', 'other_applicant', 'panel', 'welfare', 'admin'] as const;
@@ -48,7 +56,66 @@ interface Case {
   send: (app: Fixture) => Test;
   /** The status an allowed caller gets. */
   ok: number;
+  /** Waits until what the allowed calls set going has landed, so later rows compare a still state. */
+  settle?: (app: Fixture) => Promise<void>;
 }
+
+/**
+ * The meeting the meeting rows act on: a regular date months ahead (no other test file's
+ * meeting workflow has that id), its agenda frozen at once (cut-off now). Its agenda holds
+ * the fixtures of the rows that vote, recuse, invite and close, so "applicant" is the
+ * applicant of an item on the agenda. Skip and move use later regular dates whose
+ * cut-off is still ahead.
+ */
+let meeting: PlannedMeeting;
+let toSkip: PlannedMeeting;
+let toMove: PlannedMeeting;
+let meetingStarted = false;
+let opened: Promise<void> | undefined;
+/** Fixtures of the rows whose application is on the meeting's agenda (set by the walk). */
+const agendaFixtures: Fixture[] = [];
+const agendaRows = ['votes', 'recusals', 'invitations', 'close'].map((a) => `POST /api/v1/meetings/:id/${a}`);
+
+const openMeeting = () => (opened ??= startMeeting());
+async function startMeeting(): Promise<void> {
+  const panel = staffTokens.panel;
+  for (const app of agendaFixtures) {
+    const res = await ctx.http().post(`/api/v1/applications/${app.id}/screening/complete`).set('Authorization', `Bearer ${panel}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  }
+  await ctx.client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', {
+    taskQueue: ctx.config.temporal.taskQueue,
+    workflowId: meeting.meetingId,
+    args: [{ ...meetingInput(ctx.config, meeting), cutoffAt: new Date().toISOString() }],
+  });
+  meetingStarted = true;
+  const handle = ctx.client.workflow.getHandle(meeting.meetingId);
+  const state = await eventually(async () => {
+    const s = await handle.query(meetingStateQuery);
+    return s.status === 'open' ? s : undefined;
+  }, 15_000, 'meeting agenda frozen');
+  expect(state.agenda.map((i) => i.applicationId)).toEqual(expect.arrayContaining(agendaFixtures.map((a) => a.id)));
+  expect(state.chairId).toBeDefined();
+  // Everything the freeze set going has landed: every item scheduled, its applicant mailed, the members mailed.
+  for (const item of state.agenda) {
+    await eventually(async () => {
+      const [doc, mail] = await Promise.all([
+        ctx.models.Application.findById(item.applicationId, { status: 1 }).lean(),
+        ctx.models.Outbox.findById(`${item.applicationId}:meeting:${meeting.meetingId}`, { status: 1 }).lean(),
+      ]);
+      return doc?.status === 'scheduled' && mail?.status === 'sent';
+    }, 15_000, `${item.applicationId} scheduled and mailed`);
+  }
+  await eventually(async () => (await ctx.models.Outbox.countDocuments({ _id: new RegExp(`^${meeting.meetingId}:agenda:`), status: 'sent' })) === state.members.length, 15_000, 'agenda mailed');
+}
+
+/** A panel member made for one row (deactivating or naming the demo members would change the other rows' callers). */
+async function extraMember(label: string): Promise<string> {
+  const id = randomUUID();
+  await ctx.models.StaffUser.create({ _id: id, email: `${label}@buurtfonds.test`, name: `Panellid ${label}`, role: 'panel', chair: false, active: true, passwordHash: 'x', createdAt: new Date() });
+  return id;
+}
+const members: Record<string, string> = {};
 
 /** The rule, stated here. A route without a row fails the walk, so a new route cannot be forgotten. */
 const table: Record<string, Case> = {
@@ -93,6 +160,73 @@ const table: Record<string, Case> = {
     allow: ['applicant'],
     ok: 200,
     send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/withdraw`).send({ reason: 'Het feest gaat niet door.' }),
+  },
+  'GET /api/v1/meetings': { allow: ['panel', 'admin'], ok: 200, send: () => ctx.http().get('/api/v1/meetings') },
+  'GET /api/v1/meetings/:id': {
+    allow: ['panel', 'admin'],
+    ok: 200,
+    prepare: openMeeting,
+    send: () => ctx.http().get(`/api/v1/meetings/${meeting.meetingId}`),
+  },
+  'POST /api/v1/meetings/:id/votes': {
+    allow: ['panel'],
+    ok: 200,
+    prepare: openMeeting,
+    send: (a) => ctx.http().post(`/api/v1/meetings/${meeting.meetingId}/votes`).send({ applicationId: a.id, vote: 'approve' }),
+  },
+  'POST /api/v1/meetings/:id/recusals': {
+    allow: ['panel'],
+    ok: 200,
+    prepare: openMeeting,
+    send: (a) => ctx.http().post(`/api/v1/meetings/${meeting.meetingId}/recusals`).send({ applicationId: a.id, reason: 'De aanvrager is mijn buurman.' }),
+  },
+  'POST /api/v1/meetings/:id/invitations': {
+    allow: ['panel'],
+    ok: 200,
+    prepare: openMeeting,
+    send: (a) => ctx.http().post(`/api/v1/meetings/${meeting.meetingId}/invitations`).send({ applicationId: a.id }),
+    settle: (a) =>
+      eventually(async () => (await ctx.models.Outbox.findById(`${a.id}:invited:${meeting.meetingId}`, { status: 1 }).lean())?.status === 'sent', 15_000, 'invitation mailed').then(() => undefined),
+  },
+  'POST /api/v1/meetings/:id/close': {
+    allow: ['panel'], // the demo token is panel1, the chair
+    ok: 200,
+    prepare: openMeeting,
+    send: () => ctx.http().post(`/api/v1/meetings/${meeting.meetingId}/close`),
+    // The outcome reaches the read model and every initiative after the close returns.
+    settle: async () => {
+      await eventually(async () => (await ctx.models.Meeting.findById(meeting.meetingId, { status: 1 }).lean())?.status === 'closed', 15_000, 'meeting closed in the read model');
+      await eventually(async () => (await ctx.client.workflow.getHandle(meeting.meetingId).describe()).status.name === 'COMPLETED', 15_000, 'meeting workflow completed');
+      // Without a quorum every item rolls over: back to ready_for_meeting.
+      const { agenda } = await ctx.client.workflow.getHandle(meeting.meetingId).query(meetingStateQuery);
+      for (const item of agenda) {
+        await eventually(async () => (await ctx.models.Application.findById(item.applicationId, { status: 1 }).lean())?.status === 'ready_for_meeting', 15_000, `${item.applicationId} rolled over`);
+      }
+    },
+  },
+  'POST /api/v1/meetings/:id/skip': { allow: ['admin'], ok: 200, send: () => ctx.http().post(`/api/v1/meetings/${toSkip.meetingId}/skip`) },
+  'POST /api/v1/meetings/:id/move': {
+    allow: ['admin'],
+    ok: 200,
+    send: () => ctx.http().post(`/api/v1/meetings/${toMove.meetingId}/move`).send({ date: toMove.regularDate, time: '20:00' }),
+  },
+  'GET /api/v1/panel/members': { allow: ['admin'], ok: 200, send: () => ctx.http().get('/api/v1/panel/members') },
+  'POST /api/v1/panel/members': {
+    allow: ['admin'],
+    ok: 201,
+    send: () => ctx.http().post('/api/v1/panel/members').send({ email: 'nieuw-lid@buurtfonds.test', name: 'Nieuw Panellid', password: 'een-lang-wachtwoord' }),
+  },
+  'POST /api/v1/panel/members/:id/deactivate': {
+    allow: ['admin'],
+    ok: 200,
+    prepare: async () => void (members.deactivate ??= await extraMember('vertrekt')),
+    send: () => ctx.http().post(`/api/v1/panel/members/${members.deactivate}/deactivate`),
+  },
+  'POST /api/v1/panel/members/:id/chair': {
+    allow: ['admin'],
+    ok: 200,
+    prepare: async () => void (members.chair ??= await extraMember('voorzitter')),
+    send: () => ctx.http().post(`/api/v1/panel/members/${members.chair}/chair`),
   },
 };
 
@@ -145,10 +279,10 @@ async function listBlobs(): Promise<string[]> {
   return out.sort();
 }
 
-/** Everything a request could have changed: the read model, the workflow, mails, stored files. */
+/** Everything a request could have changed: the read model, the workflows, mails, stored files, the panel and the calendar. */
 async function snapshot(app: Fixture) {
-  const { Application, Event, Document, Outbox, AccessToken } = ctx.models;
-  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs] = await Promise.all([
+  const { Application, Event, Document, Outbox, AccessToken, Meeting, MeetingOverride, StaffUser, Audit } = ctx.models;
+  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs, meetingState, meetings, overrides, staffUsers, audit] = await Promise.all([
     Application.findById(app.id).lean(),
     ctx.client.workflow.getHandle(`initiative-${app.id}`).query(stateQuery),
     Event.countDocuments({ applicationId: app.id }),
@@ -158,6 +292,11 @@ async function snapshot(app: Fixture) {
     // Per application: workflows started by earlier allowed submissions still send their own mails meanwhile.
     Outbox.countDocuments({ applicationId: app.id }),
     listBlobs(),
+    meetingStarted ? ctx.client.workflow.getHandle(meeting.meetingId).query(meetingStateQuery) : undefined,
+    Meeting.find().sort({ _id: 1 }).lean(),
+    MeetingOverride.find().sort({ _id: 1 }).lean(),
+    StaffUser.find().sort({ email: 1 }).lean(),
+    Audit.countDocuments(),
   ]);
   return {
     status: doc?.status,
@@ -171,6 +310,11 @@ async function snapshot(app: Fixture) {
     accessTokens,
     mails,
     blobs,
+    meetingState,
+    meetings,
+    overrides,
+    staffUsers,
+    audit,
   };
 }
 
@@ -186,6 +330,7 @@ describe('every route × every caller', () => {
 
     const other = await submit('ander@example.nl');
     const fixtures = await Promise.all(ctx.routes.map(() => submit()));
+    agendaFixtures.push(...fixtures.filter((_, i) => agendaRows.includes(keyOf(ctx.routes[i]!))));
 
     for (const [i, route] of ctx.routes.entries()) {
       const key = keyOf(route);
@@ -218,6 +363,7 @@ describe('every route × every caller', () => {
         const res = await as(c.send(app), role, app, other);
         if (res.status !== c.ok) failures.push(`${key} as ${role}: allowed, expected ${c.ok}, got ${describeResponse(res)}`);
       }
+      await c.settle?.(app);
     }
     const tmp = await readdir(ctx.store.tmpDir);
     if (tmp.length) failures.push(`upload temp files left behind: ${tmp.join(', ')}`);

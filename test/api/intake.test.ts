@@ -25,7 +25,8 @@ describe('POST /api/v1/applications', () => {
     expect(res.body.accessToken.length).toBeGreaterThanOrEqual(60);
 
     const secretPart = res.body.accessToken.split('.')[1];
-    expect(await ctx.models.AccessToken.countDocuments({ applicationId: res.body.id })).toBe(1);
+    const stored = await ctx.models.Application.findById(res.body.id).lean();
+    expect(stored?.accessTokenHash).toMatch(/^[0-9a-f]{64}$/);
     for (const name of await ctx.models.connection.db!.listCollections().toArray()) {
       const all = await ctx.models.connection.db!.collection(name.name).find().toArray();
       expect(JSON.stringify(all), `token stored in ${name.name}`).not.toContain(secretPart);

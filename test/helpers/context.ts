@@ -46,6 +46,9 @@ export async function createTestContext(opts: TestContextOptions = {}) {
     TEMPORAL_TASK_QUEUE: `buurtfonds-test-${suffix}`,
     DEMO_PASSWORD,
     PUBLIC_BASE_URL: 'http://buurtfonds.test',
+    // Test files share one dev server: each gets its own schedule id, and no schedule unless it asks.
+    MEETING_SCHEDULE: 'false',
+    MEETING_SCHEDULE_ID: `panel-meetings-${suffix}`,
     ...opts.env,
   });
   const logger = createLogger(config.logLevel, 'buurtfonds-test');

@@ -77,6 +77,8 @@ beforeAll(async () => {
     close: () => smtp.close(),
   };
   const activities = createActivities({
+    calendar: { firstDate: '2026-01-08', time: '19:30', intervalDays: 14, cutoffDays: 7 },
+    meetingRules: { quorum: 3, flagAfterRollovers: 2 },
     annualBudgetCents: 9_000_000,
     meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
     models,

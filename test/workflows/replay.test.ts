@@ -1,8 +1,8 @@
 /**
  * Replays the recorded histories in test/histories/ (scripts/record-histories.ts) against
  * the current workflow code. A change to the command sequence of a workflow (an activity
- * moved, a timer added, a step reordered) would break every initiative already running in
- * production; here it fails with a DeterminismViolationError instead.
+ * moved, a timer added, a step reordered) would break every initiative or meeting already
+ * running in production; here it fails with a DeterminismViolationError instead.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -16,7 +16,7 @@ import { installTemporalRuntime, workflowsPath } from '../../src/runtime.ts';
 const historiesDir = join(projectRoot, 'test/histories');
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
 
-/** Every <workflow id>.json, e.g. initiative-lapse.json: the history of workflow id initiative-lapse. */
+/** Every <workflow id>.json, e.g. initiative-lapse.json or meeting-chair-close.json: the history of that workflow id. */
 function loadHistories() {
   return readdirSync(historiesDir)
     .filter((f) => f.endsWith('.json'))
@@ -37,7 +37,16 @@ beforeAll(async () => {
 describe('workflow histories replay against the current code', () => {
   it('has the recorded initiative scenarios', () => {
     const scenarios = ['answered-after-reminder', 'happy-path', 'information-answered', 'lapse', 'withdraw'];
-    expect(loadHistories().map((h) => h.workflowId)).toEqual(expect.arrayContaining(scenarios.map((s) => `initiative-${s}`)));
+    // Initiatives through a meeting: scheduled, invited and partially approved; rejected (completed); rolled over.
+    const throughMeeting = ['meeting-partial', 'meeting-rejected', 'meeting-rollover'];
+    expect(loadHistories().map((h) => h.workflowId)).toEqual(expect.arrayContaining([...scenarios, ...throughMeeting].map((s) => `initiative-${s}`)));
+  });
+
+  it('has the recorded meeting scenarios', () => {
+    // Votes, a changed vote, a recusal, an invitation and the chair closing early; no quorum and
+    // an automatic close at the end of the day; an empty agenda.
+    const scenarios = ['chair-close', 'automatic-rollover', 'empty-agenda'];
+    expect(loadHistories().map((h) => h.workflowId)).toEqual(expect.arrayContaining(scenarios.map((s) => `meeting-${s}`)));
   });
 
   it('replays every history in test/histories without a determinism error', async () => {

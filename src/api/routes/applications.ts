@@ -225,8 +225,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 401: err('No token'), 403: err('Not allowed'), 404: err('Unknown document') },
       async handler(req, res) {
         const { id, documentId } = parseWith(documentParams, req.params, req, ['params']);
-        const doc = await models.Document.findOne({ _id: documentId, applicationId: id }).lean();
-        if (!doc || !(await store.has(doc.sha256))) throw new AppError(404, 'not_found');
+        const doc = await models.Document.findById(documentId).lean();
+        if (!doc || doc.applicationId !== id || !(await store.has(doc.sha256))) throw new AppError(404, 'not_found');
         res.status(200);
         res.type(doc.contentType);
         res.attachment(doc.fileName);
@@ -347,8 +347,9 @@ function eventSeq(id: string): number {
 }
 
 export function applicationView(a: ApplicationDoc, events: EventDoc[], documents: DocumentDoc[]) {
-  const timeline = events
-    .map(({ _id, applicationId: _a, ...e }) => ({ id: _id, ...e }))
+  // The `submitted` event is the application itself (written in one insert at intake).
+  const submitted = { id: `${a.workflowId}:1`, at: new Date(a.createdAt).toISOString(), type: 'submitted' as const, status: 'submitted' as const, actor: 'applicant' };
+  const timeline = [submitted, ...events.filter((e) => e._id !== submitted.id).map(({ _id, applicationId: _a, ...e }) => ({ id: _id, ...e }))]
     .sort((x, y) => x.at.localeCompare(y.at) || eventSeq(x.id) - eventSeq(y.id));
   return {
     id: a._id,

@@ -1,0 +1,34 @@
+/** What panel members and the admin send about meetings (validated at the API edge). */
+import { z } from 'zod';
+import { voteKinds } from './decision.ts';
+import { isCalendarDate } from './dates.ts';
+
+export const voteInputSchema = z
+  .object({
+    applicationId: z.uuid(),
+    vote: z.enum(voteKinds),
+    // Any whole number: the meeting's validator refuses one that is not > 0 and ≤ requested (invalid_amount).
+    amountCents: z.number().int().optional(),
+    struckLines: z.array(z.number().int().min(0)).max(100).optional(),
+    reasons: z.string().trim().min(1).max(5_000).optional(),
+  })
+  .strict();
+
+export const recusalInputSchema = z.object({ applicationId: z.uuid(), reason: z.string().trim().min(1).max(2_000) }).strict();
+
+export const invitationInputSchema = z.object({ applicationId: z.uuid() }).strict();
+
+export const moveMeetingInputSchema = z
+  .object({
+    date: z.string().refine(isCalendarDate, 'YYYY-MM-DD'),
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM').optional(),
+  })
+  .strict();
+
+export const panelMemberInputSchema = z
+  .object({
+    email: z.email().max(254),
+    name: z.string().trim().min(1).max(200),
+    password: z.string().min(12).max(200),
+  })
+  .strict();

@@ -1,5 +1,8 @@
 import type { Models, AgendaItemDoc } from '../src/db/models.ts';
 import { insertOnce } from '../src/db/models.ts';
+import type { Mailer } from '../src/mail/mailer.ts';
+import { renderFlaggedEmail } from '../src/domain/emails.ts';
+import { createOutbox } from './outbox.ts';
 import { amsterdamYear } from '../src/domain/dates.ts';
 import { upcomingMeetings, type MeetingCalendarRules } from '../src/domain/meetings.ts';
 import type { FrozenAgenda, MeetingInput, MeetingState } from '../workflows/meeting.ts';
@@ -14,6 +17,10 @@ export interface FreezeAgendaInput {
 
 export interface MeetingActivityDeps {
   models: Models;
+  mailer: Mailer;
+  mailDomain: string;
+  fundName: string;
+  meetingUrl(meetingId: string): string;
   annualBudgetCents: number;
   calendar: MeetingCalendarRules;
   meetingRules: { quorum: number; flagAfterRollovers: number };
@@ -23,6 +30,7 @@ export interface MeetingActivityDeps {
 
 export function createMeetingActivities(deps: MeetingActivityDeps) {
   const { Application, Meeting, StaffUser, BudgetYear, Audit, MeetingOverride } = deps.models;
+  const deliver = createOutbox(deps);
 
   /** Granted so far in a budget year, from the decisions in the read model. */
   async function grantedInYear(year: number) {
@@ -147,6 +155,26 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
           target: target(o.applicationId),
           after: o,
         });
+      }
+      const flagged = s.outcomes.filter((o) => o.flagged);
+      if (flagged.length) {
+        const meeting = await Meeting.findById(s.meetingId, { agenda: 1, startsAt: 1 }).lean();
+        const admins = await StaffUser.find({ role: 'admin', active: true }, { email: 1, name: 1 }).lean();
+        for (const o of flagged) {
+          const item = meeting?.agenda.find((i) => i.applicationId === o.applicationId);
+          for (const admin of admins) {
+            const mail = renderFlaggedEmail({
+              fundName: deps.fundName,
+              adminName: admin.name,
+              reference: item?.reference ?? o.applicationId,
+              title: item?.title ?? '',
+              rollovers: (item?.rollovers ?? 0) + 1,
+              meetingAt: new Date(meeting?.startsAt ?? Date.now()).toISOString(),
+              agendaUrl: deps.meetingUrl(s.meetingId),
+            });
+            await deliver(`${s.meetingId}:flagged:${o.applicationId}:${admin._id}`, { to: admin.email, template: 'rollover_flagged', applicationId: o.applicationId, ...mail });
+          }
+        }
       }
       await Meeting.updateOne(
         { _id: s.meetingId },

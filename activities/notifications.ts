@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Models } from '../src/db/models.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
+import { createOutbox } from './outbox.ts';
 import { renderAgendaEmail, renderEmail, type EmailTemplate, type EmailVars } from '../src/domain/emails.ts';
 
 export interface NotifyApplicantInput {
@@ -27,37 +28,7 @@ export interface NotificationDeps {
 export function createNotificationActivities(deps: NotificationDeps) {
   const { Application, Outbox, Meeting, StaffUser } = deps.models;
 
-  /** Outbox row first (keyed by business key), then SMTP; a row marked sent is never sent again. */
-  async function deliver(key: string, row: { to: string; template: string; subject: string; text: string; applicationId?: string; vars?: Record<string, unknown> }) {
-    const existing = await Outbox.findById(key).lean();
-    if (existing?.status === 'sent') return 'already_sent' as const;
-    await Outbox.updateOne(
-      { _id: key },
-      {
-        $setOnInsert: {
-          ...(row.applicationId ? { applicationId: row.applicationId } : {}),
-          to: row.to,
-          template: row.template,
-          locale: 'nl',
-          vars: row.vars ?? {},
-          subject: row.subject,
-          status: 'pending',
-          createdAt: new Date(),
-        },
-        $inc: { attempts: 1 },
-      },
-      { upsert: true },
-    );
-    const messageId = `<${key.replace(/[^A-Za-z0-9.-]/g, '.')}@${deps.mailDomain}>`;
-    try {
-      await deps.mailer.send({ to: row.to, subject: row.subject, text: row.text, messageId });
-    } catch (err) {
-      await Outbox.updateOne({ _id: key }, { $set: { lastError: String(err) } });
-      throw err;
-    }
-    await Outbox.updateOne({ _id: key }, { $set: { status: 'sent', sentAt: new Date(), messageId }, $unset: { lastError: 1 } });
-    return 'sent' as const;
-  }
+  const deliver = createOutbox(deps);
 
   return {
     /** Each panel member of the meeting gets the frozen agenda. */

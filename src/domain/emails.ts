@@ -351,3 +351,20 @@ export function renderAgendaEmail(v: { fundName: string; memberName: string; mee
     ].join('\n'),
   };
 }
+
+/** To the admin: an item rolled over so often that it needs attention. */
+export function renderFlaggedEmail(v: { fundName: string; adminName: string; reference: string; title: string; rollovers: number; meetingAt: string; agendaUrl: string }): RenderedEmail {
+  return {
+    subject: `Aanvraag ${v.reference} is ${v.rollovers} keer doorgeschoven`,
+    text: [
+      `Beste ${v.adminName},`,
+      '',
+      `De aanvraag "${v.title}" (${v.reference}) is in de vergadering van ${formatDateTime(new Date(v.meetingAt))} opnieuw niet besloten en is nu ${v.rollovers} keer doorgeschoven.`,
+      'Kijk of er iets nodig is: een quorum, meer informatie, of een gesprek met de aanvrager.',
+      '',
+      `De vergadering: ${v.agendaUrl}`,
+      '',
+      v.fundName,
+    ].join('\n'),
+  };
+}

@@ -40,6 +40,7 @@ export const errorMessages = {
     invalid_vote: 'Onbekende stem.',
     meeting_change_too_late: 'Na de sluitingsdatum van de agenda kan deze vergadering niet meer worden verplaatst of overgeslagen.',
     email_taken: 'Er bestaat al een account met dit e-mailadres.',
+    meeting_update_limit: 'Deze vergadering kan geen stemmen of wijzigingen meer aannemen: het maximum is bereikt.',
   },
   en: {
     validation_failed: 'The application is incomplete or contains invalid values.',
@@ -76,6 +77,7 @@ export const errorMessages = {
     invalid_vote: 'Unknown vote.',
     meeting_change_too_late: 'After the agenda cut-off this meeting can no longer be moved or skipped.',
     email_taken: 'An account with this e-mail address already exists.',
+    meeting_update_limit: 'This meeting cannot take more votes or changes: its limit has been reached.',
   },
 } as const satisfies Record<Locale, Record<string, string>>;
 

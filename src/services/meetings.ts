@@ -1,4 +1,5 @@
-import { isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { isGrpcServiceError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { AppError } from '../domain/errors.ts';
 import type { ErrorCode } from '../domain/messages.ts';
@@ -82,7 +83,10 @@ export class MeetingCommands {
         const closed = await this.models.Meeting.exists({ _id: meetingId, status: 'closed' });
         throw new AppError(409, closed ? 'meeting_closed' : 'meeting_not_open', [{ code: closed ? 'meeting_closed' : 'meeting_not_open' }]);
       }
-      if (isGrpcServiceError(err)) throw new AppError(503, 'service_unavailable', [{ code: 'temporal_unavailable' }], { 'Retry-After': '5' });
+      const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
+      // Temporal accepts at most 2,000 updates per workflow run (server default): far beyond a real meeting.
+      if (grpc?.code === grpcStatus.FAILED_PRECONDITION) throw new AppError(409, 'meeting_update_limit', [{ code: 'meeting_update_limit' }]);
+      if (grpc || err instanceof ServiceError) throw new AppError(503, 'service_unavailable', [{ code: 'temporal_unavailable' }], { 'Retry-After': '5' });
       throw err;
     }
   }

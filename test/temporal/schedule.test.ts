@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMeetingActivities } from '../../activities/meetings.ts';
 import { calendarRules, ensureMeetingSchedule } from '../../src/temporal/schedule.ts';
+import { createMailer } from '../../src/mail/mailer.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -186,6 +187,10 @@ describe('meetingForCutoff', () => {
       annualBudgetCents: ctx.config.fund.annualBudgetCents,
       calendar: calendarRules(ctx.config),
       meetingRules: { quorum: ctx.config.meetings.quorum, flagAfterRollovers: ctx.config.meetings.flagAfterRollovers },
+      mailer: createMailer({ smtpUrl: ctx.mail.url, from: ctx.config.mail.from, logger: ctx.logger }),
+      mailDomain: 'buurtfonds.test',
+      fundName: ctx.config.fund.name,
+      meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
     });
 
   it('finds the meeting of a cut-off instant (also when the schedule fires a little late), with the quorum rules', async () => {

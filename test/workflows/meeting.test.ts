@@ -96,6 +96,7 @@ beforeAll(async () => {
     ...panel.map((p) => ({ ...p, role: 'panel' as const, active: true, passwordHash: 'not-used' })),
     { _id: formerMember, email: `oud-lid-${suffix}@buurtfonds.test`, name: 'Fleur Oud', role: 'panel' as const, chair: false, active: false, passwordHash: 'not-used' },
     { _id: welfareWorker, email: `welzijn-${suffix}@buurtfonds.test`, name: 'Gert Welzijn', role: 'welfare' as const, chair: false, active: true, passwordHash: 'not-used' },
+    { _id: `admin-${suffix}`, email: `beheer-${suffix}@buurtfonds.test`, name: 'Beheerder', role: 'admin' as const, chair: false, active: true, passwordHash: 'not-used' },
   ]);
   smtp = createMailer({ smtpUrl: mail.url, from: 'Vlietwensen <noreply@buurtfonds.test>', logger });
   const real = createActivities({
@@ -445,6 +446,9 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
     expect(await statusOf(b, 'ready_for_meeting')).toMatchObject({ rollovers: 2 });
     expect((await timelineTypes(b.applicationId)).at(-1)).toEqual({ type: 'rolled_over', status: 'ready_for_meeting', note: 'flagged' });
     expect(await b.handle.query(stateQuery)).toEqual({ status: 'ready_for_meeting', rollovers: 2 });
+    // The admin hears about the item rolled over twice.
+    const flaggedMail = await waitForMail(`beheer-${suffix}@buurtfonds.test`, `Aanvraag ${b.reference} is 2 keer doorgeschoven`);
+    expect(flaggedMail.text).toContain('Beste Beheerder');
     await statusOf(c, 'approved');
     expect(await statusOf(d, 'ready_for_meeting')).toMatchObject({ rollovers: 1 });
     // A rejection ends the initiative workflow.

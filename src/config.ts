@@ -12,9 +12,7 @@ export const defaultWijken = [
   'Voorburg-West',
 ] as const;
 
-// An empty variable (FOO= in a .env file, or ${FOO} unset in compose) counts as unset: coerced, it would be 0.
-const int = (def: number, min = 0) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(min).default(def));
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const optionalUrl = z.string().url().optional();
 
 const envSchema = z.object({
@@ -107,7 +105,9 @@ export class ConfigError extends Error {
 
 /** Parses the environment once; a bad value stops start-up with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable (FOO= in a .env file, ${FOO} unset in compose) counts as unset.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.safeParse(set);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }

@@ -34,193 +34,41 @@
  * BENCH_WARMUP (votes per side), BENCH_CONCURRENCY (in flight, ≤ 10), BENCH_MAX_UPDATES,
  * BENCH_LOG_LEVEL (API and worker log level; the log goes to /dev/null).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
 import argon2 from 'argon2';
-import { pino } from 'pino';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { loadConfig, type Config } from '../src/config.ts';
-import { connectDatabase, type Models } from '../src/db/models.ts';
-import { freePort, startFerretDB, startTemporalDevServer, type RunningServer } from '../src/embedded/servers.ts';
-import { connectTemporalClient } from '../src/runtime.ts';
-import { startApi, startWorker, type Running } from '../src/start.ts';
+import type { WorkflowHandle } from '@temporalio/client';
 import { amsterdamYear } from '../src/domain/dates.ts';
 import { upcomingMeetings } from '../src/domain/meetings.ts';
 import { initiativeWorkflowId } from '../src/temporal/starter.ts';
 import { calendarRules, meetingInput } from '../src/temporal/schedule.ts';
 import { castVoteUpdate, meetingStateQuery, type CastVoteArgs, type panelMeetingWorkflow } from '../workflows/meeting.ts';
 import { validApplication } from '../test/helpers/fixtures.ts';
-
-const benchDir = dirname(fileURLToPath(import.meta.url));
-const resultsDir = join(benchDir, 'results');
+import { benchSettings, compareSides, envInt, loadAverage, logComparison, round, runIfMain, runInfo, runPool, runRounds, stdoutLog, withBenchStack, writeResult, type BenchSettings, type Comparison, type RunInfo } from './support.ts';
 
 /** Temporal server defaults that bound this benchmark (see the header). */
 const TEMPORAL_LIMITS = { maxTotalUpdates: 2000, maxInFlightUpdates: 10, historyEvents: 51_200, historyBytes: 50 * 1024 * 1024 };
 
-function envInt(name: string, def: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
-  return n;
-}
-
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!);
-}
-
-// --- CPU time per process (Linux /proc; empty elsewhere) -------------------------------
-
-type CpuSample = Record<string, number>;
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  // keep 100
-}
-function procCpuMs(pid: number | undefined): number | undefined {
-  if (!pid || !existsSync(`/proc/${pid}/stat`)) return undefined;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-}
-function sampleCpu(pids: Record<string, number | undefined>): CpuSample {
-  const own = process.cpuUsage();
-  const sample: CpuSample = { node: (own.user + own.system) / 1000 };
-  for (const [name, pid] of Object.entries(pids)) {
-    const ms = procCpuMs(pid);
-    if (ms !== undefined) sample[name] = ms;
-  }
-  return sample;
-}
-
-// --- phases -----------------------------------------------------------------------------
-
-interface PhaseResult {
-  ops: number;
-  ms: number;
-  opsPerSec: number;
-  latencyMs: { p50: number; p95: number; p99: number; max: number };
-  /** CPU ms per vote, per process ("node" is this process: load generator, API and worker). */
-  cpuMsPerOp: Record<string, number>;
-}
-
-/** Runs op(0..n-1) with at most `concurrency` in flight; any failure fails the phase. */
-async function runPool(n: number, concurrency: number, op: (i: number) => Promise<void>, cpu: () => CpuSample): Promise<PhaseResult> {
-  const latencies: number[] = [];
-  let next = 0;
-  let failure: unknown;
-  const cpuBefore = cpu();
-  const started = performance.now();
-  const lane = async () => {
-    while (failure === undefined) {
-      const i = next++;
-      if (i >= n) return;
-      const t0 = performance.now();
-      try {
-        await op(i);
-      } catch (err) {
-        failure ??= err;
-        return;
-      }
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
-  const ms = performance.now() - started;
-  const cpuAfter = cpu();
-  if (failure !== undefined) throw failure;
-  latencies.sort((a, b) => a - b);
-  const cpuMsPerOp: Record<string, number> = {};
-  for (const k of Object.keys(cpuAfter)) cpuMsPerOp[k] = round((cpuAfter[k]! - (cpuBefore[k] ?? 0)) / n);
-  cpuMsPerOp.total = round(Object.values(cpuMsPerOp).reduce((a, b) => a + b, 0));
-  return {
-    ops: n,
-    ms: round(ms),
-    opsPerSec: round((n / ms) * 1000),
-    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
-    cpuMsPerOp,
-  };
-}
-
-interface SideSummary {
-  description: string;
-  opsPerSec: number;
-  medianRoundOpsPerSec: number;
-  rounds: number[];
-  ops: number;
-  ms: number;
-  latencyMs: PhaseResult['latencyMs'];
-  cpuMsPerOp: Record<string, number>;
-}
-
-function summarize(description: string, phases: PhaseResult[]): SideSummary {
-  const ops = phases.reduce((s, p) => s + p.ops, 0);
-  const ms = phases.reduce((s, p) => s + p.ms, 0);
-  const med = (k: keyof PhaseResult['latencyMs']) => round(median(phases.map((p) => p.latencyMs[k])));
-  const cpuMsPerOp: Record<string, number> = {};
-  for (const k of Object.keys(phases[0]?.cpuMsPerOp ?? {})) cpuMsPerOp[k] = round(phases.reduce((s, p) => s + (p.cpuMsPerOp[k] ?? 0) * p.ops, 0) / ops);
-  return {
-    description,
-    opsPerSec: round((ops / ms) * 1000),
-    medianRoundOpsPerSec: round(median(phases.map((p) => p.opsPerSec))),
-    rounds: phases.map((p) => p.opsPerSec),
-    ops,
-    ms: round(ms),
-    latencyMs: { p50: med('p50'), p95: med('p95'), p99: med('p99'), max: round(Math.max(...phases.map((p) => p.latencyMs.max))) },
-    cpuMsPerOp,
-  };
-}
-
-export interface MeetingBenchResult {
+export interface MeetingBenchResult extends BenchSettings, Comparison, RunInfo {
   name: 'meeting';
   date: string;
   meetingId: string;
   items: number;
   voters: number;
-  n: number;
-  concurrency: number;
-  rounds: number;
-  warmup: number;
-  logLevel: string;
-  candidate: SideSummary;
-  baseline: SideSummary;
-  /** candidate opsPerSec / baseline opsPerSec (higher is better). */
-  ratio: number;
-  roundRatios: number[];
-  goal: number;
-  pass: boolean;
   /** Starting the workflow until the agenda is frozen and the meeting open (500 items, 500 failed signals). */
   freeze: { ms: number; agendaItems: number; members: number };
   /** The meeting workflow's history when voting was over, against Temporal's default limits. */
   history: { updates: number; votesInState: number; events: number; sizeBytes: number; limits: typeof TEMPORAL_LIMITS };
   /** The chair's close (decisions) and the workflow's completion (audit log, 500 signals). */
   close: { closeMs: number; completedMs: number; outcomes: Record<string, number>; auditEntries: number; finalHistoryEvents: number; finalHistorySizeBytes: number };
-  node: string;
-  machine: { platform: string; release: string; arch: string; cpus: number; cpuModel: string; totalMemGiB: number; loadavgAtStart: number[]; loadavgAtEnd: number[] };
-  servers: { ferretdb: string; temporal: string };
   durationSec: number;
 }
 
-export async function runMeetingBench(log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<MeetingBenchResult> {
+export async function runMeetingBench(log = stdoutLog): Promise<MeetingBenchResult> {
   const items = envInt('BENCH_ITEMS', 500);
-  const n = envInt('BENCH_N', 300);
-  const rounds = envInt('BENCH_ROUNDS', 3);
-  const warmup = envInt('BENCH_WARMUP', 25, 0);
-  const concurrency = envInt('BENCH_CONCURRENCY', 5);
+  const settings = benchSettings({ n: 300, concurrency: 5, rounds: 3, warmup: 25 });
+  const { n, concurrency, rounds, warmup, logLevel } = settings;
   const maxUpdates = envInt('BENCH_MAX_UPDATES', 1950);
-  const logLevel = process.env.BENCH_LOG_LEVEL || 'info';
   const voters = 5;
   const goal = 0.6;
   const plannedUpdates = 2 * (warmup + rounds * n) + 1; // + the chair's close
@@ -232,57 +80,11 @@ export async function runMeetingBench(log: (line: string) => void = (l) => proce
   if (concurrency > TEMPORAL_LIMITS.maxInFlightUpdates) throw new Error(`BENCH_CONCURRENCY must be <= ${TEMPORAL_LIMITS.maxInFlightUpdates} (Temporal's in-flight update limit per workflow)`);
 
   const startedAt = Date.now();
-  const loadavgAtStart = loadavg().map((x) => round(x));
-  const dir = mkdtempSync(join(tmpdir(), 'buurtfonds-bench-meeting-'));
-  const stack: (Running | RunningServer | { stop(): Promise<void> })[] = [];
-  const stopAll = async () => {
-    for (const part of stack.reverse()) {
-      await part.stop().catch((err: unknown) => log(`meeting: stop failed: ${String(err)}`));
-    }
-    stack.length = 0;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = () => void stopAll().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const loadavgAtStart = loadAverage();
 
-  try {
-    log(`meeting: starting FerretDB and the Temporal dev server in ${dir}`);
-    const [ferret, temporal] = await Promise.all([startFerretDB({ dir: join(dir, 'ferretdb') }), startTemporalDevServer({ headless: true })]);
-    stack.push(ferret, temporal);
-    const cpu = () => sampleCpu({ ferretdb: ferret.child.pid, temporal: temporal.child.pid });
-    const mongoUri = `${ferret.uri}buurtfonds`;
-    const port = await freePort();
-    const config: Config = loadConfig({
-      NODE_ENV: 'production',
-      AUTH_SECRET: randomBytes(32).toString('hex'),
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: logLevel,
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      DATA_DIR: join(dir, 'data'),
-      TEMPORAL_ADDRESS: temporal.address,
-      MONGODB_URI: mongoUri,
-      TEMPORAL_TASK_QUEUE: 'buurtfonds-bench',
-      DEMO_SEED: 'false',
-      // The meeting is started by hand below; no Schedule needed.
-      MEETING_SCHEDULE: 'false',
-    });
-    const logger = pino(
-      { name: 'buurtfonds', level: config.logLevel, base: { service: 'buurtfonds' }, timestamp: pino.stdTimeFunctions.isoTime },
-      pino.destination({ dest: '/dev/null', sync: false }),
-    );
-    const target = { config, logger, temporalAddress: temporal.address, mongoUri };
-    const worker = await startWorker(target);
-    stack.push(worker);
-    const api = await startApi(target);
-    stack.push(api);
-
-    // The baseline's own connections, like the API's: one mongoose connection, one Temporal client.
-    const models: Models = await connectDatabase(mongoUri);
-    stack.push({ stop: () => models.connection.close() });
-    const client: Client = await connectTemporalClient(temporal.address, config.temporal.namespace);
-    stack.push({ stop: () => client.connection.close() });
+  // The meeting is started by hand below; no Schedule needed.
+  return withBenchStack({ name: 'meeting', logLevel, env: { MEETING_SCHEDULE: 'false' }, log }, async (stack) => {
+    const { config, api, models, client, cpu } = stack;
 
     // --- panel and applications, straight into the database ---------------------------
     const password = randomBytes(12).toString('base64url');
@@ -389,19 +191,7 @@ export async function runMeetingBench(log: (line: string) => void = (l) => proce
       await runPool(warmup, concurrency, baselineOp, cpu);
     }
 
-    const candidate: PhaseResult[] = [];
-    const baseline: PhaseResult[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? (['candidate', 'baseline'] as const) : (['baseline', 'candidate'] as const);
-      for (const side of order) {
-        const result = await runPool(n, concurrency, side === 'candidate' ? candidateOp : baselineOp, cpu);
-        (side === 'candidate' ? candidate : baseline).push(result);
-        log(
-          `meeting: round ${r + 1}/${rounds} ${side.padEnd(9)} ${String(result.opsPerSec).padStart(8)} votes/s  p50 ${result.latencyMs.p50} ms  p95 ${result.latencyMs.p95} ms` +
-            `  cpu/op ${JSON.stringify(result.cpuMsPerOp)}`,
-        );
-      }
-    }
+    const phases = await runRounds({ name: 'meeting', unit: 'votes', rounds, n, concurrency, candidateOp, baselineOp, cpu, log });
 
     // --- sanity: every vote landed; the history against the limits ------------------------------
     const votesCast = seq;
@@ -434,71 +224,37 @@ export async function runMeetingBench(log: (line: string) => void = (l) => proce
     const finalDescribed = await handle.describe();
     log(`meeting: closed in ${Math.round(closeMs)} ms, completed after ${Math.round(completedMs)} ms: ${JSON.stringify(outcomes)}; ${auditEntries} audit entries`);
 
-    const c = summarize('POST /api/v1/meetings/:id/votes over HTTP: bearer token, active-account check, validation, Workflow Update castVote', candidate);
-    const b = summarize('raw handle.executeUpdate(castVoteUpdate) on its own Temporal client', baseline);
-    const ratio = round(c.opsPerSec / b.opsPerSec, 3);
-    const cpuList = cpus();
+    const comparison = compareSides(
+      phases,
+      {
+        candidate: 'POST /api/v1/meetings/:id/votes over HTTP: bearer token, active-account check, validation, Workflow Update castVote',
+        baseline: 'raw handle.executeUpdate(castVoteUpdate) on its own Temporal client',
+      },
+      goal,
+    );
     const result: MeetingBenchResult = {
       name: 'meeting',
       date: new Date().toISOString(),
       meetingId,
       items,
       voters,
-      n,
-      concurrency,
-      rounds,
-      warmup,
-      logLevel,
-      candidate: c,
-      baseline: b,
-      ratio,
-      roundRatios: candidate.map((p, i) => round(p.opsPerSec / baseline[i]!.opsPerSec, 3)),
-      goal,
-      pass: ratio >= goal,
+      ...settings,
+      ...comparison,
       freeze: { ms: freezeMs, agendaItems: opened.agenda.length, members: opened.members.length },
       history,
       close: { closeMs, completedMs, outcomes, auditEntries, finalHistoryEvents: finalDescribed.historyLength, finalHistorySizeBytes: finalDescribed.historySize ?? 0 },
-      node: process.version,
-      machine: {
-        platform: platform(),
-        release: release(),
-        arch: arch(),
-        cpus: cpuList.length,
-        cpuModel: cpuList[0]?.model ?? 'unknown',
-        totalMemGiB: round(totalmem() / 2 ** 30, 1),
-        loadavgAtStart,
-        loadavgAtEnd: loadavg().map((x) => round(x)),
-      },
-      servers: { ferretdb: 'FerretDB v1 (SQLite backend)', temporal: 'Temporal CLI dev server (headless, in-memory)' },
+      ...runInfo(loadavgAtStart),
       durationSec: 0,
     };
-    await stopAll();
-    result.durationSec = round((Date.now() - startedAt) / 1000, 1);
+    const file = await writeResult(stack, result, startedAt);
 
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, 'meeting.json'), `${JSON.stringify(result, null, 2)}\n`);
-    const cpuLine = (s: SideSummary) => Object.entries(s.cpuMsPerOp).map(([k, v]) => `${k} ${v}`).join(', ');
     log('');
-    log(`meeting: ${items} items, ${voters} voters; ${n} votes per side per round, ${concurrency} in flight, ${rounds} rounds; node ${process.version}, ${cpuList.length} cpu(s)`);
-    log(`  candidate (HTTP vote)          ${String(c.opsPerSec).padStart(8)} votes/s   p50 ${c.latencyMs.p50} ms  p95 ${c.latencyMs.p95} ms   cpu ms/op: ${cpuLine(c)}`);
-    log(`  baseline  (raw executeUpdate)  ${String(b.opsPerSec).padStart(8)} votes/s   p50 ${b.latencyMs.p50} ms  p95 ${b.latencyMs.p95} ms   cpu ms/op: ${cpuLine(b)}`);
-    log(`  ratio ${ratio} (goal >= ${goal}: ${result.pass ? 'met' : 'NOT met'}); per round ${result.roundRatios.join(', ')}`);
+    log(`meeting: ${items} items, ${voters} voters; ${n} votes per side per round, ${concurrency} in flight, ${rounds} rounds; node ${process.version}, ${cpus().length} cpu(s)`);
+    logComparison(log, comparison, { candidate: 'candidate (HTTP vote)          ', baseline: 'baseline  (raw executeUpdate)  ' }, 'votes');
     log(`  history: ${history.events} events, ${round(history.sizeBytes / 1024, 1)} KiB after ${votesCast} updates (limits: ${TEMPORAL_LIMITS.maxTotalUpdates} updates, ${TEMPORAL_LIMITS.historyEvents} events, 50 MB)`);
-    log(`  written to ${resolve(resultsDir, 'meeting.json')}`);
+    log(`  written to ${file}`);
     return result;
-  } finally {
-    await stopAll();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  });
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runMeetingBench().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, runMeetingBench);

@@ -25,18 +25,12 @@
 import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { createActivities } from '../activities/index.ts';
-import { connectDatabase, type Models } from '../src/db/models.ts';
-import { projectRoot, startFerretDB, toolPaths } from '../src/embedded/servers.ts';
-import { createMailer } from '../src/mail/mailer.ts';
-import { createLogger, temporalLogger } from '../src/logger.ts';
-import { ensureSearchAttributes, installTemporalRuntime, workflowsPath } from '../src/runtime.ts';
-import { initiativeWorkflowId, temporalInitiativeStarter } from '../src/temporal/starter.ts';
-import { amsterdamDate, amsterdamYear } from '../src/domain/dates.ts';
+import { projectRoot, startFerretDB } from '../src/embedded/servers.ts';
+import { createLogger } from '../src/logger.ts';
+import { amsterdamDate } from '../src/domain/dates.ts';
 import { planMeeting } from '../src/domain/meetings.ts';
 import {
   castVoteUpdate,
@@ -47,15 +41,8 @@ import {
   type MeetingInput,
   type panelMeetingWorkflow,
 } from '../workflows/meeting.ts';
-import {
-  completeScreeningUpdate,
-  provideInformationUpdate,
-  requestInformationUpdate,
-  withdrawUpdate,
-  type initiativeWorkflow,
-} from '../workflows/initiative.ts';
-
-type Handle = WorkflowHandle<typeof initiativeWorkflow>;
+import { completeScreeningUpdate, provideInformationUpdate, requestInformationUpdate, withdrawUpdate } from '../workflows/initiative.ts';
+import { CALENDAR, startTimeSkipping, submitApplication, terminateRunning, until, type InitiativeHandle as Handle, type TimeSkipping } from '../test/helpers/time-skipping.ts';
 type MeetingHandle = WorkflowHandle<typeof panelMeetingWorkflow>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -170,52 +157,25 @@ const meetingScenarios: MeetingScenario[] = [
   },
 ];
 
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The application every scenario submits. */
+const form = {
+  applicant: { name: 'Sanne de Vries', email: 'sanne@example.nl', phone: '070 123 4567', address: { street: 'Kerkstraat 1', postalCode: '2271 AB', city: 'Voorburg' } },
+  title: 'Straatfeest Kerkstraat',
+  description: 'Een straatfeest voor alle bewoners van de Kerkstraat.',
+  purposes: ['cohesion'],
+  wijken: ['Voorburg-Midden'],
+  activity: { startDate: '2027-05-01', endDate: '2027-05-01', location: 'Kerkstraat' },
+  budgetLines: [{ description: 'Huur partytent', amountCents: 45_000 }],
+  amountRequestedCents: 45_000,
+  coFunding: [],
+  iban: 'NL91ABNA0417164300',
+  accountHolder: 'S. de Vries',
+  privacyConsent: true,
+};
 
 /** Stores the application as intake does, starts its workflow and waits until it is in screening. */
-async function submit(env: TestWorkflowEnvironment, models: Models, applicationId: string, n: number): Promise<Handle> {
-  const workflowId = initiativeWorkflowId(applicationId);
-  const submittedAt = new Date(await env.currentTimeMs());
-  const year = amsterdamYear(submittedAt);
-  const reference = `VW-${year}-${String(n).padStart(4, '0')}`;
-  await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
-  await models.Application.create({
-    applicant: { name: 'Sanne de Vries', email: 'sanne@example.nl', phone: '070 123 4567', address: { street: 'Kerkstraat 1', postalCode: '2271 AB', city: 'Voorburg' } },
-    title: 'Straatfeest Kerkstraat',
-    description: 'Een straatfeest voor alle bewoners van de Kerkstraat.',
-    purposes: ['cohesion'],
-    wijken: ['Voorburg-Midden'],
-    activity: { startDate: '2027-05-01', endDate: '2027-05-01', location: 'Kerkstraat' },
-    budgetLines: [{ description: 'Huur partytent', amountCents: 45_000 }],
-    amountRequestedCents: 45_000,
-    coFunding: [],
-    iban: 'NL91ABNA0417164300',
-    accountHolder: 'S. de Vries',
-    privacyConsent: true,
-    _id: applicationId,
-    reference,
-    year,
-    status: 'submitted',
-    statusSeq: 1,
-    informationRequests: [],
-    workflowId,
-    createdAt: submittedAt,
-  });
-  await temporalInitiativeStarter(env.client, taskQueue).start({
-    applicationId,
-    reference,
-    submittedAt: submittedAt.toISOString(),
-    informationDeadlineDays: 14,
-    informationReminderDays: 7,
-  });
-  await until(`${workflowId} in screening`, async () => (await models.Application.findById(applicationId, { status: 1 }).lean())?.status === 'screening');
-  return env.client.workflow.getHandle<typeof initiativeWorkflow>(workflowId);
+async function submit(ts: TimeSkipping, applicationId: string, n: number): Promise<Handle> {
+  return (await submitApplication(ts, { applicationId, number: n, form })).handle;
 }
 
 /** Until the workflow has no activity running and no workflow task to do (or it has completed). */
@@ -240,37 +200,17 @@ const wanted = (name: string) => (only.length === 0 || only.includes(name)) && (
 
 async function main(): Promise<void> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', 'record-histories');
-  installTemporalRuntime(logger);
   const dir = mkdtempSync(join(tmpdir(), 'buurtfonds-record-'));
   const ferret = await startFerretDB({ dir });
-  let env: TestWorkflowEnvironment | undefined;
-  let models: Models | undefined;
+  let ts: TimeSkipping | undefined;
   try {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: toolPaths.temporalTestServer } } });
-    await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
-    models = await connectDatabase(ferret.uri, 'record_histories');
-    // No SMTP URL: the real mailer renders and hands the mail to nodemailer's stream transport.
-    const mailer = createMailer({ from: 'Vlietwensen <noreply@buurtfonds.test>', logger: logger.child({}, { level: 'warn' }) });
-    const activities = createActivities({
-      calendar: { firstDate: '2026-01-08', time: '19:30', intervalDays: 14, cutoffDays: 7 },
-      meetingRules: { quorum: 3, flagAfterRollovers: 2 },
-      annualBudgetCents: 9_000_000,
-      meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
-      models,
-      mailer,
-      fundName: 'Vlietwensen',
-      mailDomain: 'buurtfonds.test',
-      statusUrl: async (id) => `http://buurtfonds.test/api/v1/applications/${id}?token=link-token`,
-    });
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: temporalLogger(logger) });
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
-    const testEnv = env;
-    const db = models;
+    const recorder = (ts = await startTimeSkipping({ logger, mongoUri: ferret.uri, dbName: 'record_histories', taskQueue, catchMail: false, runWorker: false }));
+    const { env: testEnv, models: db } = recorder;
     mkdirSync(outDir, { recursive: true });
-    await worker.runUntil(async () => {
+    await recorder.worker.runUntil(async () => {
       for (const [i, scenario] of scenarios.entries()) {
         if (!wanted(`initiative-${scenario.name}`)) continue;
-        const handle = await submit(testEnv, db, scenario.name, i + 1);
+        const handle = await submit(recorder, scenario.name, i + 1);
         await scenario.run(handle, testEnv);
         const history = await handle.fetchHistory();
         const file = writeHistory(`initiative-${scenario.name}`, history);
@@ -290,12 +230,12 @@ async function main(): Promise<void> {
         await db.Application.deleteMany({ status: 'ready_for_meeting' });
         const initiatives: Handle[] = [];
         for (const id of scenario.agenda) {
-          const h = await submit(testEnv, db, id, ++n);
+          const h = await submit(recorder, id, ++n);
           await h.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] });
           initiatives.push(h);
         }
         const now = await testEnv.currentTimeMs();
-        const planned = planMeeting({ firstDate: '2026-01-08', time: '19:30', intervalDays: 14, cutoffDays: 7 }, amsterdamDate(new Date(now + 10 * DAY_MS)));
+        const planned = planMeeting(CALENDAR, amsterdamDate(new Date(now + 10 * DAY_MS)));
         const input: MeetingInput = { meetingId: name, date: planned.date, startsAt: planned.startsAt, cutoffAt: planned.cutoffAt, endsAt: planned.endsAt, quorum: 3, flagAfterRollovers: 2 };
         const meeting = await testEnv.client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', { taskQueue, workflowId: name, args: [input] });
         await testEnv.sleep(Date.parse(input.cutoffAt) + 60_000 - now);
@@ -319,16 +259,11 @@ async function main(): Promise<void> {
           const file = writeHistory(base, history);
           console.log(`${file}: ${history.events?.length ?? 0} events, workflow ${(await h.describe()).status.name}`);
         }
-        for (const h of initiatives) if ((await h.describe()).status.name === 'RUNNING') await h.terminate('recorded');
+        await terminateRunning(initiatives, 'recorded');
       }
     });
-    mailer.close();
   } finally {
-    if (models) {
-      await models.connection.dropDatabase().catch(() => undefined);
-      await models.connection.close();
-    }
-    await env?.teardown();
+    await ts?.stop();
     await ferret.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,20 +4,15 @@
  * real SMTP server. Time only skips while a test awaits `env.sleep` or a
  * workflow result, so the steps in between are deterministic.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities } from '../../activities/index.ts';
-import { connectDatabase, type Models } from '../../src/db/models.ts';
-import { toolPaths } from '../../src/embedded/servers.ts';
-import { createMailer, type Mailer, type OutgoingMail } from '../../src/mail/mailer.ts';
-import { createLogger, temporalLogger } from '../../src/logger.ts';
-import { ensureSearchAttributes, installTemporalRuntime, workflowsPath } from '../../src/runtime.ts';
-import { temporalInitiativeStarter, initiativeWorkflowId } from '../../src/temporal/starter.ts';
-import { amsterdamYear, DAY_MS, formatDate } from '../../src/domain/dates.ts';
+import type { Models } from '../../src/db/models.ts';
+import type { OutgoingMail } from '../../src/mail/mailer.ts';
+import { createLogger } from '../../src/logger.ts';
+import { DAY_MS, formatDate } from '../../src/domain/dates.ts';
 import { statusSearchAttribute } from '../../src/domain/search-attributes.ts';
 import type { InformationRequest } from '../../src/domain/status.ts';
 import {
@@ -27,130 +22,65 @@ import {
   requestInformationUpdate,
   stateQuery,
   withdrawUpdate,
-  type initiativeWorkflow,
   type InitiativeInput,
 } from '../../workflows/initiative.ts';
 import { eventually } from '../helpers/context.ts';
 import { validApplication } from '../helpers/fixtures.ts';
-import { startMailCatcher } from '../helpers/mail.ts';
+import type { startMailCatcher } from '../helpers/mail.ts';
+import { FUND, startTimeSkipping, submitApplication, terminateRunning, type InitiativeHandle as Handle, type TimeSkippingWithMail } from '../helpers/time-skipping.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 const PANEL = 'panel1@buurtfonds.test';
-const FUND = 'Vlietwensen';
-
-type Handle = WorkflowHandle<typeof initiativeWorkflow>;
 
 const suffix = randomBytes(4).toString('hex');
 const taskQueue = `initiative-test-${suffix}`;
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
 
+let suite: TimeSkippingWithMail;
 let env: TestWorkflowEnvironment;
 let models: Models;
 let mail: Awaited<ReturnType<typeof startMailCatcher>>;
-let smtp: Mailer;
-let worker: Worker;
-let running: Promise<void>;
 /** Lets a test hold an outgoing mail (and so the notifyApplicant activity) until it says so. */
 let holdMail: ((m: OutgoingMail) => Promise<void>) | undefined;
 const started: Handle[] = [];
 
 beforeAll(async () => {
-  installTemporalRuntime(logger);
-  const [testEnv, db, catcher, workflowBundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: toolPaths.temporalTestServer } } }),
-    connectDatabase(inject('mongoUri'), `t_wf_${suffix}`),
-    startMailCatcher(),
-    bundleWorkflowCode({ workflowsPath, logger: temporalLogger(logger) }),
-  ]);
-  env = testEnv;
-  models = db;
-  mail = catcher;
-  // The workflow upserts BuurtfondsStatus; a server that does not know it fails every
-  // workflow task ("search attribute BuurtfondsStatus is not defined").
-  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
-  smtp = createMailer({ smtpUrl: mail.url, from: 'Vlietwensen <noreply@buurtfonds.test>', logger });
-  const mailer: Mailer = {
-    async send(m) {
-      await holdMail?.(m);
-      await smtp.send(m);
-    },
-    close: () => smtp.close(),
-  };
-  const activities = createActivities({
-    calendar: { firstDate: '2026-01-08', time: '19:30', intervalDays: 14, cutoffDays: 7 },
-    meetingRules: { quorum: 3, flagAfterRollovers: 2 },
-    annualBudgetCents: 9_000_000,
-    meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
-    models,
-    mailer,
-    fundName: FUND,
-    mailDomain: 'buurtfonds.test',
-    statusUrl: async (id) => `http://buurtfonds.test/api/v1/applications/${id}?token=link-token`,
+  suite = await startTimeSkipping({
+    logger,
+    mongoUri: inject('mongoUri'),
+    dbName: `t_wf_${suffix}`,
+    taskQueue,
+    catchMail: true,
+    mailer: (smtp) => ({
+      async send(m) {
+        await holdMail?.(m);
+        await smtp.send(m);
+      },
+      close: () => smtp.close(),
+    }),
+    runWorker: true,
   });
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
-  running = worker.run();
+  ({ env, models, mail } = suite);
 });
 
 afterEach(async () => {
   holdMail = undefined;
   // A workflow left waiting on a timer would fire during the next test's time skipping.
-  for (const handle of started.splice(0)) {
-    const { status } = await handle.describe();
-    if (status.name === 'RUNNING') await handle.terminate('test finished');
-  }
+  await terminateRunning(started, 'test finished');
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await running;
-  }
-  smtp?.close();
-  await mail?.close();
-  if (models) {
-    await models.connection.dropDatabase().catch(() => undefined);
-    await models.connection.close();
-  }
-  await env?.teardown();
+  await suite?.stop();
 });
 
 let referenceSeq = 0;
 
 /** Stores an application the way intake does and starts its workflow; returns once it is in screening. */
 async function submit(label: string, input: Partial<InitiativeInput> = {}) {
-  const applicationId = randomUUID();
-  const workflowId = initiativeWorkflowId(applicationId);
   const email = `${label}-${suffix}@example.nl`;
-  const submittedAt = new Date(await env.currentTimeMs());
-  const year = amsterdamYear(submittedAt);
-  const reference = `VW-${year}-${String(++referenceSeq).padStart(4, '0')}`;
   const form = validApplication();
-  await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
-  await models.Application.create({
-    ...form,
-    applicant: { ...form.applicant, email },
-    _id: applicationId,
-    reference,
-    year,
-    status: 'submitted',
-    statusSeq: 1,
-    informationRequests: [],
-    workflowId,
-    createdAt: submittedAt,
-  });
-  await temporalInitiativeStarter(env.client, taskQueue).start({
-    applicationId,
-    reference,
-    submittedAt: submittedAt.toISOString(),
-    informationDeadlineDays: 14,
-    informationReminderDays: 7,
-    ...input,
-  });
-  const handle: Handle = env.client.workflow.getHandle<typeof initiativeWorkflow>(workflowId);
-  started.push(handle);
-  // Wait for the projection too: the next step of a test must not race the `screening` write.
-  await eventually(async () => (await application(applicationId))?.status === 'screening', 15_000, 'screening');
-  return { applicationId, workflowId, reference, email, handle, submittedAt };
+  const submitted = await submitApplication(suite, { number: ++referenceSeq, form: { ...form, applicant: { ...form.applicant, email } }, input, started });
+  return { ...submitted, email };
 }
 
 async function application(id: string) {

@@ -9,18 +9,12 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities } from '../../activities/index.ts';
-import { connectDatabase, type Models } from '../../src/db/models.ts';
-import { toolPaths } from '../../src/embedded/servers.ts';
-import { createMailer, type Mailer } from '../../src/mail/mailer.ts';
-import { createLogger, temporalLogger } from '../../src/logger.ts';
-import { ensureSearchAttributes, installTemporalRuntime, workflowsPath } from '../../src/runtime.ts';
-import { temporalInitiativeStarter, initiativeWorkflowId } from '../../src/temporal/starter.ts';
-import { amsterdamDate, amsterdamYear, DAY_MS, formatDate, formatDateTime } from '../../src/domain/dates.ts';
+import type { Models } from '../../src/db/models.ts';
+import { createLogger } from '../../src/logger.ts';
+import { amsterdamDate, DAY_MS, formatDate, formatDateTime } from '../../src/domain/dates.ts';
 import { formatEuros } from '../../src/domain/money.ts';
 import { upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings.ts';
 import type { VoteKind } from '../../src/domain/decision.ts';
@@ -41,14 +35,13 @@ import {
 } from '../../workflows/meeting.ts';
 import { eventually } from '../helpers/context.ts';
 import { validApplication } from '../helpers/fixtures.ts';
-import { startMailCatcher } from '../helpers/mail.ts';
+import type { startMailCatcher } from '../helpers/mail.ts';
+import { CALENDAR, FUND, startTimeSkipping, submitApplication, terminateRunning, type TimeSkippingWithMail } from '../helpers/time-skipping.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 const MINUTE_MS = 60 * 1000;
 const SCREENER = 'welzijn1@buurtfonds.test';
-const FUND = 'Vlietwensen';
 const REQUESTED = 60_050; // validApplication(): two budget lines, 450,00 + 150,50
-const CALENDAR = { time: '19:30', intervalDays: 14, cutoffDays: 7 };
 
 type Initiative = WorkflowHandle<typeof initiativeWorkflow>;
 type Meeting = WorkflowHandle<typeof panelMeetingWorkflow>;
@@ -68,29 +61,32 @@ const [chair, m2, m3, m4, m5] = panel.map((p) => p._id) as [string, string, stri
 const formerMember = `oud-lid-${suffix}`;
 const welfareWorker = `welzijn-${suffix}`;
 
+let suite: TimeSkippingWithMail;
 let env: TestWorkflowEnvironment;
 let plainClient: Client;
 let models: Models;
 let mail: Awaited<ReturnType<typeof startMailCatcher>>;
-let smtp: Mailer;
-let worker: Worker;
-let running: Promise<void>;
 /** Lets a test hold the recordMeetingOutcome activity (the meeting is closed, not yet completed). */
 let holdOutcome: (() => Promise<void>) | undefined;
 const started: WorkflowHandle[] = [];
 
 beforeAll(async () => {
-  installTemporalRuntime(logger);
-  const [testEnv, db, catcher, workflowBundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: toolPaths.temporalTestServer } } }),
-    connectDatabase(inject('mongoUri'), `t_meeting_${suffix}`),
-    startMailCatcher(),
-    bundleWorkflowCode({ workflowsPath, logger: temporalLogger(logger) }),
-  ]);
-  env = testEnv;
-  models = db;
-  mail = catcher;
-  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  suite = await startTimeSkipping({
+    logger,
+    mongoUri: inject('mongoUri'),
+    dbName: `t_meeting_${suffix}`,
+    taskQueue,
+    catchMail: true,
+    activities: (real) => ({
+      ...real,
+      async recordMeetingOutcome(input) {
+        await holdOutcome?.();
+        return real.recordMeetingOutcome(input);
+      },
+    }),
+    runWorker: true,
+  });
+  ({ env, models, mail } = suite);
   plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
   await models.StaffUser.create([
     ...panel.map((p) => ({ ...p, role: 'panel' as const, active: true, passwordHash: 'not-used' })),
@@ -98,52 +94,18 @@ beforeAll(async () => {
     { _id: welfareWorker, email: `welzijn-${suffix}@buurtfonds.test`, name: 'Gert Welzijn', role: 'welfare' as const, chair: false, active: true, passwordHash: 'not-used' },
     { _id: `admin-${suffix}`, email: `beheer-${suffix}@buurtfonds.test`, name: 'Beheerder', role: 'admin' as const, chair: false, active: true, passwordHash: 'not-used' },
   ]);
-  smtp = createMailer({ smtpUrl: mail.url, from: 'Vlietwensen <noreply@buurtfonds.test>', logger });
-  const real = createActivities({
-    calendar: { firstDate: '2026-01-08', ...CALENDAR },
-    meetingRules: { quorum: 3, flagAfterRollovers: 2 },
-    annualBudgetCents: 9_000_000,
-    meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
-    models,
-    mailer: smtp,
-    fundName: FUND,
-    mailDomain: 'buurtfonds.test',
-    statusUrl: async (id) => `http://buurtfonds.test/api/v1/applications/${id}?token=link-token`,
-  });
-  const activities: typeof real = {
-    ...real,
-    async recordMeetingOutcome(input) {
-      await holdOutcome?.();
-      return real.recordMeetingOutcome(input);
-    },
-  };
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
-  running = worker.run();
 });
 
 afterEach(async () => {
   holdOutcome = undefined;
   // A workflow left waiting on a timer would fire during the next test's time skipping,
   // and an application left ready_for_meeting would land on the next test's agenda.
-  for (const handle of started.splice(0)) {
-    const { status } = await handle.describe();
-    if (status.name === 'RUNNING') await handle.terminate('test finished');
-  }
+  await terminateRunning(started, 'test finished');
   await models.Application.deleteMany({});
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await running;
-  }
-  smtp?.close();
-  await mail?.close();
-  if (models) {
-    await models.connection.dropDatabase().catch(() => undefined);
-    await models.connection.close();
-  }
-  await env?.teardown();
+  await suite?.stop();
 });
 
 // ---------------------------------------------------------------------------------
@@ -162,37 +124,13 @@ interface App {
 
 /** Stores an application as intake does and starts its initiative workflow; returns once it is in screening. */
 async function submit(label: string): Promise<Omit<App, 'readyAt'>> {
-  const applicationId = randomUUID();
-  const workflowId = initiativeWorkflowId(applicationId);
   const email = `${label}-${suffix}@example.nl`;
-  const submittedAt = new Date(await env.currentTimeMs());
-  const year = amsterdamYear(submittedAt);
-  const reference = `VW-${year}-${String(++referenceSeq).padStart(4, '0')}`;
   const form = validApplication();
-  await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
-  await models.Application.create({
-    ...form,
-    title: `Buurtinitiatief ${label}`,
-    applicant: { ...form.applicant, name: `Aanvrager ${label}`, email },
-    _id: applicationId,
-    reference,
-    year,
-    status: 'submitted',
-    statusSeq: 1,
-    informationRequests: [],
-    workflowId,
-    createdAt: submittedAt,
+  const { applicationId, reference, handle } = await submitApplication(suite, {
+    number: ++referenceSeq,
+    form: { ...form, title: `Buurtinitiatief ${label}`, applicant: { ...form.applicant, name: `Aanvrager ${label}`, email } },
+    started,
   });
-  await temporalInitiativeStarter(env.client, taskQueue).start({
-    applicationId,
-    reference,
-    submittedAt: submittedAt.toISOString(),
-    informationDeadlineDays: 14,
-    informationReminderDays: 7,
-  });
-  const handle: Initiative = env.client.workflow.getHandle<typeof initiativeWorkflow>(workflowId);
-  started.push(handle);
-  await eventually(async () => (await application(applicationId))?.status === 'screening', 15_000, `${label} in screening`);
   return { applicationId, reference, email, handle };
 }
 
@@ -255,7 +193,7 @@ function agendaMails(m: PlannedMeeting) {
 async function plan(count: number): Promise<PlannedMeeting[]> {
   const now = await env.currentTimeMs();
   const firstDate = amsterdamDate(new Date(now + 10 * DAY_MS));
-  const meetings = upcomingMeetings({ firstDate, ...CALENDAR }, [], new Date(now), count);
+  const meetings = upcomingMeetings({ ...CALENDAR, firstDate }, [], new Date(now), count);
   expect(Date.parse(meetings[0]!.cutoffAt) - now).toBeGreaterThan(2 * DAY_MS);
   return meetings;
 }

@@ -1,0 +1,182 @@
+/**
+ * The workflows on the real time-skipping test server, as test/workflows and
+ * scripts/record-histories.ts run them: the test server (with the search attributes the
+ * workflows upsert), the bundled workflows and a Worker with the real activities against
+ * a real database, and applications submitted the way intake stores them. No vitest in
+ * here: the script imports it too.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { createActivities, type Activities } from '../../activities/index.ts';
+import { connectDatabase, type Models } from '../../src/db/models.ts';
+import { toolPaths } from '../../src/embedded/servers.ts';
+import { createMailer, type Mailer } from '../../src/mail/mailer.ts';
+import { temporalLogger } from '../../src/logger.ts';
+import { ensureSearchAttributes, installTemporalRuntime, workflowsPath } from '../../src/runtime.ts';
+import { initiativeWorkflowId, temporalInitiativeStarter } from '../../src/temporal/starter.ts';
+import { amsterdamYear } from '../../src/domain/dates.ts';
+import type { initiativeWorkflow, InitiativeInput } from '../../workflows/initiative.ts';
+import { startMailCatcher } from './mail.ts';
+
+type MailCatcher = Awaited<ReturnType<typeof startMailCatcher>>;
+export type InitiativeHandle = WorkflowHandle<typeof initiativeWorkflow>;
+
+export const FUND = 'Vlietwensen';
+/** The meeting calendar the activities plan with: every 14 days at 19:30, cut-off 7 days before. */
+export const CALENDAR = { firstDate: '2026-01-08', time: '19:30', intervalDays: 14, cutoffDays: 7 };
+
+export interface TimeSkippingOptions {
+  logger: Logger;
+  mongoUri: string;
+  /** The database on mongoUri; stop() drops it. */
+  dbName: string;
+  taskQueue: string;
+  /**
+   * true: the mails go to an in-process SMTP server (`mail`); false: the real mailer
+   * renders them and hands them to nodemailer's stream transport (logging at warn).
+   */
+  catchMail: boolean;
+  /** Wraps the mailer the activities send with (e.g. to hold a mail). */
+  mailer?: (real: Mailer) => Mailer;
+  /** Wraps the real activities (e.g. to hold one). */
+  activities?: (real: Activities) => Activities;
+  /** Starts worker.run() (stop() shuts it down); without it the caller runs the worker. */
+  runWorker: boolean;
+}
+
+export interface TimeSkipping {
+  env: TestWorkflowEnvironment;
+  models: Models;
+  taskQueue: string;
+  mail: MailCatcher | undefined;
+  worker: Worker;
+  /** Stops what was started, in reverse: worker, mailer, SMTP server, database (dropped), test server. */
+  stop(): Promise<void>;
+}
+
+export type TimeSkippingWithMail = TimeSkipping & { mail: MailCatcher };
+
+/** Starts the test server, connects the database, bundles the workflows and creates the worker, in parallel where it can. */
+export async function startTimeSkipping(opts: TimeSkippingOptions & { catchMail: true }): Promise<TimeSkippingWithMail>;
+export async function startTimeSkipping(opts: TimeSkippingOptions): Promise<TimeSkipping>;
+export async function startTimeSkipping(opts: TimeSkippingOptions): Promise<TimeSkipping> {
+  const { logger, taskQueue } = opts;
+  installTemporalRuntime(logger);
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s();
+  };
+  try {
+    // All four at once; whatever started is stopped again when another part fails.
+    const [envR, modelsR, mailR, bundleR] = await Promise.allSettled([
+      TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: toolPaths.temporalTestServer } } }),
+      connectDatabase(opts.mongoUri, opts.dbName),
+      opts.catchMail ? startMailCatcher() : undefined,
+      bundleWorkflowCode({ workflowsPath, logger: temporalLogger(logger) }),
+    ]);
+    if (envR.status === 'fulfilled') stops.push(() => envR.value.teardown());
+    if (modelsR.status === 'fulfilled') {
+      stops.push(async () => {
+        await modelsR.value.connection.dropDatabase().catch(() => undefined);
+        await modelsR.value.connection.close();
+      });
+    }
+    if (mailR.status === 'fulfilled' && mailR.value) stops.push(mailR.value.close);
+    if (envR.status === 'rejected' || modelsR.status === 'rejected' || mailR.status === 'rejected' || bundleR.status === 'rejected') {
+      throw ([envR, modelsR, mailR, bundleR].find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+    }
+    const [env, models, mail, workflowBundle] = [envR.value, modelsR.value, mailR.value, bundleR.value];
+    // The workflow upserts BuurtfondsStatus; a server that does not know it fails every
+    // workflow task ("search attribute BuurtfondsStatus is not defined").
+    await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+
+    const real = mail
+      ? createMailer({ smtpUrl: mail.url, from: `${FUND} <noreply@buurtfonds.test>`, logger })
+      : createMailer({ from: `${FUND} <noreply@buurtfonds.test>`, logger: logger.child({}, { level: 'warn' }) });
+    stops.push(async () => real.close());
+    const activities = createActivities({
+      calendar: CALENDAR,
+      meetingRules: { quorum: 3, flagAfterRollovers: 2 },
+      annualBudgetCents: 9_000_000,
+      meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
+      models,
+      mailer: opts.mailer ? opts.mailer(real) : real,
+      fundName: FUND,
+      mailDomain: 'buurtfonds.test',
+      statusUrl: async (id) => `http://buurtfonds.test/api/v1/applications/${id}?token=link-token`,
+    });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: opts.activities ? opts.activities(activities) : activities });
+    if (opts.runWorker) {
+      const running = worker.run();
+      stops.push(async () => {
+        worker.shutdown();
+        await running;
+      });
+    }
+    return { env, models, taskQueue, mail, worker, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Polls `fn` every 100 ms until it is true; throws after timeoutMs. */
+export async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Stores an application the way intake does (the `submitted` event, then the application,
+ * reference VW-<year>-<number>) and starts its initiativeWorkflow; returns once the read
+ * model says `screening`, so the next step cannot race that write. The handle goes into
+ * `started` as soon as the workflow runs.
+ */
+export async function submitApplication(
+  { env, models, taskQueue }: Pick<TimeSkipping, 'env' | 'models' | 'taskQueue'>,
+  app: { applicationId?: string; number: number; form: object; input?: Partial<InitiativeInput>; started?: WorkflowHandle[] },
+): Promise<{ applicationId: string; workflowId: string; reference: string; submittedAt: Date; handle: InitiativeHandle }> {
+  const applicationId = app.applicationId ?? randomUUID();
+  const workflowId = initiativeWorkflowId(applicationId);
+  const submittedAt = new Date(await env.currentTimeMs());
+  const year = amsterdamYear(submittedAt);
+  const reference = `VW-${year}-${String(app.number).padStart(4, '0')}`;
+  await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
+  await models.Application.create({
+    ...app.form,
+    _id: applicationId,
+    reference,
+    year,
+    status: 'submitted',
+    statusSeq: 1,
+    informationRequests: [],
+    workflowId,
+    createdAt: submittedAt,
+  });
+  await temporalInitiativeStarter(env.client, taskQueue).start({
+    applicationId,
+    reference,
+    submittedAt: submittedAt.toISOString(),
+    informationDeadlineDays: 14,
+    informationReminderDays: 7,
+    ...app.input,
+  });
+  const handle: InitiativeHandle = env.client.workflow.getHandle<typeof initiativeWorkflow>(workflowId);
+  app.started?.push(handle);
+  await until(`${workflowId} in screening`, async () => (await models.Application.findById(applicationId, { status: 1 }).lean())?.status === 'screening');
+  return { applicationId, workflowId, reference, submittedAt, handle };
+}
+
+/** Terminates the workflows of these handles that still run (and empties the list): a timer left waiting would fire during the next time skip. */
+export async function terminateRunning(handles: WorkflowHandle[], reason: string): Promise<void> {
+  for (const handle of handles.splice(0)) {
+    const { status } = await handle.describe();
+    if (status.name === 'RUNNING') await handle.terminate(reason);
+  }
+}

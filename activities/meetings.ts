@@ -23,7 +23,7 @@ export interface MeetingActivityDeps {
   meetingUrl(meetingId: string): string;
   annualBudgetCents: number;
   calendar: MeetingCalendarRules;
-  meetingRules: { quorum: number; flagAfterRollovers: number };
+  meetingRules: { quorum: number; majority?: number; flagAfterRollovers: number };
   /** Rebuilds the Schedule's calendar (needs a Temporal client; absent in narrow tests). */
   refreshSchedule?: () => Promise<void>;
 }

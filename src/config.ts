@@ -60,6 +60,7 @@ const envSchema = z.object({
   MEETING_SCHEDULE: z.enum(['true', 'false']).default('true'),
   MEETING_SCHEDULE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).default('panel-meetings'),
   PANEL_QUORUM: int(3, 1),
+  PANEL_MAJORITY: z.coerce.number().min(0.5).max(0.99).default(0.5),
   ROLLOVER_FLAG_AFTER: int(2, 1),
   MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
   MAX_UPLOAD_FILES: int(10, 1),
@@ -91,7 +92,7 @@ export interface Config {
     infoReminderDays: number;
   };
   uploads: { maxBytes: number; maxFiles: number };
-  meetings: { firstDate: string; time: string; intervalDays: number; cutoffDays: number; schedule: boolean; scheduleId: string; quorum: number; flagAfterRollovers: number };
+  meetings: { firstDate: string; time: string; intervalDays: number; cutoffDays: number; schedule: boolean; scheduleId: string; quorum: number; majority: number; flagAfterRollovers: number };
 }
 
 export class ConfigError extends Error {
@@ -162,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       schedule: e.MEETING_SCHEDULE === 'true',
       scheduleId: e.MEETING_SCHEDULE_ID,
       quorum: e.PANEL_QUORUM,
+      majority: e.PANEL_MAJORITY,
       flagAfterRollovers: e.ROLLOVER_FLAG_AFTER,
     },
   };

@@ -138,7 +138,7 @@ export async function createWorker(args: {
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const activities = createActivities({
     calendar: calendarRules(config),
-    meetingRules: { quorum: config.meetings.quorum, flagAfterRollovers: config.meetings.flagAfterRollovers },
+    meetingRules: { quorum: config.meetings.quorum, majority: config.meetings.majority, flagAfterRollovers: config.meetings.flagAfterRollovers },
     ...(args.refreshSchedule ? { refreshSchedule: args.refreshSchedule } : {}),
     annualBudgetCents: config.fund.annualBudgetCents,
     meetingUrl: (id) => `${config.publicBaseUrl}/api/v1/meetings/${id}`,

@@ -33,6 +33,8 @@ export interface MeetingInput {
   cutoffAt: string;
   endsAt: string;
   quorum: number;
+  /** Share of the votes a majority must exceed (absent: a simple majority). */
+  majority?: number;
   /** After this many rollovers an item is flagged to the admin. */
   flagAfterRollovers: number;
 }
@@ -250,7 +252,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
       requestedCents: entry.requestedCents,
       votes: state.votes.filter((v) => v.applicationId === entry.applicationId),
       recused: state.recusals.filter((r) => r.applicationId === entry.applicationId).map((r) => r.memberId),
-      rules: { quorum: input.quorum },
+      rules: { quorum: input.quorum, ...(input.majority !== undefined ? { majority: input.majority } : {}) },
     });
     if (d.outcome === 'rollover') {
       state.outcomes.push({

@@ -26,6 +26,11 @@ export interface Vote {
 export interface DecisionRules {
   /** Non-recused voters needed (default 3). */
   quorum: number;
+  /**
+   * A majority is more than this share of the votes counted (default 0.5: a simple
+   * majority; 2/3 would ask for more than two thirds).
+   */
+  majority?: number;
 }
 
 export type Decision =
@@ -47,14 +52,16 @@ export function decide(input: { requestedCents: Cents; votes: readonly Vote[]; r
   const voters = votes.length;
   if (voters < input.rules.quorum) return { outcome: 'rollover', reason: 'no_quorum', voters };
 
+  const share = input.rules.majority ?? 0.5;
   const defers = votes.filter((v) => v.vote === 'defer').length;
-  if (defers * 2 > voters) return { outcome: 'rollover', reason: 'deferred', voters };
+  if (defers > voters * share) return { outcome: 'rollover', reason: 'deferred', voters };
 
   const counted = votes
     .filter((v) => v.vote !== 'defer')
     .map((v) => ({ vote: v, amount: amountOf(v, input.requestedCents) }))
     .sort((a, b) => b.amount - a.amount);
-  const majority = Math.floor(counted.length / 2) + 1;
+  // The smallest number of votes that is more than `share` of those counted.
+  const majority = Math.floor(counted.length * share) + 1;
   const grantedCents = counted[majority - 1]!.amount;
   const carriedBy = counted.filter((c) => c.amount === grantedCents).map((c) => c.vote);
   const outcome = grantedCents === 0 ? 'rejected' : grantedCents >= input.requestedCents ? 'approved' : 'partially_approved';

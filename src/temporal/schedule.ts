@@ -31,6 +31,7 @@ export function meetingInput(config: Config, m: PlannedMeeting): MeetingInput {
     cutoffAt: m.cutoffAt,
     endsAt: m.endsAt,
     quorum: config.meetings.quorum,
+    majority: config.meetings.majority,
     flagAfterRollovers: config.meetings.flagAfterRollovers,
   };
 }

@@ -48,6 +48,15 @@ describe('decision rule (quorum 3, simple majority of votes cast)', () => {
     });
   }
 
+  it('asks for more than two thirds when the majority is configured so', () => {
+    const rules = { quorum: 3, majority: 2 / 3 };
+    // 3 of 5 approve: a simple majority, not a two-thirds one → the 4th highest amount (0).
+    expect(decide({ requestedCents: REQUESTED, votes: votes('approve', 'approve', 'approve', 'reject', 'reject'), recused: [], rules })).toMatchObject({ outcome: 'rejected', grantedCents: 0 });
+    expect(decide({ requestedCents: REQUESTED, votes: votes('approve', 'approve', 'approve', 'approve', 'reject'), recused: [], rules })).toMatchObject({ outcome: 'approved' });
+    // 3 of 5 defer is not more than two thirds: the other two decide.
+    expect(decide({ requestedCents: REQUESTED, votes: votes('defer', 'defer', 'defer', 'approve', 'approve'), recused: [], rules })).toMatchObject({ outcome: 'approved' });
+  });
+
   it('carries the reasons of the votes that set the amount', () => {
     const d = decide({ requestedCents: REQUESTED, votes: votes('approve', 60_000, 60_000, 'reject', 'reject'), recused: [], rules: { quorum: 3 } });
     expect(d).toMatchObject({ outcome: 'partially_approved', grantedCents: 60_000 });

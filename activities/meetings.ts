@@ -82,7 +82,7 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
       const previousIds = [...new Set(ready.flatMap((a) => (a.previousApplicationId ? [a.previousApplicationId] : [])))];
       const emails = [...new Set(ready.filter((a) => !a.previousApplicationId).map((a) => a.applicant.email))];
       const [previous, rejected] = await Promise.all([
-        previousIds.length ? Application.find({ _id: { $in: previousIds } }, { reference: 1 }).lean() : [],
+        previousIds.length ? Application.find({ _id: { $in: previousIds }, status: { $in: ['rejected', 'rejected_budget_exhausted'] } }, { reference: 1 }).lean() : [],
         emails.length ? Application.find({ 'applicant.email': { $in: emails }, status: 'rejected' }, { reference: 1, applicant: 1 }).sort({ createdAt: 1, _id: 1 }).lean() : [],
       ]);
       const agenda: AgendaItemDoc[] = [];

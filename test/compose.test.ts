@@ -123,6 +123,15 @@ describe('docker-compose.yml', () => {
     expect(configVariables).toContain('TEMPORAL_ADDRESS'); // the export really is the schema's keys
   });
 
+  it('passes every fund and panel setting through to both api and worker, so .env values are not ignored', () => {
+    // Only settings for the embedded servers (ports of the dev servers) and per-process ones are left out.
+    const notForCompose = new Set(['HOST', 'PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'DOCUMENT_DIR', 'MAX_UPLOAD_BYTES', 'MAX_UPLOAD_FILES', 'LOGIN_RATE_LIMIT', 'LOGIN_RATE_WINDOW_SECONDS']);
+    for (const name of ['api', 'worker']) {
+      const missing = configVariables.filter((k) => !notForCompose.has(k) && !(k in environment(name)));
+      expect(missing, `${name}: settings not passed through`).toEqual([]);
+    }
+  });
+
   it('passes config validation with its defaults once AUTH_SECRET is set', () => {
     for (const name of ['api', 'worker']) {
       const env: Record<string, string> = {};

@@ -51,8 +51,15 @@ export class IntakeService {
 
   async submit(input: ApplicationInput, files: IngestedFile[], opts: { idempotencyKey?: string; requestHash: string }): Promise<SubmitResult> {
     const { models } = this.deps;
-    if (input.previousApplicationId && !(await models.Application.exists({ _id: input.previousApplicationId }))) {
-      throw new AppError(422, 'previous_application_not_found', [{ path: 'previousApplicationId', code: 'previous_application_not_found' }]);
+    if (input.previousApplicationId) {
+      // A re-application refers to the same applicant's rejected application (someone else's is "not found").
+      const previous = await models.Application.findById(input.previousApplicationId, { status: 1, applicant: 1 }).lean();
+      if (!previous || previous.applicant.email.toLowerCase() !== input.applicant.email.toLowerCase()) {
+        throw new AppError(422, 'previous_application_not_found', [{ path: 'previousApplicationId', code: 'previous_application_not_found' }]);
+      }
+      if (previous.status !== 'rejected' && previous.status !== 'rejected_budget_exhausted') {
+        throw new AppError(422, 'previous_application_not_rejected', [{ path: 'previousApplicationId', code: 'previous_application_not_rejected' }]);
+      }
     }
 
     let applicationId: string = randomUUID();

@@ -98,6 +98,27 @@ describe('POST /api/v1/applications', () => {
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]! - seqs[i - 1]!).toBe(1);
   });
 
+  it('takes a re-application only after the same applicant\'s rejected application', async () => {
+    const first = await ctx.http().post('/api/v1/applications').send(validApplication());
+    expect(first.status).toBe(201);
+    const again = (previousApplicationId: string, email = 'sanne@example.nl') =>
+      ctx
+        .http()
+        .post('/api/v1/applications')
+        .send(validApplication({ applicant: { ...validApplication().applicant, email }, previousApplicationId, whatChanged: 'Nu zonder eten en drinken.' }));
+    const before = await ctx.models.Application.countDocuments();
+    const unknown = await again(crypto.randomUUID());
+    expect([unknown.status, unknown.body.error.code]).toEqual([422, 'previous_application_not_found']);
+    const someoneElses = await again(first.body.id, 'iemand.anders@example.nl');
+    expect([someoneElses.status, someoneElses.body.error.code]).toEqual([422, 'previous_application_not_found']);
+    const notRejected = await again(first.body.id);
+    expect([notRejected.status, notRejected.body.error.code]).toEqual([422, 'previous_application_not_rejected']);
+    expect(notRejected.body.error.message).toBe('U kunt alleen opnieuw aanvragen na een afgewezen aanvraag.');
+    const noWhatChanged = await ctx.http().post('/api/v1/applications').send(validApplication({ previousApplicationId: first.body.id }));
+    expect(noWhatChanged.body.error.details).toContainEqual(expect.objectContaining({ path: 'whatChanged', code: 'what_changed_required' }));
+    expect(await ctx.models.Application.countDocuments()).toBe(before);
+  });
+
   it('answers Dutch by default and English on request', async () => {
     const nl = await ctx.http().post('/api/v1/applications').send({ ...validApplication(), iban: 'NL00ABNA0417164300' });
     expect(nl.status).toBe(422);

@@ -99,8 +99,9 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(meetingParams, req.params, req, ['params']);
         const date = regularDate(id);
-        const overrides = await loadOverrides(models);
-        const planned = upcomingMeetings(rules, overrides, new Date(0), 10_000).find((m) => m.meetingId === id);
+        const override = await models.MeetingOverride.findById(date).lean();
+        const planned =
+          override?.action === 'skip' ? undefined : planMeeting(rules, date, override?.newDate ?? date, override?.newTime ?? rules.time);
         const doc = await models.Meeting.findById(id).lean();
         // A closed meeting is all in the read model; only a running one is asked for its live votes.
         const live = doc?.status === 'closed' ? undefined : await deps.meetings.state(id);
@@ -227,6 +228,11 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
         const moved = planMeeting(rules, date, body.date, body.time ?? rules.time);
         if (Date.parse(moved.cutoffAt) <= now().getTime()) {
           throw new AppError(422, 'validation_failed', [{ path: 'date', code: 'cutoff_in_past' }]);
+        }
+        // Each cut-off starts exactly one meeting: two meetings may not share one.
+        const others = upcomingMeetings(rules, await loadOverrides(models), now(), 60).filter((m) => m.meetingId !== id);
+        if (others.some((m) => Math.abs(Date.parse(m.cutoffAt) - Date.parse(moved.cutoffAt)) < 2 * 60 * 60 * 1000)) {
+          throw new AppError(409, 'invalid_state', [{ path: 'date', code: 'cutoff_taken' }]);
         }
         await models.MeetingOverride.updateOne({ _id: date }, { $set: { action: 'move', newDate: moved.date, newTime: moved.time, by: memberId(req), at: now() } }, { upsert: true });
         await models.Audit.create({ _id: randomUUID(), at: now(), actor: `staff:${memberId(req)}`, action: 'meeting.moved', target: id, after: { date: moved.date, time: moved.time }, requestId: String(req.id) });

@@ -46,6 +46,8 @@ describe('workflow histories replay against the current code', () => {
     // Votes, a changed vote, a recusal, an invitation and the chair closing early; no quorum and
     // an automatic close at the end of the day; an empty agenda.
     const scenarios = ['chair-close', 'automatic-rollover', 'empty-agenda'];
+    // The Schedule's cut-off workflow starting its meeting (recorded by test/temporal/meeting-cutoff.test.ts).
+    expect(loadHistories().map((h) => h.workflowId)).toContain('meeting-cutoff');
     expect(loadHistories().map((h) => h.workflowId)).toEqual(expect.arrayContaining(scenarios.map((s) => `meeting-${s}`)));
   });
 

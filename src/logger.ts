@@ -1,8 +1,9 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 
-export function createLogger(level: string, name = 'buurtfonds'): Logger {
-  return pino({ name, level, base: { service: name }, timestamp: pino.stdTimeFunctions.isoTime });
+export function createLogger(level: string, name = 'buurtfonds', destination?: DestinationStream): Logger {
+  const options = { name, level, base: { service: name }, timestamp: pino.stdTimeFunctions.isoTime };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Temporal's worker, workflow and activity logs into pino; they carry workflowId, runId, activityId. */

@@ -15,11 +15,14 @@ import { meetingRoutes } from './routes/meetings.ts';
 import { panelRoutes } from './routes/panel.ts';
 
 /** Log lines of a request about one application carry its id and workflow id. */
+function applicationContext(req: express.Request): { applicationId?: string; workflowId?: string } {
+  const id = req.params?.id;
+  return typeof id === 'string' && req.originalUrl.startsWith('/api/v1/applications/') ? { applicationId: id, workflowId: `initiative-${id}` } : {};
+}
+
 const withApplicationContext: RequestHandler = (req, _res, next) => {
-  const id = req.params.id;
-  if (typeof id === 'string' && req.path.startsWith('/api/v1/applications/')) {
-    req.log = req.log.child({ applicationId: id, workflowId: `initiative-${id}` });
-  }
+  const context = applicationContext(req);
+  if (context.applicationId) req.log = req.log.child(context);
   next();
 };
 
@@ -45,7 +48,8 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customProps: (req) => ({ requestId: req.id }),
+      // Evaluated again for the "request completed" line, when the route's :id is known.
+      customProps: (req) => ({ requestId: req.id, ...applicationContext(req as express.Request) }),
       autoLogging: { ignore: (req) => req.url === '/healthz' },
       serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/, '$1[redacted]') }) },
     }),

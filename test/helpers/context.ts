@@ -30,6 +30,8 @@ export interface TestContextOptions {
   now?: () => Date;
   /** Run no worker (the test drives workflows itself). */
   noWorker?: boolean;
+  /** Where the log lines go (default: nowhere, or stdout with TEST_LOG_LEVEL). */
+  logStream?: { write(line: string): void };
 }
 
 export async function createTestContext(opts: TestContextOptions = {}) {
@@ -51,7 +53,7 @@ export async function createTestContext(opts: TestContextOptions = {}) {
     MEETING_SCHEDULE_ID: `panel-meetings-${suffix}`,
     ...opts.env,
   });
-  const logger = createLogger(config.logLevel, 'buurtfonds-test');
+  const logger = createLogger(opts.logStream ? 'info' : config.logLevel, 'buurtfonds-test', opts.logStream);
   installTemporalRuntime(logger);
   const models: Models = await connectDatabase(mongoUri, `t_${suffix}`);
   await seedBudget(models, config);

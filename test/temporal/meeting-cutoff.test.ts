@@ -97,5 +97,5 @@ describe('the Schedule starts each meeting at its cut-off', () => {
 
     // The initiative learns its meeting.
     await eventually(async () => (await ctx.models.Application.findById(app.body.id).lean())?.status === 'scheduled', 15_000, 'scheduled');
-  });
+  }, 240_000); // waits for the real clock to reach the cut-off (up to 90 s)
 });

@@ -27,6 +27,7 @@
  * BENCH_ROUNDS, BENCH_WARMUP (operations per side), BENCH_WORKER (paused | live),
  * BENCH_LOG_LEVEL (API and worker log level; the log goes to /dev/null).
  */
+import { submittedApplication } from '../src/db/models.ts';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { amsterdamYear } from '../src/domain/dates.ts';
@@ -76,18 +77,9 @@ export async function runIntakeBench(log = stdoutLog): Promise<IntakeBenchResult
       const workflowId = initiativeWorkflowId(applicationId);
       const reference = `BENCH-${++seq}`;
       const now = new Date();
-      await applications.insertOne({
-        ...validApplication({ title: `Straatfeest ${seq}` }),
-        _id: applicationId as never,
-        reference,
-        year,
-        status: 'submitted',
-        statusSeq: 1,
-        informationRequests: [],
-        workflowId,
-        createdAt: now,
-        updatedAt: now,
-      });
+      await applications.insertOne(
+        submittedApplication({ id: applicationId, form: validApplication({ title: `Straatfeest ${seq}` }), reference, year, submittedAt: now }) as never,
+      );
       await client.workflow.start(initiativeWorkflow, {
         taskQueue: t.taskQueue,
         workflowId,

@@ -22,6 +22,7 @@
  * to record them all again, and file base names to record only those, e.g.
  *   node scripts/record-histories.ts meeting-chair-close initiative-meeting-partial --force
  */
+import type { ApplicationInput } from '../src/domain/application.ts';
 import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,16 +159,20 @@ const meetingScenarios: MeetingScenario[] = [
 ];
 
 /** The application every scenario submits. */
-const form = {
+const form: ApplicationInput = {
   applicant: { name: 'Sanne de Vries', email: 'sanne@example.nl', phone: '070 123 4567', address: { street: 'Kerkstraat 1', postalCode: '2271 AB', city: 'Voorburg' } },
   title: 'Straatfeest Kerkstraat',
   description: 'Een straatfeest voor alle bewoners van de Kerkstraat.',
   purposes: ['cohesion'],
   wijken: ['Voorburg-Midden'],
+  targetGroup: 'Bewoners van de Kerkstraat',
+  expectedParticipants: 120,
+  volunteers: 8,
   activity: { startDate: '2027-05-01', endDate: '2027-05-01', location: 'Kerkstraat' },
   budgetLines: [{ description: 'Huur partytent', amountCents: 45_000 }],
   amountRequestedCents: 45_000,
   coFunding: [],
+  wantsSupport: false,
   iban: 'NL91ABNA0417164300',
   accountHolder: 'S. de Vries',
   privacyConsent: true,

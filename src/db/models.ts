@@ -1,5 +1,5 @@
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
-import type { ApplicationInput } from '../domain/application.ts';
+import { initiativeWorkflowId, type ApplicationInput } from '../domain/application.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../domain/decisions.ts';
 
@@ -410,4 +410,36 @@ export async function insertOnce<T>(model: Model<T>, doc: Partial<T> & { _id: un
     if (isDuplicateKeyError(err)) return false;
     throw err;
   }
+}
+
+/**
+ * An application as intake stores it: status `submitted` (sequence 1, which also
+ * stands for the `submitted` timeline event), nothing decided yet.
+ */
+export function submittedApplication(args: {
+  id: string;
+  form: ApplicationInput;
+  reference: string;
+  year: number;
+  submittedAt: Date;
+  accessTokenHash?: string;
+  idempotencyKey?: string;
+}): ApplicationDoc {
+  return {
+    ...args.form,
+    _id: args.id,
+    reference: args.reference,
+    year: args.year,
+    status: 'submitted',
+    statusSeq: 1,
+    ...(args.accessTokenHash ? { accessTokenHash: args.accessTokenHash } : {}),
+    informationRequests: [],
+    meeting: null,
+    decision: null,
+    rollovers: 0,
+    workflowId: initiativeWorkflowId(args.id),
+    ...(args.idempotencyKey ? { idempotencyKey: args.idempotencyKey } : {}),
+    createdAt: args.submittedAt,
+    updatedAt: args.submittedAt,
+  };
 }

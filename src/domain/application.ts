@@ -140,3 +140,6 @@ export const withdrawInputSchema = z.object({ reason: text(2_000).optional() }).
 export function formatReference(prefix: string, year: number, sequence: number): string {
   return `${prefix}-${year}-${String(sequence).padStart(4, '0')}`;
 }
+
+/** The business id of an application's workflow. */
+export const initiativeWorkflowId = (applicationId: string) => `initiative-${applicationId}`;

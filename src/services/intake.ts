@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import { formatReference, type ApplicationInput } from '../domain/application.ts';
 import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
-import { insertOnce, isDuplicateKeyError, type ApplicationDoc, type Models } from '../db/models.ts';
+import { insertOnce, isDuplicateKeyError, submittedApplication, type ApplicationDoc, type Models } from '../db/models.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { createAccessToken, hashToken } from '../auth/tokens.ts';
-import { initiativeWorkflowId, type InitiativeStarter } from '../temporal/starter.ts';
+import type { InitiativeStarter } from '../temporal/starter.ts';
 import type { Config } from '../config.ts';
 
 export interface IntakeDeps {
@@ -74,7 +74,6 @@ export class IntakeService {
     };
 
     const accessToken = createAccessToken(applicationId);
-    const workflowId = initiativeWorkflowId(applicationId);
     const undoAll = async () => {
       await models.Application.deleteOne({ _id: applicationId });
       await models.Document.deleteMany({ applicationId });
@@ -92,23 +91,15 @@ export class IntakeService {
       if (documents.length) await models.Document.insertMany(documents.map(({ id, ...d }) => ({ _id: id, ...d })));
       // The first token and the `submitted` event live in the application document itself
       // (its one write at intake); tokens of idempotent replays are documents of their own.
-      application = {
-        ...input,
-        _id: applicationId,
+      application = submittedApplication({
+        id: applicationId,
+        form: input,
         reference,
         year,
-        status: 'submitted',
-        statusSeq: 1,
+        submittedAt,
         accessTokenHash: hashToken(accessToken),
-        informationRequests: [],
-        meeting: null,
-        decision: null,
-        rollovers: 0,
-        workflowId,
         ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
-        createdAt: submittedAt,
-        updatedAt: submittedAt,
-      };
+      });
       // The input is validated by zod already; the schema still checks the stored shape.
       await new models.Application(application).validate();
       await models.Application.collection.insertOne(application as never);

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { initiativeWorkflow, type InitiativeInput } from '../../workflows/initiative.ts';
+import { initiativeWorkflowId } from '../domain/application.ts';
 import { referenceSearchAttribute, statusSearchAttribute } from '../domain/search-attributes.ts';
 
 export interface InitiativeStarter {
@@ -7,7 +8,7 @@ export interface InitiativeStarter {
   start(input: InitiativeInput & { reference: string }): Promise<void>;
 }
 
-export const initiativeWorkflowId = (applicationId: string) => `initiative-${applicationId}`;
+export { initiativeWorkflowId };
 
 export function temporalInitiativeStarter(client: Client, taskQueue: string): InitiativeStarter {
   return {

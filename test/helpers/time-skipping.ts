@@ -11,7 +11,8 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createActivities, type Activities } from '../../activities/index.ts';
-import { connectDatabase, type Models } from '../../src/db/models.ts';
+import { connectDatabase, submittedApplication, type Models } from '../../src/db/models.ts';
+import type { ApplicationInput } from '../../src/domain/application.ts';
 import { toolPaths } from '../../src/embedded/servers.ts';
 import { createMailer, type Mailer } from '../../src/mail/mailer.ts';
 import { temporalLogger } from '../../src/logger.ts';
@@ -140,7 +141,7 @@ export async function until(what: string, fn: () => Promise<boolean>, timeoutMs 
  */
 export async function submitApplication(
   { env, models, taskQueue }: Pick<TimeSkipping, 'env' | 'models' | 'taskQueue'>,
-  app: { applicationId?: string; number: number; form: object; input?: Partial<InitiativeInput>; started?: WorkflowHandle[] },
+  app: { applicationId?: string; number: number; form: ApplicationInput; input?: Partial<InitiativeInput>; started?: WorkflowHandle[] },
 ): Promise<{ applicationId: string; workflowId: string; reference: string; submittedAt: Date; handle: InitiativeHandle }> {
   const applicationId = app.applicationId ?? randomUUID();
   const workflowId = initiativeWorkflowId(applicationId);
@@ -148,17 +149,7 @@ export async function submitApplication(
   const year = amsterdamYear(submittedAt);
   const reference = `VW-${year}-${String(app.number).padStart(4, '0')}`;
   await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
-  await models.Application.create({
-    ...app.form,
-    _id: applicationId,
-    reference,
-    year,
-    status: 'submitted',
-    statusSeq: 1,
-    informationRequests: [],
-    workflowId,
-    createdAt: submittedAt,
-  });
+  await models.Application.create(submittedApplication({ id: applicationId, form: app.form, reference, year, submittedAt }));
   await temporalInitiativeStarter(env.client, taskQueue).start({
     applicationId,
     reference,

@@ -1,9 +1,10 @@
 import type { Models } from '../src/db/models.ts';
 import { createApplicationActivities } from './applications.ts';
+import { createBudgetActivities, type BudgetActivityDeps } from './budget.ts';
 import { createMeetingActivities, type MeetingActivityDeps } from './meetings.ts';
 import { createNotificationActivities, type NotificationDeps } from './notifications.ts';
 
-export interface ActivityDeps extends NotificationDeps, MeetingActivityDeps {
+export interface ActivityDeps extends NotificationDeps, MeetingActivityDeps, BudgetActivityDeps {
   models: Models;
 }
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApplicationActivities(deps),
     ...createNotificationActivities(deps),
     ...createMeetingActivities(deps),
+    ...createBudgetActivities(deps),
   };
 }
 

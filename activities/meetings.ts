@@ -4,6 +4,9 @@ import type { Mailer } from '../src/mail/mailer.ts';
 import { renderFlaggedEmail } from '../src/domain/emails.ts';
 import { createOutbox } from './outbox.ts';
 import { amsterdamYear } from '../src/domain/dates.ts';
+import { activityYear } from '../src/domain/application.ts';
+import { remainingCents } from '../src/domain/ledger.ts';
+import type { BudgetLedger } from '../src/budget/ledger.ts';
 import { upcomingMeetings, type MeetingCalendarRules } from '../src/domain/meetings.ts';
 import type { FrozenAgenda, MeetingInput, MeetingState } from '../workflows/meeting.ts';
 
@@ -21,7 +24,7 @@ export interface MeetingActivityDeps {
   mailDomain: string;
   fundName: string;
   meetingUrl(meetingId: string): string;
-  annualBudgetCents: number;
+  ledger: BudgetLedger;
   calendar: MeetingCalendarRules;
   meetingRules: { quorum: number; majority?: number; flagAfterRollovers: number };
   /** Rebuilds the Schedule's calendar (needs a Temporal client; absent in narrow tests). */
@@ -29,7 +32,7 @@ export interface MeetingActivityDeps {
 }
 
 export function createMeetingActivities(deps: MeetingActivityDeps) {
-  const { Application, Meeting, StaffUser, BudgetYear, Audit, MeetingOverride } = deps.models;
+  const { Application, Meeting, StaffUser, Audit, MeetingOverride } = deps.models;
   const deliver = createOutbox(deps);
 
   /** Granted so far in a budget year, from the decisions in the read model. */
@@ -68,14 +71,14 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
       if (existing) return toFrozen(existing.agenda, existing.members, existing.chairId);
 
       const year = amsterdamYear(new Date(input.startsAt));
-      const [ready, members, budget, granted] = await Promise.all([
+      const [ready, members, granted] = await Promise.all([
         Application.find({ status: 'ready_for_meeting' }).sort({ createdAt: 1, _id: 1 }).lean(),
         StaffUser.find({ role: 'panel', active: true }, { _id: 1, name: 1, chair: 1 }).sort({ email: 1 }).lean(),
-        BudgetYear.findById(year).lean(),
         grantedInYear(year),
       ]);
-      const total = budget?.totalCents ?? deps.annualBudgetCents;
-      const grantedTotal = granted.reduce((sum, g) => sum + g.grantedCents, 0);
+      // What is left in the budget year each item would be charged to (its activity's year).
+      const remaining = new Map<number, number>();
+      for (const y of new Set(ready.map((a) => activityYear(a.activity)))) remaining.set(y, remainingCents(await deps.ledger.balances(y)));
       // Earlier applications in two queries for the whole agenda, not two per item: on FerretDB
       // each query scans the collection, and per item a 500-item agenda took over a minute
       // (longer than this activity's start-to-close timeout).
@@ -109,7 +112,8 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
           submittedAt: a.createdAt,
           rollovers: a.rollovers ?? 0,
           invited: false,
-          budgetRemainingCents: total - grantedTotal,
+          budgetYear: activityYear(a.activity),
+          budgetRemainingCents: remaining.get(activityYear(a.activity))!,
           fairSpread: {
             applicantGrantedCents: granted.filter((g) => g.email === email).reduce((sum, g) => sum + g.grantedCents, 0),
             wijkGrantedCents,

@@ -9,7 +9,7 @@ export interface NotifyApplicantInput {
   key: string;
   applicationId: string;
   template: EmailTemplate;
-  vars?: Pick<EmailVars, 'missing' | 'deadline' | 'reason' | 'meetingAt' | 'grantedCents' | 'requestedCents' | 'reasons'>;
+  vars?: Pick<EmailVars, 'missing' | 'deadline' | 'reason' | 'meetingAt' | 'grantedCents' | 'requestedCents' | 'reasons' | 'budgetYear' | 'remainingCents'>;
   /** Budget lines the panel struck (indexes): named in the e-mail by their description. */
   struckLines?: number[];
 }
@@ -57,13 +57,16 @@ export function createNotificationActivities(deps: NotificationDeps) {
     async notifyApplicant(input: NotifyApplicantInput): Promise<{ status: 'sent' | 'already_sent' }> {
       if ((await Outbox.findById(input.key, { status: 1 }).lean())?.status === 'sent') return { status: 'already_sent' };
 
-      const app = await Application.findById(input.applicationId, { applicant: 1, reference: 1, title: 1, budgetLines: 1 }).lean();
+      const app = await Application.findById(input.applicationId, { applicant: 1, reference: 1, title: 1, budgetLines: 1, budgetWarning: 1 }).lean();
       if (!app) throw ApplicationFailure.nonRetryable(`application ${input.applicationId} not found`, 'ApplicationNotFound');
       const vars: EmailVars = {
         fundName: deps.fundName,
         applicantName: app.applicant.name,
         reference: app.reference,
         title: app.title,
+        ...(input.template === 'confirmation' && app.budgetWarning
+          ? { budgetWarning: true, budgetYear: app.budgetWarning.year, remainingCents: app.budgetWarning.remainingCents }
+          : {}),
         ...input.vars,
         ...(input.struckLines?.length ? { struck: input.struckLines.map((i) => app.budgetLines[i]?.description ?? `#${i + 1}`).join(', ') } : {}),
       };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { electronicFormatIBAN, isValidBIC, isValidIBAN } from 'ibantools';
 
 export const defaultWijken = [
   'Bovenveen',
@@ -62,6 +63,17 @@ const envSchema = z.object({
   PANEL_QUORUM: int(3, 1),
   PANEL_MAJORITY: z.coerce.number().min(0.5).max(0.99).default(0.5),
   ROLLOVER_FLAG_AFTER: int(2, 1),
+  PAYOUT_DEBTOR_NAME: z.string().min(1).max(70).default('Gemeente Leidschendam-Voorburg'),
+  PAYOUT_DEBTOR_IBAN: z
+    .string()
+    .transform((v) => electronicFormatIBAN(v) ?? v)
+    .refine((v) => isValidIBAN(v), 'a valid IBAN')
+    .optional(),
+  PAYOUT_DEBTOR_BIC: z
+    .string()
+    .transform((v) => v.replace(/\s/g, '').toUpperCase())
+    .refine((v) => isValidBIC(v), 'a valid BIC')
+    .optional(),
   MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
   MAX_UPLOAD_FILES: int(10, 1),
 });
@@ -92,6 +104,8 @@ export interface Config {
     infoReminderDays: number;
   };
   uploads: { maxBytes: number; maxFiles: number };
+  /** The municipality's account the payouts are made from (SEPA debtor). */
+  payouts: { debtor: { name: string; iban: string; bic?: string } };
   meetings: { firstDate: string; time: string; intervalDays: number; cutoffDays: number; schedule: boolean; scheduleId: string; quorum: number; majority: number; flagAfterRollovers: number };
 }
 
@@ -119,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.INFO_REMINDER_DAYS >= e.INFO_DEADLINE_DAYS) problems.push('INFO_REMINDER_DAYS: must be less than INFO_DEADLINE_DAYS');
   if (e.MEETING_CUTOFF_DAYS >= e.MEETING_INTERVAL_DAYS) problems.push('MEETING_CUTOFF_DAYS: must be less than MEETING_INTERVAL_DAYS');
   if (e.NODE_ENV === 'production' && !e.AUTH_SECRET) problems.push('AUTH_SECRET: required when NODE_ENV=production');
+  if (e.NODE_ENV === 'production' && !e.PAYOUT_DEBTOR_IBAN) problems.push('PAYOUT_DEBTOR_IBAN: required when NODE_ENV=production');
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -155,6 +170,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       infoReminderDays: e.INFO_REMINDER_DAYS,
     },
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES, maxFiles: e.MAX_UPLOAD_FILES },
+    payouts: {
+      // Outside production a demo account (BNG Bank, where Dutch municipalities bank) so the files validate.
+      debtor: { name: e.PAYOUT_DEBTOR_NAME, iban: e.PAYOUT_DEBTOR_IBAN ?? 'NL34BNGH0285000001', ...(e.PAYOUT_DEBTOR_BIC ? { bic: e.PAYOUT_DEBTOR_BIC } : e.PAYOUT_DEBTOR_IBAN ? {} : { bic: 'BNGHNL2G' }) },
+    },
     meetings: {
       firstDate: e.MEETING_FIRST_DATE,
       time: e.MEETING_TIME,

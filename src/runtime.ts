@@ -18,7 +18,11 @@ import { temporalInitiativeStarter, type InitiativeStarter } from './temporal/st
 import { calendarRules, ensureMeetingSchedule } from './temporal/schedule.ts';
 import { MeetingCommands } from './services/meetings.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
-import { createActivities } from '../activities/index.ts';
+import { createActivities, type Activities } from '../activities/index.ts';
+import { BudgetLedger } from './budget/ledger.ts';
+import { PayoutService } from './payouts/service.ts';
+import { initiativeWorkflowId } from './domain/application.ts';
+import { payoutExecutedSignal } from '../workflows/initiative-signals.ts';
 import { customSearchAttributes } from './domain/search-attributes.ts';
 import type { ApiDeps } from './api/deps.ts';
 import { temporalLogger } from './logger.ts';
@@ -79,6 +83,21 @@ export async function openStore(config: Config): Promise<DocumentStore> {
   return store;
 }
 
+/** The budget ledger and the payout register of one process (each keeps its own cache of the journals). */
+export function createMoney(config: Config, models: Models, client?: Client): { ledger: BudgetLedger; payouts: PayoutService } {
+  const ledger = new BudgetLedger({ models, defaultTotalCents: config.fund.annualBudgetCents });
+  const payouts = new PayoutService({
+    models,
+    debtor: config.payouts.debtor,
+    fundName: config.fund.name,
+    async notifyPaid(notice) {
+      if (!client) throw new Error('payouts are executed through the api, which has a Temporal client');
+      await client.workflow.getHandle(initiativeWorkflowId(notice.applicationId)).signal(payoutExecutedSignal, notice);
+    },
+  });
+  return { ledger, payouts };
+}
+
 export function buildApiDeps(args: {
   config: Config;
   logger: Logger;
@@ -92,13 +111,16 @@ export function buildApiDeps(args: {
   const { config, logger, models, client, store } = args;
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const starter = args.starter ?? temporalInitiativeStarter(client, config.temporal.taskQueue);
+  const { ledger, payouts } = createMoney(config, models, client);
   return {
+    ledger,
+    payouts,
     config,
     logger,
     models,
     store,
     signer,
-    intake: new IntakeService({ models, store, starter, config, logger, now: args.now }),
+    intake: new IntakeService({ models, store, starter, config, logger, ledger, now: args.now }),
     initiatives: new InitiativeCommands(client),
     meetings: new MeetingCommands(client, models),
     ...(config.meetings.schedule ? { refreshSchedule: () => ensureMeetingSchedule(client, config, models, args.now?.()) } : {}),
@@ -109,6 +131,13 @@ export function buildApiDeps(args: {
           const db = models.connection.db;
           if (!db || models.connection.readyState !== 1) throw new Error('not connected');
           await db.admin().ping();
+        },
+      },
+      {
+        name: 'ledger',
+        async check() {
+          const result = await ledger.check();
+          if (!result.ok) throw new Error(result.years.flatMap((y) => y.problems.map((p) => `${y.year}: ${p}`)).slice(0, 5).join('; '));
         },
       },
       {
@@ -132,6 +161,10 @@ export async function createWorker(args: {
   mailer?: Mailer;
   taskQueue?: string;
   refreshSchedule?: () => Promise<void>;
+  /** Wraps the activities (the crash test uses it to kill the process at activity boundaries). */
+  wrapActivities?: (activities: Activities) => Activities;
+  /** A prebuilt workflow bundle (saves bundling at every start of a worker that is restarted often). */
+  workflowBundle?: { codePath: string };
 }): Promise<{ worker: Worker; mailer: Mailer }> {
   const { config, logger, models } = args;
   const mailer = args.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger });
@@ -140,7 +173,7 @@ export async function createWorker(args: {
     calendar: calendarRules(config),
     meetingRules: { quorum: config.meetings.quorum, majority: config.meetings.majority, flagAfterRollovers: config.meetings.flagAfterRollovers },
     ...(args.refreshSchedule ? { refreshSchedule: args.refreshSchedule } : {}),
-    annualBudgetCents: config.fund.annualBudgetCents,
+    ...createMoney(config, models),
     meetingUrl: (id) => `${config.publicBaseUrl}/api/v1/meetings/${id}`,
     models,
     mailer,
@@ -152,8 +185,8 @@ export async function createWorker(args: {
     connection: args.connection,
     namespace: config.temporal.namespace,
     taskQueue: args.taskQueue ?? config.temporal.taskQueue,
-    workflowsPath,
-    activities,
+    ...(args.workflowBundle ? { workflowBundle: args.workflowBundle } : { workflowsPath }),
+    activities: args.wrapActivities ? args.wrapActivities(activities) : activities,
   });
   return { worker, mailer };
 }

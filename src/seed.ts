@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { amsterdamYear } from './domain/dates.ts';
 import type { Models, StaffRole } from './db/models.ts';
+import type { BudgetLedger } from './budget/ledger.ts';
 
 export const demoStaff: { email: string; name: string; role: StaffRole; chair?: boolean; organisation?: string }[] = [
   { email: 'admin@buurtfonds.test', name: 'Beheerder Gemeente', role: 'admin' },
+  { email: 'financien@buurtfonds.test', name: 'Financiën Gemeente', role: 'finance' },
   { email: 'panel1@buurtfonds.test', name: 'Panellid 1 (voorzitter)', role: 'panel', chair: true },
   { email: 'panel2@buurtfonds.test', name: 'Panellid 2', role: 'panel' },
   { email: 'panel3@buurtfonds.test', name: 'Panellid 3', role: 'panel' },
@@ -16,13 +18,9 @@ export const demoStaff: { email: string; name: string; role: StaffRole; chair?: 
   { email: 'welzijn2@buurtfonds.test', name: 'Ondersteuner SenW', role: 'welfare', organisation: 'SenW' },
 ];
 
-/** This year's budget, once (never overwrites a total set later). */
-export async function seedBudget(models: Models, config: Config, now = new Date()): Promise<void> {
-  await models.BudgetYear.updateOne(
-    { _id: amsterdamYear(now) },
-    { $setOnInsert: { totalCents: config.fund.annualBudgetCents, committedCents: 0, paidCents: 0, updatedAt: now } },
-    { upsert: true },
-  );
+/** This year's budget: opens the year's ledger with the configured total, once (a total set later stays). */
+export async function seedBudget(ledger: BudgetLedger, now = new Date()): Promise<void> {
+  await ledger.open(amsterdamYear(now));
 }
 
 /**

@@ -28,18 +28,22 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   await ensureSearchAttributes(client.connection as Connection, config.temporal.namespace).catch((err: unknown) =>
     logger.warn({ err }, 'could not register search attributes (is the operator API reachable?)'),
   );
-  await seedBudget(models, config);
   if (config.meetings.schedule) await ensureMeetingSchedule(client, config, models);
   const demoPassword = config.demo.seed ? await seedDemoStaff(models, config, logger) : undefined;
   const store = await openStore(config);
   const deps = buildApiDeps({ config, logger, models, client, store, secret: authSecret(config) });
+  await seedBudget(deps.ledger);
   const { app } = createApp(deps);
 
+  // Completes what a crash left half done: unstarted workflows, payout projections and
+  // signals, audit records of ledger movements.
   const reconcile = async () => {
     try {
       await deps.intake.resumeUnstarted();
+      await deps.payouts.reconcile();
+      await deps.ledger.repairAudit();
     } catch (err) {
-      logger.warn({ err }, 'intake reconciliation failed; will retry');
+      logger.warn({ err }, 'reconciliation failed; will retry');
     }
   };
   await reconcile();

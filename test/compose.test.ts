@@ -98,6 +98,7 @@ describe('docker-compose.yml', () => {
       expect(env.MONGODB_URI).toMatch(/^mongodb:\/\/mongo:27017\/\w+$/);
       expect(env.NODE_ENV).toBe('production');
       expect(env.AUTH_SECRET, 'AUTH_SECRET must be required from the user').toMatch(/^\$\{AUTH_SECRET:\?.+\}$/);
+      expect(env.PAYOUT_DEBTOR_IBAN, 'the debtor account must be required from the user').toMatch(/^\$\{PAYOUT_DEBTOR_IBAN:\?.+\}$/);
     }
     expect(worker.MONGODB_URI).toBe(api.MONGODB_URI);
     expect(worker.TEMPORAL_NAMESPACE).toBe(api.TEMPORAL_NAMESPACE);
@@ -132,12 +133,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('passes config validation with its defaults once AUTH_SECRET is set', () => {
+  it('passes config validation with its defaults once AUTH_SECRET and PAYOUT_DEBTOR_IBAN are set', () => {
     for (const name of ['api', 'worker']) {
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(environment(name))) {
         if (v === null) continue; // pass-through, unset unless the user sets it
-        const value = k === 'AUTH_SECRET' ? 'x'.repeat(64) : interpolateDefault(v);
+        const value = k === 'AUTH_SECRET' ? 'x'.repeat(64) : k === 'PAYOUT_DEBTOR_IBAN' ? 'NL34BNGH0285000001' : interpolateDefault(v);
         expect(value, `${name}: ${k} needs a default`).toBeDefined();
         env[k] = value!;
       }
@@ -174,7 +175,7 @@ describe('docker-compose.yml', () => {
   const runCompose = (authSecret: string) =>
     spawnSync(composeCli!.cmd[0]!, [...composeCli!.cmd.slice(1), '-f', composeFile, 'config', '-q'], {
       encoding: 'utf8',
-      env: { ...process.env, AUTH_SECRET: authSecret },
+      env: { ...process.env, AUTH_SECRET: authSecret, PAYOUT_DEBTOR_IBAN: 'NL34BNGH0285000001' },
     });
   it.skipIf(!composeCli)(
     composeCli

@@ -63,8 +63,8 @@ describe('loadConfig defaults (the Vlietwensen fund)', () => {
 
   it('seeds demo staff outside production only', () => {
     expect(config.demo.seed).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'a'.repeat(32) }).demo.seed).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'a'.repeat(32), DEMO_SEED: 'true' }).demo.seed).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'a'.repeat(32), PAYOUT_DEBTOR_IBAN: 'NL34BNGH0285000001' }).demo.seed).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'a'.repeat(32), PAYOUT_DEBTOR_IBAN: 'NL34BNGH0285000001', DEMO_SEED: 'true' }).demo.seed).toBe(true);
   });
 });
 
@@ -88,6 +88,7 @@ describe('loadConfig with settings', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
       AUTH_SECRET: 's'.repeat(40),
+      PAYOUT_DEBTOR_IBAN: 'nl34 bngh 0285 0000 01',
       TEMPORAL_ADDRESS: 'temporal:7233',
       MONGODB_URI: 'mongodb://mongo:27017/buurtfonds',
       PORT: '8080',
@@ -96,6 +97,14 @@ describe('loadConfig with settings', () => {
     expect(config.mongo.uri).toBe('mongodb://mongo:27017/buurtfonds');
     expect(config.port).toBe(8080);
     expect(config.auth.secret).toBe('s'.repeat(40));
+    // The municipality's own account, in electronic form; no demo BIC added to a real IBAN.
+    expect(config.payouts.debtor).toEqual({ name: 'Gemeente Leidschendam-Voorburg', iban: 'NL34BNGH0285000001' });
+  });
+
+  it('has a demo debtor account outside production, and checks IBAN and BIC', () => {
+    expect(loadConfig({}).payouts.debtor).toEqual({ name: 'Gemeente Leidschendam-Voorburg', iban: 'NL34BNGH0285000001', bic: 'BNGHNL2G' });
+    expect(problems({ PAYOUT_DEBTOR_IBAN: 'NL00BNGH0285000001' })).toEqual(['PAYOUT_DEBTOR_IBAN: a valid IBAN']);
+    expect(problems({ PAYOUT_DEBTOR_BIC: 'NOTABIC' })).toEqual(['PAYOUT_DEBTOR_BIC: a valid BIC']);
   });
 });
 
@@ -126,7 +135,7 @@ describe('bad values stop start-up with a message naming the variable', () => {
   });
 
   it('requires AUTH_SECRET in production', () => {
-    expect(problems({ NODE_ENV: 'production' })).toEqual(['AUTH_SECRET: required when NODE_ENV=production']);
+    expect(problems({ NODE_ENV: 'production' })).toEqual(['AUTH_SECRET: required when NODE_ENV=production', 'PAYOUT_DEBTOR_IBAN: required when NODE_ENV=production']);
   });
 
   it('refuses a wijken list without a single name', () => {

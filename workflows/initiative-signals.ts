@@ -6,3 +6,6 @@ export const scheduledSignal = defineSignal<[MeetingNotice]>('scheduledForMeetin
 export const invitedSignal = defineSignal<[MeetingNotice]>('invitedToExplain');
 export const rolledOverSignal = defineSignal<[{ meetingId: string; rollovers: number; flagged: boolean }]>('rolledOver');
 export const decisionSignal = defineSignal<[DecisionNotice]>('decisionMade');
+
+/** Finance reported the batch with this payout as executed by the bank (sent by the api; idempotent). */
+export const payoutExecutedSignal = defineSignal<[{ applicationId: string; endToEndId: string; batchId: string; executedAt: string }]>('payoutExecuted');

@@ -3,13 +3,18 @@
  * the source of truth for where the application is; the read model in MongoDB is
  * projected from it by the idempotent `recordProgress` activity.
  *
- * Stages so far: submitted → screening ⇄ awaiting_information → ready_for_meeting,
- * and withdrawn / lapsed.
+ * Stages so far: submitted → screening ⇄ awaiting_information → ready_for_meeting →
+ * scheduled → approved | partially_approved | rejected; a grant then reserves its
+ * amount in the budget year of the activity (→ reserved, or rejected_budget_exhausted
+ * when that year cannot cover it), creates its payout and waits for finance to report
+ * the payout executed (→ paid). Withdrawn / lapsed from any open state; a withdrawal
+ * after a grant gives the money back to the budget (release, or reclaim once paid).
  */
 import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  patched,
   defineQuery,
   defineUpdate,
   proxyActivities,
@@ -21,12 +26,18 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { DAY_MS } from '../src/domain/dates.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
-import { decisionSignal, invitedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
+import { decisionSignal, invitedSignal, payoutExecutedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 import { statusSearchAttribute } from '../src/domain/search-attributes.ts';
 import { canWithdraw, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
 
 const { recordProgress } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Ledger and payout register: short, idempotent database writes. */
+const { reserveBudget, createPayout, cancelPayout, releaseBudget, recordPayment, reclaimGrant } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
@@ -43,12 +54,22 @@ export interface InitiativeInput {
   informationReminderDays: number;
 }
 
+export interface GrantState {
+  budgetYear: number;
+  reservedCents: number;
+  endToEndId?: string;
+  paid?: { batchId: string; executedAt: string };
+  /** After a withdrawal: how the money went back to the budget. */
+  returned?: 'released' | 'reclaimed';
+}
+
 export interface InitiativeState {
   status: ApplicationStatus;
   openRequest?: InformationRequest;
   meeting?: MeetingNotice;
   decision?: DecisionNotice;
   rollovers?: number;
+  grant?: GrantState;
 }
 
 export interface RequestInformationArgs {
@@ -89,6 +110,8 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   let meeting: MeetingNotice | undefined;
   let decision: DecisionNotice | undefined;
   let rollovers = 0;
+  let grant: GrantState | undefined;
+  let paidNotice: { batchId: string; executedAt: string; endToEndId: string } | undefined;
 
   const state = (): InitiativeState => ({
     status,
@@ -96,6 +119,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     ...(meeting ? { meeting } : {}),
     ...(decision ? { decision } : {}),
     ...(rollovers ? { rollovers } : {}),
+    ...(grant ? { grant: { ...grant } } : {}),
   });
   const snapshot = () => ({ informationRequests: requests.map((r) => ({ ...r })), meeting: meeting ?? null, decision: decision ?? null, rollovers });
 
@@ -250,6 +274,10 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     await transition('ready_for_meeting', { type: 'rolled_over', note: r.flagged ? 'flagged' : String(r.rollovers) });
   });
 
+  setHandler(payoutExecutedSignal, (n) => {
+    if (grant?.endToEndId === n.endToEndId) paidNotice ??= n;
+  });
+
   setHandler(decisionSignal, async (d) => {
     if (status !== 'scheduled' || meeting?.meetingId !== d.meetingId) return;
     decision = d;
@@ -266,8 +294,67 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   await notifyApplicant({ key: `${applicationId}:confirmation`, applicationId, template: 'confirmation' });
   if (status === 'submitted') await transition('screening', { type: 'status_changed' });
 
+  /** Reserves the grant in the activity's budget year and creates its payout; false when the year cannot cover it. */
+  async function reserveGrant(d: DecisionNotice): Promise<boolean> {
+    const r = await reserveBudget({ applicationId, amountCents: d.grantedCents, actor: `meeting:${d.meetingId}` });
+    if (r.outcome === 'exhausted') {
+      if (status === 'withdrawn') return false;
+      await transition('rejected_budget_exhausted', { type: 'budget_exhausted', note: String(r.year) });
+      await notifyApplicant({
+        key: `${applicationId}:budget_exhausted`,
+        applicationId,
+        template: 'rejected_budget_exhausted',
+        vars: { grantedCents: d.grantedCents, budgetYear: r.year, remainingCents: r.remainingCents },
+      });
+      return false;
+    }
+    grant = { budgetYear: r.year, reservedCents: r.amountCents };
+    const { endToEndId } = await createPayout({ applicationId, year: r.year, amountCents: r.amountCents });
+    grant.endToEndId = endToEndId;
+    if (status !== 'withdrawn') await transition('reserved', { type: 'budget_reserved', note: String(r.year) });
+    return true;
+  }
+
+  /** Withdrawn after a grant: a payout not yet in a batch is cancelled and released; otherwise it is reclaimed once paid. */
+  async function returnGrant(g: GrantState): Promise<void> {
+    const { cancelled } = await cancelPayout({ applicationId });
+    if (cancelled) {
+      await releaseBudget({ applicationId, year: g.budgetYear, reason: 'withdrawn', actor: 'applicant' });
+      g.returned = 'released';
+      await note({ type: 'budget_released', note: String(g.budgetYear) });
+      return;
+    }
+    await condition(() => paidNotice !== undefined);
+    if (!g.paid) {
+      await recordPayment({ applicationId, year: g.budgetYear, batchId: paidNotice!.batchId });
+      g.paid = { batchId: paidNotice!.batchId, executedAt: paidNotice!.executedAt };
+    }
+    await reclaimGrant({ applicationId, year: g.budgetYear, reason: 'withdrawn', actor: 'applicant' });
+    g.returned = 'reclaimed';
+    await note({ type: 'grant_reclaimed', note: String(g.budgetYear) });
+  }
+
   for (;;) {
-    if (status === 'withdrawn' || status === 'lapsed' || status === 'rejected') break;
+    if (status === 'withdrawn' && grant && !grant.returned) {
+      await returnGrant(grant);
+      continue;
+    }
+    if (status === 'withdrawn' || status === 'lapsed' || status === 'rejected' || status === 'rejected_budget_exhausted') break;
+    // Workflows decided before the ledger existed keep waiting, as their histories say.
+    if ((status === 'approved' || status === 'partially_approved') && decision && !grant && patched('budget-ledger')) {
+      await reserveGrant(decision);
+      continue;
+    }
+    if (status === 'reserved' && grant && paidNotice && !grant.paid) {
+      const n = paidNotice;
+      await recordPayment({ applicationId, year: grant.budgetYear, batchId: n.batchId });
+      grant.paid = { batchId: n.batchId, executedAt: n.executedAt };
+      if (status === 'reserved') {
+        await transition('paid', { type: 'paid', note: n.batchId });
+        await notifyApplicant({ key: `${applicationId}:paid`, applicationId, template: 'paid', vars: { grantedCents: grant.reservedCents } });
+      }
+      continue;
+    }
     const request = openRequest;
     if (status === 'awaiting_information' && request) {
       const stillOpen = () => openRequest === request && status === 'awaiting_information';
@@ -294,7 +381,8 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     }
     const current = status;
     const currentRequest = openRequest;
-    await condition(() => status !== current || openRequest !== currentRequest);
+    const currentPaid = paidNotice;
+    await condition(() => status !== current || openRequest !== currentRequest || paidNotice !== currentPaid);
   }
   // Let update handlers that are still running (e.g. the withdraw e-mail) finish before completing.
   await condition(allHandlersFinished);

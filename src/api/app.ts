@@ -13,6 +13,9 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meetingRoutes } from './routes/meetings.ts';
 import { panelRoutes } from './routes/panel.ts';
+import { budgetRoutes } from './routes/budget.ts';
+import { payoutRoutes } from './routes/payouts.ts';
+import { auditRoutes } from './routes/audit.ts';
 
 /** Log lines of a request about one application carry its id and workflow id. */
 function applicationContext(req: express.Request): { applicationId?: string; workflowId?: string } {
@@ -31,7 +34,7 @@ export function buildRoutes(deps: ApiDeps): RouteSpec[] {
   let doc: unknown;
   const routes: RouteSpec[] = [];
   const openapi = () => (doc ??= buildOpenApi(routes, { title: 'buurtfonds API', version: '1', serverUrl: deps.config.publicBaseUrl }));
-  routes.push(...healthRoutes(deps, openapi), ...authRoutes(deps), ...applicationRoutes(deps), ...meetingRoutes(deps), ...panelRoutes(deps));
+  routes.push(...healthRoutes(deps, openapi), ...authRoutes(deps), ...applicationRoutes(deps), ...meetingRoutes(deps), ...panelRoutes(deps), ...budgetRoutes(deps), ...payoutRoutes(deps), ...auditRoutes(deps));
   return routes;
 }
 

@@ -6,6 +6,8 @@ import type { TokenSigner } from '../auth/tokens.ts';
 import type { IntakeService } from '../services/intake.ts';
 import type { InitiativeCommands } from '../services/initiatives.ts';
 import type { MeetingCommands } from '../services/meetings.ts';
+import type { BudgetLedger } from '../budget/ledger.ts';
+import type { PayoutService } from '../payouts/service.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -21,6 +23,8 @@ export interface ApiDeps {
   intake: IntakeService;
   initiatives: InitiativeCommands;
   meetings: MeetingCommands;
+  ledger: BudgetLedger;
+  payouts: PayoutService;
   /** Rebuilds the meeting Schedule after a skip or move (absent when the schedule is off). */
   refreshSchedule?: () => Promise<void>;
   readiness: ReadinessCheck[];

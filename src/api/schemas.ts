@@ -49,7 +49,16 @@ export const informationRequestSchema = z
   .meta({ id: 'InformationRequest' });
 
 export const submitResponseSchema = z
-  .object({ id: z.string(), reference: z.string(), status: statusSchema, accessToken: z.string() })
+  .object({
+    id: z.string(),
+    reference: z.string(),
+    status: statusSchema,
+    accessToken: z.string(),
+    warnings: z
+      .array(z.object({ code: z.literal('budget_exhausted'), year: z.number().int(), remainingCents: z.number().int(), message: z.string() }))
+      .optional()
+      .meta({ description: "Present when the activity's budget year cannot cover the request now (op is op): accepted, but warned." }),
+  })
   .meta({ id: 'SubmitResponse' });
 
 export const applicationViewSchema = z
@@ -102,6 +111,6 @@ export const applicationListSchema = z
   .meta({ id: 'ApplicationList' });
 
 export const loginSchema = z.object({ email: z.email().max(254), password: z.string().min(1).max(200) }).strict();
-export const loginResponseSchema = z.object({ token: z.string(), role: z.enum(['panel', 'welfare', 'admin']), expiresAt: z.string() });
+export const loginResponseSchema = z.object({ token: z.string(), role: z.enum(['panel', 'welfare', 'admin', 'finance']), expiresAt: z.string() });
 
 export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/);

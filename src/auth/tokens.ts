@@ -71,7 +71,7 @@ export class TokenSigner {
       const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
       if (aud === 'applicant' && typeof payload.sub === 'string') return { kind: 'applicant', applicationId: payload.sub };
       const role = payload.role;
-      if (aud === 'staff' && typeof payload.sub === 'string' && (role === 'panel' || role === 'welfare' || role === 'admin')) {
+      if (aud === 'staff' && typeof payload.sub === 'string' && (role === 'panel' || role === 'welfare' || role === 'admin' || role === 'finance')) {
         return { kind: 'staff', userId: payload.sub, role, name: String(payload.name ?? '') };
       }
       return undefined;

@@ -2,6 +2,7 @@ import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { initiativeWorkflowId, type ApplicationInput } from '../domain/application.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../domain/decisions.ts';
+import type { Balances, MovementKind } from '../domain/ledger.ts';
 
 export interface StoredDocument {
   id: string;
@@ -33,6 +34,8 @@ export interface ApplicationDoc extends Omit<ApplicationInput, 'previousApplicat
   rollovers?: number;
   workflowId: string;
   idempotencyKey?: string;
+  /** Set at submission when the activity's budget year could not cover the request then (the applicant is warned). */
+  budgetWarning?: { year: number; remainingCents: number };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -68,7 +71,7 @@ export interface IdempotencyDoc {
   createdAt: Date;
 }
 
-export type StaffRole = 'panel' | 'welfare' | 'admin';
+export type StaffRole = 'panel' | 'welfare' | 'admin' | 'finance';
 
 export interface StaffUserDoc {
   _id: string;
@@ -113,7 +116,9 @@ export interface AgendaItemDoc {
   submittedAt: Date;
   rollovers: number;
   invited: boolean;
-  /** This year's budget remaining when the agenda was frozen. */
+  /** The budget year this item would be charged to (its activity's year). */
+  budgetYear: number;
+  /** What was left in that year's budget when the agenda was frozen. */
   budgetRemainingCents: number;
   fairSpread: {
     applicantGrantedCents: number;
@@ -161,12 +166,73 @@ export interface AuditDoc {
   requestId?: string;
 }
 
-export interface BudgetYearDoc {
-  _id: number; // the budget year
-  totalCents: number;
-  committedCents: number;
-  paidCents: number;
-  updatedAt: Date;
+/** One movement in a year's budget journal (see src/db/chain.ts and src/budget/ledger.ts). */
+export interface LedgerEntryDoc {
+  _id: string; // budget-<year>:<seq>
+  chain: string;
+  seq: number;
+  /** Idempotency key, unique: `reserve:<applicationId>`, `pay:<applicationId>`, … */
+  key: string;
+  at: Date;
+  year: number;
+  kind: MovementKind;
+  amountCents: number;
+  applicationId?: string;
+  wijken?: string[];
+  actor: string;
+  requestId?: string;
+  note?: string;
+  /** The year's balances after this entry: stored with it, so they change in the same single write. */
+  balances: Balances;
+}
+
+/** One payout instruction: a reserved grant to be paid by SEPA credit transfer. */
+export interface PayoutDoc {
+  _id: string; // the end-to-end id
+  applicationId: string;
+  reference: string;
+  year: number;
+  amountCents: number;
+  iban: string;
+  accountHolder: string;
+  remittance: string;
+  createdAt: Date;
+  /** Projected from the payout register (the chain is the truth; see src/payouts/service.ts). */
+  status: 'pending' | 'batched' | 'paid' | 'cancelled';
+  batchId?: string;
+  paidAt?: Date;
+}
+
+/** One fact in the payout register: a batch made, a batch executed, a payout cancelled. */
+export interface PayoutEventDoc {
+  _id: string; // payouts:<seq>
+  chain: string;
+  seq: number;
+  key: string;
+  at: Date;
+  kind: 'batch' | 'executed' | 'cancel';
+  batchId?: string;
+  endToEndIds: string[];
+  actor: string;
+  requestId?: string;
+  /** For a batch: what the file says, so it can be rendered again byte for byte. */
+  batch?: {
+    messageId: string;
+    createdAt: Date;
+    requestedExecutionDate: string;
+    debtor: { name: string; iban: string; bic?: string };
+    numberOfTransactions: number;
+    controlSumCents: number;
+    sha256: string;
+  };
+}
+
+/** The SEPA file of a batch, stored once (re-rendered from the register if a crash lost it). */
+export interface PayoutBatchDoc {
+  _id: string; // batch id
+  xml: string;
+  sha256: string;
+  createdAt: Date;
 }
 
 const applicationSchema = new Schema<ApplicationDoc>(
@@ -202,6 +268,7 @@ const applicationSchema = new Schema<ApplicationDoc>(
     rollovers: { type: Number, default: 0 },
     workflowId: { type: String, required: true },
     idempotencyKey: String,
+    budgetWarning: { type: Schema.Types.Mixed, default: undefined },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
@@ -256,7 +323,7 @@ const staffSchema = new Schema<StaffUserDoc>(
     _id: String,
     email: { type: String, required: true, unique: true, lowercase: true },
     name: { type: String, required: true },
-    role: { type: String, enum: ['panel', 'welfare', 'admin'], required: true },
+    role: { type: String, enum: ['panel', 'welfare', 'admin', 'finance'], required: true },
     organisation: String,
     chair: { type: Boolean, default: false },
     active: { type: Boolean, default: true },
@@ -285,14 +352,66 @@ const outboxSchema = new Schema<OutboxDoc>(
   { versionKey: false, minimize: false },
 );
 
-const budgetYearSchema = new Schema<BudgetYearDoc>(
+const ledgerEntrySchema = new Schema<LedgerEntryDoc>(
   {
-    _id: Number,
-    totalCents: { type: Number, required: true },
-    committedCents: { type: Number, default: 0 },
-    paidCents: { type: Number, default: 0 },
-    updatedAt: { type: Date, default: () => new Date() },
+    _id: String,
+    chain: { type: String, required: true },
+    seq: { type: Number, required: true },
+    key: { type: String, required: true, unique: true },
+    at: { type: Date, required: true },
+    year: { type: Number, required: true },
+    kind: { type: String, required: true },
+    amountCents: { type: Number, required: true },
+    applicationId: String,
+    wijken: { type: [String], default: undefined },
+    actor: { type: String, required: true },
+    requestId: String,
+    note: String,
+    balances: { type: Schema.Types.Mixed, required: true },
   },
+  { versionKey: false },
+);
+ledgerEntrySchema.index({ chain: 1, seq: 1 });
+
+const payoutSchema = new Schema<PayoutDoc>(
+  {
+    _id: String,
+    applicationId: { type: String, required: true, unique: true },
+    reference: { type: String, required: true },
+    year: { type: Number, required: true },
+    amountCents: { type: Number, required: true },
+    iban: { type: String, required: true },
+    accountHolder: { type: String, required: true },
+    remittance: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    status: { type: String, required: true },
+    batchId: String,
+    paidAt: Date,
+  },
+  { versionKey: false },
+);
+payoutSchema.index({ status: 1, createdAt: 1 });
+
+const payoutEventSchema = new Schema<PayoutEventDoc>(
+  {
+    _id: String,
+    chain: { type: String, required: true },
+    seq: { type: Number, required: true },
+    key: { type: String, required: true, unique: true },
+    at: { type: Date, required: true },
+    kind: { type: String, required: true },
+    batchId: String,
+    endToEndIds: { type: [String], required: true },
+    actor: { type: String, required: true },
+    requestId: String,
+    batch: Schema.Types.Mixed,
+  },
+  { versionKey: false },
+);
+payoutEventSchema.index({ chain: 1, seq: 1 });
+
+const payoutBatchSchema = new Schema<PayoutBatchDoc>(
+  { _id: String, xml: { type: String, required: true }, sha256: { type: String, required: true }, createdAt: { type: Date, required: true } },
   { versionKey: false },
 );
 
@@ -346,7 +465,10 @@ export interface Models {
   Idempotency: Model<IdempotencyDoc>;
   StaffUser: Model<StaffUserDoc>;
   Outbox: Model<OutboxDoc>;
-  BudgetYear: Model<BudgetYearDoc>;
+  LedgerEntry: Model<LedgerEntryDoc>;
+  Payout: Model<PayoutDoc>;
+  PayoutEvent: Model<PayoutEventDoc>;
+  PayoutBatch: Model<PayoutBatchDoc>;
   Meeting: Model<MeetingDoc>;
   MeetingOverride: Model<MeetingOverrideDoc>;
   Audit: Model<AuditDoc>;
@@ -363,7 +485,10 @@ export function createModels(connection: Connection): Models {
     Idempotency: connection.model<IdempotencyDoc>('Idempotency', idempotencySchema, 'idempotency_keys'),
     StaffUser: connection.model<StaffUserDoc>('StaffUser', staffSchema, 'staff_users'),
     Outbox: connection.model<OutboxDoc>('Outbox', outboxSchema, 'outbox'),
-    BudgetYear: connection.model<BudgetYearDoc>('BudgetYear', budgetYearSchema, 'budget_years'),
+    LedgerEntry: connection.model<LedgerEntryDoc>('LedgerEntry', ledgerEntrySchema, 'ledger_entries'),
+    Payout: connection.model<PayoutDoc>('Payout', payoutSchema, 'payouts'),
+    PayoutEvent: connection.model<PayoutEventDoc>('PayoutEvent', payoutEventSchema, 'payout_events'),
+    PayoutBatch: connection.model<PayoutBatchDoc>('PayoutBatch', payoutBatchSchema, 'payout_batches'),
     Meeting: connection.model<MeetingDoc>('Meeting', meetingSchema, 'meetings'),
     MeetingOverride: connection.model<MeetingOverrideDoc>('MeetingOverride', meetingOverrideSchema, 'meeting_overrides'),
     Audit: connection.model<AuditDoc>('Audit', auditSchema, 'audit_log'),

@@ -143,3 +143,8 @@ export function formatReference(prefix: string, year: number, sequence: number):
 
 /** The business id of an application's workflow. */
 export const initiativeWorkflowId = (applicationId: string) => `initiative-${applicationId}`;
+
+/** The budget year an activity is charged to: the year of its (first) date. */
+export function activityYear(activity: { startDate: string }): number {
+  return Number(activity.startDate.slice(0, 4));
+}

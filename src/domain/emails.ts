@@ -18,6 +18,11 @@ export interface EmailVars {
   reasons?: string;
   /** Descriptions of the budget lines the panel struck. */
   struck?: string;
+  /** The budget year a grant is charged to, and what is left in it. */
+  budgetYear?: number;
+  remainingCents?: number;
+  /** Set on the confirmation when the activity's budget year cannot cover the request at submission. */
+  budgetWarning?: boolean;
 }
 
 export type EmailTemplate =
@@ -30,7 +35,9 @@ export type EmailTemplate =
   | 'invited_to_explain'
   | 'approved'
   | 'partially_approved'
-  | 'rejected';
+  | 'rejected'
+  | 'rejected_budget_exhausted'
+  | 'paid';
 
 export interface RenderedEmail {
   subject: string;
@@ -50,6 +57,9 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         '',
         `Bedankt voor uw aanvraag "${v.title}" bij ${v.fundName}. Uw aanvraag heeft het kenmerk ${v.reference}.`,
         'Wij kijken eerst of de aanvraag compleet is. Daarna bespreekt het panel de aanvraag in een van de vergaderingen, die elke twee weken zijn.',
+        ...(v.budgetWarning
+          ? ['', `Let op: het budget voor ${v.budgetYear ?? ''} is bijna op (nog ${euros(v.remainingCents, 'nl')} over). Op is op: als er bij het besluit niet genoeg over is, kan het panel uw aanvraag niet toekennen.`]
+          : []),
         '',
         `U kunt de stand van zaken volgen via: ${v.statusUrl ?? ''}`,
         '',
@@ -179,6 +189,31 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         v.fundName,
       ].join('\n'),
     }),
+    rejected_budget_exhausted: (v) => ({
+      subject: `Het budget ${v.budgetYear ?? ''} is op: ${v.reference} kan niet worden toegekend`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Het panel was positief over uw aanvraag "${v.title}" (${v.reference}) en wilde ${euros(v.grantedCents, 'nl')} toekennen.`,
+        `Helaas is het budget van ${v.fundName} voor ${v.budgetYear ?? ''} op: er is nog ${euros(v.remainingCents, 'nl')} over, niet genoeg voor dit bedrag. Op is op, dus wij kunnen het bedrag niet toekennen.`,
+        'Vindt uw activiteit ook volgend jaar plaats? Dan kunt u opnieuw aanvragen voor een datum in dat jaar; die komt ten laste van het budget van volgend jaar.',
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    paid: (v) => ({
+      subject: `Het bedrag voor ${v.reference} is overgemaakt`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Wij hebben ${euros(v.grantedCents, 'nl')} voor "${v.title}" (${v.reference}) overgemaakt naar de rekening die u opgaf. Het bedrag staat binnen enkele werkdagen op uw rekening.`,
+        'Bewaar de bonnetjes: na de activiteit vragen wij u te laten weten hoe het ging en waaraan het geld is besteed.',
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
   },
   en: {
     confirmation: (v) => ({
@@ -188,6 +223,9 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         '',
         `Thank you for your application "${v.title}" to ${v.fundName}. Its reference is ${v.reference}.`,
         'We first check that the application is complete; then the panel discusses it at one of its fortnightly meetings.',
+        ...(v.budgetWarning
+          ? ['', `Please note: the ${v.budgetYear ?? ''} budget is nearly used up (${euros(v.remainingCents, 'en')} left). If not enough is left when the panel decides, it cannot grant your application.`]
+          : []),
         '',
         `Follow its status at: ${v.statusUrl ?? ''}`,
         '',
@@ -312,6 +350,31 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         v.reasons ?? '',
         '',
         'You may apply again; then tell us what changed.',
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    rejected_budget_exhausted: (v) => ({
+      subject: `The ${v.budgetYear ?? ''} budget is used up: ${v.reference} cannot be granted`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `The panel was positive about your application "${v.title}" (${v.reference}) and wanted to grant ${euros(v.grantedCents, 'en')}.`,
+        `Unfortunately the ${v.fundName} budget for ${v.budgetYear ?? ''} is used up: ${euros(v.remainingCents, 'en')} is left, not enough for this amount. When it is gone, it is gone, so we cannot grant it.`,
+        'Does your activity also take place next year? Then you can apply again for a date in that year; it is charged to next year\'s budget.',
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    paid: (v) => ({
+      subject: `The amount for ${v.reference} has been transferred`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `We transferred ${euros(v.grantedCents, 'en')} for "${v.title}" (${v.reference}) to the account you gave. It will be in your account within a few working days.`,
+        'Keep the receipts: after the activity we will ask you how it went and what the money was spent on.',
         '',
         'Kind regards,',
         v.fundName,

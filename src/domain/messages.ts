@@ -1,3 +1,4 @@
+import { formatEuros } from './money.ts';
 /**
  * User-facing texts, Dutch first and English second. Error codes and logs stay
  * English; the `message` of an error response and every e-mail come from here.
@@ -42,6 +43,11 @@ export const errorMessages = {
     meeting_change_too_late: 'Na de sluitingsdatum van de agenda kan deze vergadering niet meer worden verplaatst of overgeslagen.',
     email_taken: 'Er bestaat al een account met dit e-mailadres.',
     meeting_update_limit: 'Deze vergadering kan geen stemmen of wijzigingen meer aannemen: het maximum is bereikt.',
+    no_pending_payouts: 'Er staan geen uitbetalingen klaar om in een batch te zetten.',
+    batch_not_found: 'Deze betaalbatch bestaat niet.',
+    batch_already_executed: 'Deze betaalbatch is al als uitgevoerd gemeld.',
+    budget_below_committed: 'Het budget kan niet lager worden dan wat al is toegekend of uitbetaald.',
+    invalid_year: 'Dit is geen geldig begrotingsjaar.',
   },
   en: {
     validation_failed: 'The application is incomplete or contains invalid values.',
@@ -80,6 +86,11 @@ export const errorMessages = {
     meeting_change_too_late: 'After the agenda cut-off this meeting can no longer be moved or skipped.',
     email_taken: 'An account with this e-mail address already exists.',
     meeting_update_limit: 'This meeting cannot take more votes or changes: its limit has been reached.',
+    no_pending_payouts: 'There are no payouts waiting to be put in a batch.',
+    batch_not_found: 'This payment batch does not exist.',
+    batch_already_executed: 'This payment batch has already been reported as executed.',
+    budget_below_committed: 'The budget cannot be lower than what has already been granted or paid.',
+    invalid_year: 'This is not a valid budget year.',
   },
 } as const satisfies Record<Locale, Record<string, string>>;
 
@@ -128,3 +139,15 @@ export function pickLocale(acceptLanguage: string | undefined): Locale {
   const first = acceptLanguage.split(',')[0]?.trim().toLowerCase() ?? '';
   return first.startsWith('en') ? 'en' : 'nl';
 }
+
+/** Warnings that accompany a success (the request was accepted). */
+export const warningMessages = {
+  nl: {
+    budget_exhausted: (year: number, remainingCents: number) =>
+      `Let op: het budget voor ${year} is bijna op (nog ${formatEuros(remainingCents, 'nl')} over). Uw aanvraag is ontvangen, maar op is op: als er bij het besluit niet genoeg over is, kan het panel haar niet toekennen.`,
+  },
+  en: {
+    budget_exhausted: (year: number, remainingCents: number) =>
+      `Please note: the ${year} budget is nearly used up (${formatEuros(remainingCents, 'en')} left). Your application has been received, but if not enough is left when the panel decides, it cannot be granted.`,
+  },
+} as const;

@@ -24,16 +24,16 @@ export const applicationStatuses = [
 
 export type ApplicationStatus = (typeof applicationStatuses)[number];
 
-/** Statuses after which the applicant can no longer withdraw: a decision has been made or the file is closed. */
+/**
+ * Statuses in which the applicant can no longer withdraw: rejected, closed, or the
+ * activity has taken place. Until then a grant can be given back (the workflow
+ * releases the reservation, or reclaims a payout already made).
+ */
 const afterDecision: ReadonlySet<ApplicationStatus> = new Set([
-  'approved',
-  'partially_approved',
   'rejected',
   'rejected_budget_exhausted',
   'withdrawn',
   'lapsed',
-  'reserved',
-  'paid',
   'activity_held',
   'report_due',
   'report_received',
@@ -49,7 +49,7 @@ export function canWithdraw(status: ApplicationStatus): boolean {
 
 /** Statuses in which the initiative workflow has nothing left to do. */
 export function isFinal(status: ApplicationStatus): boolean {
-  return status === 'withdrawn' || status === 'lapsed' || status === 'rejected' || status === 'closed';
+  return status === 'withdrawn' || status === 'lapsed' || status === 'rejected' || status === 'rejected_budget_exhausted' || status === 'closed';
 }
 
 export type TimelineEventType =
@@ -65,7 +65,12 @@ export type TimelineEventType =
   | 'meeting_scheduled'
   | 'invited_to_explain'
   | 'rolled_over'
-  | 'decided';
+  | 'decided'
+  | 'budget_reserved'
+  | 'budget_exhausted'
+  | 'paid'
+  | 'budget_released'
+  | 'grant_reclaimed';
 
 export interface TimelineEvent {
   id: string;

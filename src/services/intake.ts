@@ -1,3 +1,6 @@
+import { activityYear } from '../domain/application.ts';
+import { remainingCents } from '../domain/ledger.ts';
+import type { BudgetLedger } from '../budget/ledger.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { formatReference, type ApplicationInput } from '../domain/application.ts';
@@ -16,6 +19,7 @@ export interface IntakeDeps {
   starter: InitiativeStarter;
   config: Config;
   logger: Logger;
+  ledger: BudgetLedger;
   now?: () => Date;
 }
 
@@ -100,6 +104,10 @@ export class IntakeService {
         accessTokenHash: hashToken(accessToken),
         ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
       });
+      // Op is op: still accepted when the activity's budget year cannot cover it, but warned.
+      const budgetYear = activityYear(input.activity);
+      const left = remainingCents(await this.deps.ledger.balances(budgetYear));
+      if (left < input.amountRequestedCents) application.budgetWarning = { year: budgetYear, remainingCents: left };
       // The input is validated by zod already; the schema still checks the stored shape.
       await new models.Application(application).validate();
       await models.Application.collection.insertOne(application as never);

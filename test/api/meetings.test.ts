@@ -197,7 +197,7 @@ describe('the first meeting', () => {
       { applicationId: G.id, outcome: 'approved', grantedCents: REQUESTED, reasons: [], struckLines: [], flagged: false },
       { applicationId: X.id, outcome: 'rejected', grantedCents: 0, reasons: ['Te weinig bewoners betrokken.'], struckLines: [], flagged: false },
     ]);
-    expect((await waitForStatus(G, 'approved')).decision).toMatchObject({ meetingId: meeting1, outcome: 'approved', grantedCents: REQUESTED });
+    expect((await waitForStatus(G, 'reserved')).decision).toMatchObject({ meetingId: meeting1, outcome: 'approved', grantedCents: REQUESTED });
     expect((await waitForStatus(X, 'rejected')).decision).toMatchObject({ meetingId: meeting1, outcome: 'rejected', grantedCents: 0, reasons: ['Te weinig bewoners betrokken.'] });
     const granted = await ctx.mail.waitFor((m) => m.to.includes(herhaal.email) && m.subject === `Uw aanvraag ${G.reference} is toegekend`);
     expect(granted.text).toContain(`U ontvangt ${formatEuros(REQUESTED)}.`);
@@ -470,9 +470,9 @@ describe('the second meeting', () => {
       { applicationId: D.id, outcome: 'rollover', grantedCents: 0, reasons: [], struckLines: [], rolloverReason: 'no_quorum', flagged: false },
     ]);
 
-    expect((await waitForStatus(Y, 'approved')).decision).toMatchObject({ outcome: 'approved', grantedCents: REQUESTED });
-    expect((await waitForStatus(A, 'approved')).decision).toMatchObject({ outcome: 'approved', grantedCents: REQUESTED });
-    expect((await waitForStatus(B, 'partially_approved')).decision).toMatchObject({
+    expect((await waitForStatus(Y, 'reserved')).decision).toMatchObject({ outcome: 'approved', grantedCents: REQUESTED });
+    expect((await waitForStatus(A, 'reserved')).decision).toMatchObject({ outcome: 'approved', grantedCents: REQUESTED });
+    expect((await waitForStatus(B, 'reserved')).decision).toMatchObject({
       meetingId: meeting2,
       outcome: 'partially_approved',
       grantedCents: 40_000,

@@ -59,7 +59,7 @@ describe('GET /healthz and /readyz', () => {
 
     const ready = await request(app).get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+    expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', ledger: 'ok', temporal: 'ok' } });
   });
 
   it('reports Temporal unavailable when it cannot be reached, without blocking for long', async () => {
@@ -71,7 +71,7 @@ describe('GET /healthz and /readyz', () => {
     const ready = await request(broken).get('/readyz');
     const ms = Date.now() - started;
     expect(ready.status).toBe(503);
-    expect(ready.body).toEqual({ status: 'not_ready', checks: { database: 'ok', temporal: 'unavailable' } });
+    expect(ready.body).toEqual({ status: 'not_ready', checks: { database: 'ok', ledger: 'ok', temporal: 'unavailable' } });
     expect(ms, 'readiness answers within its 2 s check timeout').toBeLessThan(3_000);
     expect((await request(broken).get('/healthz')).status).toBe(200);
   });
@@ -86,7 +86,7 @@ describe('GET /healthz and /readyz', () => {
       const ready = await request(app).get('/readyz');
       const ms = Date.now() - started;
       expect(ready.status).toBe(503);
-      expect(ready.body).toEqual({ status: 'not_ready', checks: { database: 'unavailable', temporal: 'ok' } });
+      expect(ready.body).toEqual({ status: 'not_ready', checks: { database: 'unavailable', ledger: 'unavailable', temporal: 'ok' } });
       expect(ms, 'readiness answers within its 2 s check timeout').toBeLessThan(3_000);
     }
     const health = await request(app).get('/healthz');
@@ -103,6 +103,6 @@ describe('GET /healthz and /readyz', () => {
       30_000,
       '/readyz to be 200 again after FerretDB restarted',
     );
-    expect(back.body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+    expect(back.body).toEqual({ status: 'ready', checks: { database: 'ok', ledger: 'ok', temporal: 'ok' } });
   });
 });

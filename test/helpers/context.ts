@@ -17,6 +17,7 @@ import { createApp } from '../../src/api/app.ts';
 import { buildApiDeps, connectTemporalClient, createWorker, installTemporalRuntime, openStore } from '../../src/runtime.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedBudget, seedDemoStaff } from '../../src/seed.ts';
+import { BudgetLedger } from '../../src/budget/ledger.ts';
 import { temporalInitiativeStarter, type InitiativeStarter } from '../../src/temporal/starter.ts';
 import type { ApiDeps } from '../../src/api/deps.ts';
 import { startMailCatcher } from './mail.ts';
@@ -56,7 +57,7 @@ export async function createTestContext(opts: TestContextOptions = {}) {
   const logger = createLogger(opts.logStream ? 'info' : config.logLevel, 'buurtfonds-test', opts.logStream);
   installTemporalRuntime(logger);
   const models: Models = await connectDatabase(mongoUri, `t_${suffix}`);
-  await seedBudget(models, config);
+  await seedBudget(new BudgetLedger({ models, defaultTotalCents: config.fund.annualBudgetCents }));
   await seedDemoStaff(models, config, logger);
   const client: Client = await connectTemporalClient(temporalAddress, config.temporal.namespace);
   const store = await openStore(config);

@@ -21,6 +21,9 @@ import { initiativeWorkflowId, temporalInitiativeStarter } from '../../src/tempo
 import { amsterdamYear } from '../../src/domain/dates.ts';
 import type { initiativeWorkflow, InitiativeInput } from '../../workflows/initiative.ts';
 import { startMailCatcher } from './mail.ts';
+import { BudgetLedger } from '../../src/budget/ledger.ts';
+import { PayoutService } from '../../src/payouts/service.ts';
+import { payoutExecutedSignal } from '../../workflows/initiative-signals.ts';
 
 type MailCatcher = Awaited<ReturnType<typeof startMailCatcher>>;
 export type InitiativeHandle = WorkflowHandle<typeof initiativeWorkflow>;
@@ -28,6 +31,7 @@ export type InitiativeHandle = WorkflowHandle<typeof initiativeWorkflow>;
 export const FUND = 'Vlietwensen';
 /** The meeting calendar the activities plan with: every 14 days at 19:30, cut-off 7 days before. */
 export const CALENDAR = { firstDate: '2026-01-08', time: '19:30', intervalDays: 14, cutoffDays: 7 };
+export const DEBTOR = { name: 'Gemeente Leidschendam-Voorburg', iban: 'NL34BNGH0285000001', bic: 'BNGHNL2G' };
 
 export interface TimeSkippingOptions {
   logger: Logger;
@@ -46,6 +50,8 @@ export interface TimeSkippingOptions {
   activities?: (real: Activities) => Activities;
   /** Starts worker.run() (stop() shuts it down); without it the caller runs the worker. */
   runWorker: boolean;
+  /** The default total of a budget year (EUR 90,000 unless given). */
+  annualBudgetCents?: number;
 }
 
 export interface TimeSkipping {
@@ -54,6 +60,9 @@ export interface TimeSkipping {
   taskQueue: string;
   mail: MailCatcher | undefined;
   worker: Worker;
+  /** The ledger and payout register as the activities use them (the tests' own view of the books). */
+  ledger: BudgetLedger;
+  payouts: PayoutService;
   /** Stops what was started, in reverse: worker, mailer, SMTP server, database (dropped), test server. */
   stop(): Promise<void>;
 }
@@ -98,10 +107,18 @@ export async function startTimeSkipping(opts: TimeSkippingOptions): Promise<Time
       ? createMailer({ smtpUrl: mail.url, from: `${FUND} <noreply@buurtfonds.test>`, logger })
       : createMailer({ from: `${FUND} <noreply@buurtfonds.test>`, logger: logger.child({}, { level: 'warn' }) });
     stops.push(async () => real.close());
+    const ledger = new BudgetLedger({ models, defaultTotalCents: opts.annualBudgetCents ?? 9_000_000 });
+    const payouts = new PayoutService({
+      models,
+      debtor: DEBTOR,
+      fundName: FUND,
+      notifyPaid: (n) => env.client.workflow.getHandle(initiativeWorkflowId(n.applicationId)).signal(payoutExecutedSignal, n),
+    });
     const activities = createActivities({
       calendar: CALENDAR,
       meetingRules: { quorum: 3, flagAfterRollovers: 2 },
-      annualBudgetCents: 9_000_000,
+      ledger,
+      payouts,
       meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
       models,
       mailer: opts.mailer ? opts.mailer(real) : real,
@@ -117,7 +134,7 @@ export async function startTimeSkipping(opts: TimeSkippingOptions): Promise<Time
         await running;
       });
     }
-    return { env, models, taskQueue, mail, worker, stop };
+    return { env, models, taskQueue, mail, worker, ledger, payouts, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -184,7 +184,7 @@ describe('meetingForCutoff', () => {
   const activities = () =>
     createMeetingActivities({
       models: ctx.models,
-      annualBudgetCents: ctx.config.fund.annualBudgetCents,
+      ledger: ctx.deps.ledger,
       calendar: calendarRules(ctx.config),
       meetingRules: { quorum: ctx.config.meetings.quorum, flagAfterRollovers: ctx.config.meetings.flagAfterRollovers },
       mailer: createMailer({ smtpUrl: ctx.mail.url, from: ctx.config.mail.from, logger: ctx.logger }),

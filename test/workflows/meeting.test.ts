@@ -343,7 +343,7 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
       { applicationId: c.applicationId, outcome: 'rollover', grantedCents: 0, reasons: [], struckLines: [], rolloverReason: 'no_quorum', flagged: false },
     ]);
     expect(await finished(h1)).toMatchObject({ status: 'closed', outcomes: r1.outcomes });
-    await statusOf(a, 'approved');
+    await statusOf(a, 'reserved');
     await waitForMail(a.email, subjects.approved(a));
     // Rolled over: back to ready_for_meeting, counted.
     for (const app of [b, c]) {
@@ -387,7 +387,7 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
     // The admin hears about the item rolled over twice.
     const flaggedMail = await waitForMail(`beheer-${suffix}@buurtfonds.test`, `Aanvraag ${b.reference} is 2 keer doorgeschoven`);
     expect(flaggedMail.text).toContain('Beste Beheerder');
-    await statusOf(c, 'approved');
+    await statusOf(c, 'reserved');
     expect(await statusOf(d, 'ready_for_meeting')).toMatchObject({ rollovers: 1 });
     // A rejection ends the initiative workflow.
     expect(await finished(e.handle)).toMatchObject({ status: 'rejected', decision: { outcome: 'rejected', grantedCents: 0, reasons: ['Dit is geen activiteit voor de buurt.'] } });
@@ -409,7 +409,7 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
     expect(r3.outcomes.map((o) => o.outcome)).toEqual(['approved', 'approved', 'approved']);
     await finished(h3);
     for (const app of [b, d, f]) {
-      await statusOf(app, 'approved');
+      await statusOf(app, 'reserved');
       await waitForMail(app.email, subjects.approved(app));
     }
 
@@ -429,6 +429,7 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
       'rolled_over',
       'meeting_scheduled',
       'decided',
+      'budget_reserved',
     ]);
     expect(mailsTo(b.email).map((m) => m.subject)).toEqual([
       `Uw aanvraag ${b.reference} is ontvangen`,
@@ -494,8 +495,8 @@ describe('panelMeetingWorkflow: votes and decisions', () => {
 
     // The initiatives: decided, with the decision in the read model.
     const decidedAt = final.closedAt!;
-    expect(await statusOf(full, 'approved')).toMatchObject({ decision: { meetingId: p.meetingId, outcome: 'approved', grantedCents: REQUESTED, requestedCents: REQUESTED, decidedAt } });
-    expect((await statusOf(part, 'partially_approved'))?.decision).toEqual({
+    expect(await statusOf(full, 'reserved')).toMatchObject({ decision: { meetingId: p.meetingId, outcome: 'approved', grantedCents: REQUESTED, requestedCents: REQUESTED, decidedAt } });
+    expect((await statusOf(part, 'reserved'))?.decision).toEqual({
       meetingId: p.meetingId,
       outcome: 'partially_approved',
       grantedCents: 45_000,
@@ -560,8 +561,9 @@ describe('panelMeetingWorkflow: votes and decisions', () => {
     await full.handle.signal(decisionSignal, duplicate);
     await part.handle.signal(decisionSignal, duplicate);
     await eventually(async () => ((await full.handle.describe()).raw.pendingActivities ?? []).length === 0 && (await part.handle.describe()).raw.pendingActivities?.length === 0);
-    expect(await full.handle.query(stateQuery)).toMatchObject({ status: 'approved', decision: { grantedCents: REQUESTED } });
-    expect(await part.handle.query(stateQuery)).toMatchObject({ status: 'partially_approved', decision: { grantedCents: 45_000 } });
+    // A grant goes on to reserve its amount in the budget (the ledger's own tests cover that step).
+    expect(await full.handle.query(stateQuery)).toMatchObject({ status: 'reserved', decision: { outcome: 'approved', grantedCents: REQUESTED } });
+    expect(await part.handle.query(stateQuery)).toMatchObject({ status: 'reserved', decision: { outcome: 'partially_approved', grantedCents: 45_000 } });
     for (const app of [full, part, none]) {
       expect((await timelineTypes(app.applicationId)).filter((t) => t.type === 'decided')).toHaveLength(1);
       expect(mailsTo(app.email).filter((m) => decisionSubjects(app).includes(m.subject))).toHaveLength(1);
@@ -574,8 +576,9 @@ describe('panelMeetingWorkflow: votes and decisions', () => {
       'meeting_scheduled',
       'invited_to_explain',
       'decided',
+      'budget_reserved',
     ]);
-    expect((await application(full.applicationId))?.status).toBe('approved');
+    expect((await application(full.applicationId))?.status).toBe('reserved');
     // The rejected initiative has completed: nothing more reaches it.
     await expect(none.handle.signal(decisionSignal, duplicate)).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });

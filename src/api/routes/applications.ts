@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { applicationInputSchema, informationAnswerSchema, informationRequestInputSchema, withdrawInputSchema } from '../../domain/application.ts';
 import { AppError } from '../../domain/errors.ts';
 import { canWithdraw } from '../../domain/status.ts';
-import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type StoredDocument } from '../../db/models.ts';
+import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type PayoutDoc, type StoredDocument } from '../../db/models.ts';
+import { warningMessages, type Locale } from '../../domain/messages.ts';
 import { actorOf } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { localeOf, parseWith } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import {
   applicationListQuery,
@@ -127,7 +128,13 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
         const app = result.application;
         req.log.info({ applicationId: app._id, workflowId: app.workflowId, reference: app.reference, replayed: result.replayed }, 'application submitted');
         if (result.replayed) res.set('Idempotent-Replayed', 'true');
-        res.status(201).json({ id: app._id, reference: app.reference, status: app.status, accessToken: result.accessToken });
+        res.status(201).json({
+          id: app._id,
+          reference: app.reference,
+          status: app.status,
+          accessToken: result.accessToken,
+          ...(app.budgetWarning ? { warnings: [budgetWarningView(app.budgetWarning, localeOf(req))] } : {}),
+        });
       },
     },
     {
@@ -179,11 +186,12 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         const app = await load(id);
-        const [events, documents] = await Promise.all([
+        const [events, documents, payout] = await Promise.all([
           models.Event.find({ applicationId: id }).lean(),
           models.Document.find({ applicationId: id }).sort({ uploadedAt: 1 }).lean(),
+          deps.payouts.byApplication(app.reference),
         ]);
-        res.json(applicationView(app, events, documents));
+        res.json(applicationView(app, events, documents, payout));
       },
     },
     {
@@ -346,7 +354,12 @@ function eventSeq(id: string): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-export function applicationView(a: ApplicationDoc, events: EventDoc[], documents: DocumentDoc[]) {
+/** The warning in the submit response when the activity's budget year cannot cover the request. */
+function budgetWarningView(w: { year: number; remainingCents: number }, locale: Locale) {
+  return { code: 'budget_exhausted', year: w.year, remainingCents: w.remainingCents, message: warningMessages[locale].budget_exhausted(w.year, w.remainingCents) };
+}
+
+export function applicationView(a: ApplicationDoc, events: EventDoc[], documents: DocumentDoc[], payout: PayoutDoc | null = null) {
   // The `submitted` event is the application itself (written in one insert at intake).
   const submitted = { id: `${a.workflowId}:1`, at: new Date(a.createdAt).toISOString(), type: 'submitted' as const, status: 'submitted' as const, actor: 'applicant' };
   const timeline = [submitted, ...events.filter((e) => e._id !== submitted.id).map(({ _id, applicationId: _a, ...e }) => ({ id: _id, ...e }))]
@@ -384,7 +397,17 @@ export function applicationView(a: ApplicationDoc, events: EventDoc[], documents
     meeting: a.meeting ?? null,
     decision: a.decision ?? null,
     ...(a.rollovers ? { rollovers: a.rollovers } : {}),
-    payout: null,
+    payout: payout
+      ? {
+          endToEndId: payout._id,
+          amountCents: payout.amountCents,
+          budgetYear: payout.year,
+          status: payout.status,
+          ...(payout.batchId ? { batchId: payout.batchId } : {}),
+          ...(payout.paidAt ? { paidAt: new Date(payout.paidAt).toISOString() } : {}),
+        }
+      : null,
+    ...(a.budgetWarning ? { budgetWarning: a.budgetWarning } : {}),
     support: null,
     report: null,
   };

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { ApiDeps } from '../deps.ts';
+import { parseWith } from '../errors.ts';
+import type { RouteSpec } from '../route-spec.ts';
+import { errorSchema } from '../schemas.ts';
+
+const err = (description: string) => ({ description, schema: errorSchema });
+
+const auditQuery = z.object({
+  actor: z.string().max(200).optional(),
+  action: z.string().max(100).optional().meta({ description: 'Exact action (ledger.reserve) or a prefix ending in a dot (ledger.)' }),
+  target: z.string().max(200).optional().meta({ description: 'e.g. application:<id>, budget:2027, payout-batch:PB-2027-0001' }),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+const auditEntrySchema = z
+  .object({ id: z.string(), at: z.string(), actor: z.string(), action: z.string(), target: z.string(), before: z.unknown().optional(), after: z.unknown().optional(), requestId: z.string().optional() })
+  .meta({ id: 'AuditEntry' });
+
+/** The append-only audit log: decisions, ledger movements, payouts, budget and panel changes. */
+export function auditRoutes(deps: ApiDeps): RouteSpec[] {
+  const { Audit } = deps.models;
+  return [
+    {
+      method: 'get',
+      path: '/api/v1/audit',
+      access: ['admin'],
+      tag: 'audit',
+      summary: 'The audit log, newest first, filtered by actor, action, target and time.',
+      request: { query: auditQuery },
+      responses: {
+        200: { description: 'Audit entries', schema: z.object({ total: z.number().int(), offset: z.number().int(), limit: z.number().int(), entries: z.array(auditEntrySchema) }) },
+        401: err('Not logged in'),
+        403: err('Not admin'),
+        422: err('Invalid filter'),
+      },
+      async handler(req, res) {
+        const q = parseWith(auditQuery, req.query, req, ['query']);
+        const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        const filter = {
+          ...(q.actor ? { actor: q.actor } : {}),
+          ...(q.action ? { action: q.action.endsWith('.') ? { $regex: `^${escape(q.action)}` } : q.action } : {}),
+          ...(q.target ? { target: q.target } : {}),
+          ...(q.from || q.to ? { at: { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) } } : {}),
+        };
+        const [total, entries] = await Promise.all([
+          Audit.countDocuments(filter),
+          Audit.find(filter).sort({ at: -1, _id: 1 }).skip(q.offset).limit(q.limit).lean(),
+        ]);
+        res.json({
+          total,
+          offset: q.offset,
+          limit: q.limit,
+          entries: entries.map(({ _id, at, ...rest }) => ({ id: _id, at: new Date(at).toISOString(), ...rest })),
+        });
+      },
+    },
+  ];
+}

@@ -1,0 +1,338 @@
+/**
+ * The budget ledger: one append-only journal per budget year (`budget-<year>`), each
+ * entry carrying the year's balances after it. Writing an entry and updating the
+ * balances is therefore one insert: a crash cannot leave one without the other, and
+ * two writers cannot both spend the last euro (see src/db/chain.ts for why this is
+ * atomic on FerretDB, where a conditional update is not).
+ */
+import { insertOnce, type LedgerEntryDoc, type Models } from '../db/models.ts';
+import { Chain, type AppendResult } from '../db/chain.ts';
+import {
+  applyMovement,
+  balancesProblems,
+  emptyBalances,
+  remainingCents,
+  sameBalances,
+  type ApplicationShare,
+  type Balances,
+  type LedgerRefusal,
+  type MovementKind,
+} from '../domain/ledger.ts';
+import { amsterdamDate } from '../domain/dates.ts';
+
+export interface MovementMeta {
+  actor: string;
+  requestId?: string;
+  note?: string;
+}
+
+export class LedgerRefused extends Error {
+  readonly code: LedgerRefusal;
+  readonly balances: Balances;
+  constructor(code: LedgerRefusal, balances: Balances) {
+    super(`ledger refused: ${code}`);
+    this.name = 'LedgerRefused';
+    this.code = code;
+    this.balances = balances;
+  }
+}
+
+interface YearState {
+  year: number;
+  chain: Chain<LedgerEntryDoc>;
+  balances: Balances;
+  shares: Map<string, ApplicationShare>;
+  wijken: Map<string, string[]>;
+}
+
+export type ReserveResult =
+  | { outcome: 'reserved'; entryId: string; year: number; amountCents: number; balances: Balances }
+  | { outcome: 'exhausted'; year: number; remainingCents: number; balances: Balances };
+
+export interface BudgetSummary {
+  year: number;
+  totalCents: number;
+  committedCents: number;
+  paidCents: number;
+  remainingCents: number;
+  releasedCents: number;
+  reclaimedCents: number;
+  refundedCents: number;
+  grants: number;
+  pace: { shareUsed: number; shareOfYearGone: number; ratio: number | null; asOf: string };
+  perWijk: { wijk: string; grants: number; grantedCents: number }[];
+  /** Number of journal entries: a new grant changes it, so it doubles as a version for caches. */
+  entries: number;
+}
+
+export interface JournalCheck {
+  ok: boolean;
+  years: { year: number; entries: number; balances: Balances; problems: string[] }[];
+}
+
+const zeroShare: ApplicationShare = { committedCents: 0, paidCents: 0 };
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+export class BudgetLedger {
+  private readonly models: Models;
+  private readonly defaultTotalCents: number;
+  private readonly years = new Map<number, YearState>();
+
+  constructor(deps: { models: Models; defaultTotalCents: number }) {
+    this.models = deps.models;
+    this.defaultTotalCents = deps.defaultTotalCents;
+  }
+
+  /** Opens the year's journal with the default total if nobody has yet. */
+  async open(year: number): Promise<Balances> {
+    return (await this.opened(year)).balances;
+  }
+
+  /** Reserves a grant once per application: a retry returns the first reservation. */
+  async reserve(args: { applicationId: string; year: number; amountCents: number; wijken: string[] } & MovementMeta): Promise<ReserveResult> {
+    const y = await this.opened(args.year);
+    const result = await this.move(y, `reserve:${args.applicationId}`, 'reserve', args.amountCents, args);
+    if ('refused' in result) {
+      if (result.refused !== 'budget_exhausted') throw new LedgerRefused(result.refused, y.balances);
+      return { outcome: 'exhausted', year: args.year, remainingCents: remainingCents(y.balances), balances: y.balances };
+    }
+    return { outcome: 'reserved', entryId: result.entry._id, year: args.year, amountCents: result.entry.amountCents, balances: result.entry.balances };
+  }
+
+  /** Gives (part of) a reservation back; without an amount, all of what is still reserved. */
+  async release(args: { applicationId: string; year: number; key: string; amountCents?: number } & MovementMeta): Promise<LedgerEntryDoc> {
+    const y = await this.opened(args.year);
+    const amount = args.amountCents ?? this.share(y, args.applicationId).committedCents;
+    return this.moveOrThrow(y, `release:${args.applicationId}:${args.key}`, 'release', amount, args);
+  }
+
+  /** Marks the reservation paid (once per application). */
+  async pay(args: { applicationId: string; year: number } & MovementMeta): Promise<LedgerEntryDoc> {
+    const y = await this.opened(args.year);
+    const key = `pay:${args.applicationId}`;
+    const earlier = y.chain.entryByKey(key);
+    if (earlier) return earlier;
+    return this.moveOrThrow(y, key, 'pay', this.share(y, args.applicationId).committedCents, args);
+  }
+
+  /** Paid money taken back (`reclaim`) or paid back by the initiator (`refund`). */
+  async returnPaid(args: { kind: 'reclaim' | 'refund'; applicationId: string; year: number; key: string; amountCents?: number } & MovementMeta): Promise<LedgerEntryDoc> {
+    const y = await this.opened(args.year);
+    const amount = args.amountCents ?? this.share(y, args.applicationId).paidCents;
+    return this.moveOrThrow(y, `${args.kind}:${args.applicationId}:${args.key}`, args.kind, amount, args);
+  }
+
+  /** Sets the year's total; refused below what is committed and paid. Same total: nothing written. */
+  async setTotal(args: { year: number; totalCents: number; key: string } & MovementMeta): Promise<{ balances: Balances; changed: boolean }> {
+    const y = await this.opened(args.year);
+    if (y.balances.totalCents === args.totalCents) {
+      await y.chain.read();
+      if (y.balances.totalCents === args.totalCents) return { balances: y.balances, changed: false };
+    }
+    const before = y.balances;
+    const entry = await this.moveOrThrow(y, `set_total:${args.year}:${args.key}`, 'set_total', args.totalCents, args);
+    return { balances: entry.balances, changed: before.totalCents !== entry.balances.totalCents };
+  }
+
+  /** The year's balances now (a year nobody has written to yet has the default total). */
+  async balances(year: number): Promise<Balances> {
+    const y = this.state(year);
+    const entries = await y.chain.read();
+    return entries.length ? y.balances : emptyBalances(this.defaultTotalCents);
+  }
+
+  /** One application's share of a year as the journal has it. */
+  async shareOf(year: number, applicationId: string): Promise<ApplicationShare> {
+    const y = this.state(year);
+    await y.chain.read();
+    return this.share(y, applicationId);
+  }
+
+  /** The public figures of a year. */
+  async summary(year: number, now: Date): Promise<BudgetSummary> {
+    const y = this.state(year);
+    const entries = await y.chain.read();
+    const b = entries.length ? y.balances : emptyBalances(this.defaultTotalCents);
+    const perWijk = new Map<string, { grants: number; grantedCents: number }>();
+    let grants = 0;
+    for (const [applicationId, share] of y.shares) {
+      const net = share.committedCents + share.paidCents;
+      if (net <= 0) continue;
+      grants += 1;
+      // Split evenly over the wijken it serves, so the wijk figures add up to the total.
+      const wijken = y.wijken.get(applicationId) ?? [];
+      const names = wijken.length ? wijken : ['Gemeentebreed'];
+      names.forEach((wijk, i) => {
+        const part = Math.floor(net / names.length) + (i < net % names.length ? 1 : 0);
+        const w = perWijk.get(wijk) ?? { grants: 0, grantedCents: 0 };
+        w.grants += 1;
+        w.grantedCents += part;
+        perWijk.set(wijk, w);
+      });
+    }
+    const used = b.committedCents + b.paidCents;
+    const shareUsed = b.totalCents > 0 ? used / b.totalCents : used > 0 ? 1 : 0;
+    const shareOfYearGone = yearShareGone(year, now);
+    return {
+      year,
+      ...b,
+      remainingCents: remainingCents(b),
+      grants,
+      pace: {
+        shareUsed: round4(shareUsed),
+        shareOfYearGone: round4(shareOfYearGone),
+        ratio: shareOfYearGone > 0 ? round4(shareUsed / shareOfYearGone) : null,
+        asOf: amsterdamDate(now),
+      },
+      perWijk: [...perWijk].map(([wijk, w]) => ({ wijk, ...w })).sort((a, b) => a.wijk.localeCompare(b.wijk, 'nl')),
+      entries: entries.length,
+    };
+  }
+
+  /** The year's journal, oldest first. */
+  async journal(year: number): Promise<readonly LedgerEntryDoc[]> {
+    return this.state(year).chain.read();
+  }
+
+  /**
+   * Proves the ledger from the database itself (not this process's cache): per year,
+   * positions 1..n without a gap, an `open` first, every entry allowed by the rules on
+   * what came before, its stored balances equal to the sum of the journal so far, and
+   * committed + paid ≤ total after every entry.
+   */
+  async check(): Promise<JournalCheck> {
+    const all = await this.models.LedgerEntry.find({}).sort({ chain: 1, seq: 1 }).lean();
+    const byYear = new Map<number, LedgerEntryDoc[]>();
+    for (const e of all) byYear.set(e.year, [...(byYear.get(e.year) ?? []), e]);
+    const years = [...byYear].sort(([a], [b]) => a - b).map(([year, entries]) => checkJournal(year, entries));
+    return { ok: years.every((y) => y.problems.length === 0), years };
+  }
+
+  /** Writes the audit records that a crash right after a ledger write left out. */
+  async repairAudit(): Promise<number> {
+    const entries = await this.models.LedgerEntry.find({}).lean();
+    const have = new Set((await this.models.Audit.find({ _id: { $in: entries.map(auditId) } }, { _id: 1 }).lean()).map((a) => a._id));
+    let written = 0;
+    for (const e of entries) if (!have.has(auditId(e)) && (await this.audit(e, undefined))) written += 1;
+    return written;
+  }
+
+  private state(year: number): YearState {
+    let y = this.years.get(year);
+    if (!y) {
+      const state: YearState = { year, balances: emptyBalances(0), shares: new Map(), wijken: new Map(), chain: undefined as never };
+      state.chain = new Chain<LedgerEntryDoc>(this.models.LedgerEntry.collection as never, `budget-${year}`, (e) => this.fold(state, e));
+      this.years.set(year, state);
+      y = state;
+    }
+    return y;
+  }
+
+  private fold(y: YearState, e: LedgerEntryDoc): void {
+    if (e.applicationId) {
+      const r = applyMovement(y.balances, this.share(y, e.applicationId), e);
+      if (!('refused' in r)) y.shares.set(e.applicationId, r.share);
+      if (e.kind === 'reserve' && e.wijken) y.wijken.set(e.applicationId, e.wijken);
+    }
+    y.balances = e.balances;
+  }
+
+  private share(y: YearState, applicationId: string): ApplicationShare {
+    return y.shares.get(applicationId) ?? zeroShare;
+  }
+
+  /** Every year's journal starts with an `open` entry holding the default total. */
+  private async opened(year: number): Promise<YearState> {
+    const y = this.state(year);
+    if (y.chain.known.length === 0) {
+      const r = await this.move(y, `open:${year}`, 'open', this.defaultTotalCents, { actor: 'system' });
+      if ('refused' in r) throw new LedgerRefused(r.refused, y.balances);
+    }
+    return y;
+  }
+
+  private async move(
+    y: YearState,
+    key: string,
+    kind: MovementKind,
+    amountCents: number,
+    meta: MovementMeta & { applicationId?: string; wijken?: string[] },
+  ): Promise<AppendResult<LedgerEntryDoc, LedgerRefusal>> {
+    let before: Balances | undefined;
+    const result = await y.chain.append<LedgerRefusal>(key, () => {
+      before = y.balances;
+      const r = applyMovement(y.balances, meta.applicationId ? this.share(y, meta.applicationId) : zeroShare, { kind, amountCents, applicationId: meta.applicationId });
+      if ('refused' in r) return { refuse: r.refused };
+      return {
+        write: {
+          year: y.year,
+          kind,
+          amountCents,
+          actor: meta.actor,
+          balances: r.balances,
+          ...(meta.applicationId ? { applicationId: meta.applicationId } : {}),
+          ...(meta.wijken ? { wijken: meta.wijken } : {}),
+          ...(meta.requestId ? { requestId: meta.requestId } : {}),
+          ...(meta.note ? { note: meta.note } : {}),
+        },
+      };
+    });
+    // Also after a retry that found its entry: the first attempt may have crashed before its audit.
+    if ('entry' in result) await this.audit(result.entry, result.created ? before : undefined);
+    return result;
+  }
+
+  private async moveOrThrow(y: YearState, key: string, kind: MovementKind, amountCents: number, meta: MovementMeta & { applicationId?: string }): Promise<LedgerEntryDoc> {
+    const result = await this.move(y, key, kind, amountCents, meta);
+    if ('refused' in result) throw new LedgerRefused(result.refused, y.balances);
+    return result.entry;
+  }
+
+  private audit(e: LedgerEntryDoc, before: Balances | undefined): Promise<boolean> {
+    return insertOnce(this.models.Audit, {
+      _id: auditId(e),
+      at: e.at,
+      actor: e.actor,
+      action: e.kind === 'set_total' || e.kind === 'open' ? `budget.${e.kind}` : `ledger.${e.kind}`,
+      target: e.applicationId ? `application:${e.applicationId}` : `budget:${e.year}`,
+      ...(before ? { before } : {}),
+      after: { entryId: e._id, amountCents: e.amountCents, balances: e.balances },
+      ...(e.requestId ? { requestId: e.requestId } : {}),
+    });
+  }
+}
+
+const auditId = (e: LedgerEntryDoc) => `ledger:${e._id}`;
+
+/** The check of one year's journal, as pure function of its entries in position order. */
+export function checkJournal(year: number, entries: readonly LedgerEntryDoc[]): JournalCheck['years'][number] {
+  const problems: string[] = [];
+  let balances = emptyBalances(0);
+  const shares = new Map<string, ApplicationShare>();
+  entries.forEach((e, i) => {
+    const where = `entry ${e._id}`;
+    if (e.seq !== i + 1) problems.push(`${where}: position ${e.seq}, expected ${i + 1}`);
+    if ((i === 0) !== (e.kind === 'open')) problems.push(`${where}: ${e.kind} ${i === 0 ? 'cannot open a journal' : 'after the opening'}`);
+    const r = applyMovement(balances, (e.applicationId && shares.get(e.applicationId)) || zeroShare, e);
+    if ('refused' in r) {
+      problems.push(`${where}: ${e.kind} of ${e.amountCents} not allowed (${r.refused})`);
+      return;
+    }
+    if (e.applicationId) shares.set(e.applicationId, r.share);
+    balances = r.balances;
+    if (!sameBalances(balances, e.balances)) problems.push(`${where}: stored balances differ from the journal's sum`);
+    for (const p of balancesProblems(e.balances)) problems.push(`${where}: ${p}`);
+  });
+  return { year, entries: entries.length, balances, problems };
+}
+
+/** The share of a calendar year gone at `now`, counted in whole Amsterdam days (today included). */
+export function yearShareGone(year: number, now: Date): number {
+  const today = amsterdamDate(now);
+  const thisYear = Number(today.slice(0, 4));
+  if (thisYear < year) return 0;
+  if (thisYear > year) return 1;
+  const dayOfYear = (Date.UTC(year, Number(today.slice(5, 7)) - 1, Number(today.slice(8, 10))) - Date.UTC(year, 0, 1)) / 86_400_000 + 1;
+  const daysInYear = (Date.UTC(year + 1, 0, 1) - Date.UTC(year, 0, 1)) / 86_400_000;
+  return dayOfYear / daysInYear;
+}

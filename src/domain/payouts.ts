@@ -1,0 +1,6 @@
+/** Payout identifiers, pure (the workflow and the services agree on them). */
+
+/** The SEPA end-to-end id of an application's payout: one payout per application, so its reference (≤ 35 characters). */
+export function payoutEndToEndId(reference: string): string {
+  return `BF-${reference}`;
+}

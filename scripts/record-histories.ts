@@ -18,6 +18,12 @@
  * test/histories/meeting-<scenario>.json, plus the histories of some of those
  * initiatives (`initiative-meeting-*`: scheduled, invited, decided, rolled over).
  *
+ * The budget scenarios (`initiative-grant-*`, `initiative-budget-exhausted`) take an
+ * initiative past a grant: the decision arrives as the meeting workflow sends it
+ * (scheduledSignal, decisionSignal), the grant is reserved in the ledger, and finance
+ * batches and executes its payout through the payout register (which signals
+ * payoutExecuted) — or the applicant withdraws before or after the batch.
+ *
  * A history file that exists is kept: only missing ones are recorded. Pass `--force`
  * to record them all again, and file base names to record only those, e.g.
  *   node scripts/record-histories.ts meeting-chair-close initiative-meeting-partial --force
@@ -43,6 +49,8 @@ import {
   type panelMeetingWorkflow,
 } from '../workflows/meeting.ts';
 import { completeScreeningUpdate, provideInformationUpdate, requestInformationUpdate, withdrawUpdate } from '../workflows/initiative.ts';
+import { decisionSignal, scheduledSignal } from '../workflows/initiative-signals.ts';
+import { payoutEndToEndId } from '../src/domain/payouts.ts';
 import { CALENDAR, startTimeSkipping, submitApplication, terminateRunning, until, type InitiativeHandle as Handle, type TimeSkipping } from '../test/helpers/time-skipping.ts';
 type MeetingHandle = WorkflowHandle<typeof panelMeetingWorkflow>;
 
@@ -51,9 +59,59 @@ const PANEL = 'panel1@buurtfonds.test';
 const outDir = join(projectRoot, 'test/histories');
 const taskQueue = 'record-histories';
 
+interface ScenarioContext {
+  ts: TimeSkipping;
+  /** The application id (= scenario name); the workflow id is initiative-<applicationId>. */
+  applicationId: string;
+  reference: string;
+}
+
 interface Scenario {
   name: string;
-  run(handle: Handle, env: TestWorkflowEnvironment): Promise<void>;
+  /** Changes to the application every scenario submits (e.g. the activity's date, which picks the budget year). */
+  form?: Partial<ApplicationInput>;
+  run(handle: Handle, env: TestWorkflowEnvironment, ctx: ScenarioContext): Promise<void>;
+}
+
+/** The activity year of the op-is-op scenario: a year of its own, so the other grants (2027) keep their budget. */
+const EXHAUSTED_YEAR = 2030;
+
+/** Screens the application and hands it the decision the way panelMeetingWorkflow does; waits for the outcome's status. */
+async function grant(h: Handle, env: TestWorkflowEnvironment, ctx: ScenarioContext, expected: string, grantedCents = 45_000): Promise<void> {
+  await h.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] });
+  const now = await env.currentTimeMs();
+  const startsAt = new Date(now + 7 * DAY_MS).toISOString();
+  const meetingId = `meeting-for-${ctx.applicationId}`;
+  await h.signal(scheduledSignal, { meetingId, date: amsterdamDate(new Date(startsAt)), startsAt });
+  await readModel(ctx, 'scheduled');
+  await h.signal(decisionSignal, {
+    meetingId,
+    outcome: 'approved',
+    grantedCents,
+    requestedCents: 45_000,
+    reasons: [],
+    struckLines: [],
+    decidedAt: new Date(now).toISOString(),
+  });
+  await readModel(ctx, expected);
+  await settled(h, `${ctx.applicationId} ${expected}`);
+}
+
+async function readModel(ctx: ScenarioContext, status: string): Promise<void> {
+  await until(`${ctx.applicationId} ${status}`, async () => (await ctx.ts.models.Application.findById(ctx.applicationId, { status: 1 }).lean())?.status === status);
+}
+
+/** Finance puts the payout in a batch (it must be the only pending one); returns the batch id. */
+async function batch(ctx: ScenarioContext): Promise<string> {
+  const b = await ctx.ts.payouts.createBatch({ actor: 'finance' });
+  const expected = payoutEndToEndId(ctx.reference);
+  if (b.endToEndIds.length !== 1 || b.endToEndIds[0] !== expected) throw new Error(`batch ${b.id} holds ${b.endToEndIds.join(', ')}, expected only ${expected}`);
+  return b.id;
+}
+
+async function completed(h: Handle, what: string): Promise<void> {
+  // Not h.result(): the time-skipping client would let the clock run while it waits.
+  await until(what, async () => (await h.describe()).status.name === 'COMPLETED');
 }
 
 const scenarios: Scenario[] = [
@@ -93,6 +151,49 @@ const scenarios: Scenario[] = [
       await h.executeUpdate(requestInformationUpdate, { args: [{ missing: 'Een offerte', requestedBy: PANEL }] });
       await h.executeUpdate(withdrawUpdate, { args: [{ reason: 'Het feest gaat niet door' }] });
       await h.result();
+    },
+  },
+  {
+    // Granted, reserved, batched, executed: paid (the workflow then waits for the follow-up).
+    name: 'grant-paid',
+    async run(h, env, ctx) {
+      await grant(h, env, ctx, 'reserved');
+      const batchId = await batch(ctx);
+      await ctx.ts.payouts.executeBatch(batchId, { actor: 'finance' });
+      await readModel(ctx, 'paid');
+      await settled(h, `${ctx.applicationId} paid`);
+    },
+  },
+  {
+    // The activity's year has 100,00 left: op is op (completed).
+    name: 'budget-exhausted',
+    form: { activity: { startDate: `${EXHAUSTED_YEAR}-05-01`, endDate: `${EXHAUSTED_YEAR}-05-01`, location: 'Kerkstraat' } },
+    async run(h, env, ctx) {
+      await ctx.ts.ledger.setTotal({ year: EXHAUSTED_YEAR, totalCents: 10_000, key: 'record-histories', actor: 'record-histories' });
+      await grant(h, env, ctx, 'rejected_budget_exhausted');
+      await completed(h, `${ctx.applicationId} completed`);
+    },
+  },
+  {
+    // Withdrawn while the payout is pending: payout cancelled, reservation released (completed).
+    name: 'grant-released',
+    async run(h, env, ctx) {
+      await grant(h, env, ctx, 'reserved');
+      await h.executeUpdate(withdrawUpdate, { args: [{ reason: 'De straat is opgebroken' }] });
+      await completed(h, `${ctx.applicationId} completed`);
+    },
+  },
+  {
+    // Withdrawn after the payout went into a batch: waits for the payment, records it and reclaims it (completed).
+    name: 'grant-reclaimed',
+    async run(h, env, ctx) {
+      await grant(h, env, ctx, 'reserved');
+      const batchId = await batch(ctx);
+      await h.executeUpdate(withdrawUpdate, { args: [{ reason: 'Te weinig vrijwilligers' }] });
+      await readModel(ctx, 'withdrawn');
+      await settled(h, `${ctx.applicationId} waiting for the payment`);
+      await ctx.ts.payouts.executeBatch(batchId, { actor: 'finance' });
+      await completed(h, `${ctx.applicationId} completed`);
     },
   },
 ];
@@ -179,8 +280,9 @@ const form: ApplicationInput = {
 };
 
 /** Stores the application as intake does, starts its workflow and waits until it is in screening. */
-async function submit(ts: TimeSkipping, applicationId: string, n: number): Promise<Handle> {
-  return (await submitApplication(ts, { applicationId, number: n, form })).handle;
+async function submit(ts: TimeSkipping, applicationId: string, n: number, changes: Partial<ApplicationInput> = {}): Promise<{ handle: Handle; reference: string }> {
+  const { handle, reference } = await submitApplication(ts, { applicationId, number: n, form: { ...form, ...changes } });
+  return { handle, reference };
 }
 
 /** Until the workflow has no activity running and no workflow task to do (or it has completed). */
@@ -215,8 +317,8 @@ async function main(): Promise<void> {
     await recorder.worker.runUntil(async () => {
       for (const [i, scenario] of scenarios.entries()) {
         if (!wanted(`initiative-${scenario.name}`)) continue;
-        const handle = await submit(recorder, scenario.name, i + 1);
-        await scenario.run(handle, testEnv);
+        const { handle, reference } = await submit(recorder, scenario.name, i + 1, scenario.form);
+        await scenario.run(handle, testEnv, { ts: recorder, applicationId: scenario.name, reference });
         const history = await handle.fetchHistory();
         const file = writeHistory(`initiative-${scenario.name}`, history);
         const { status } = await handle.describe();
@@ -235,7 +337,7 @@ async function main(): Promise<void> {
         await db.Application.deleteMany({ status: 'ready_for_meeting' });
         const initiatives: Handle[] = [];
         for (const id of scenario.agenda) {
-          const h = await submit(recorder, id, ++n);
+          const { handle: h } = await submit(recorder, id, ++n);
           await h.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] });
           initiatives.push(h);
         }

@@ -84,7 +84,7 @@ export async function openStore(config: Config): Promise<DocumentStore> {
 }
 
 /** The budget ledger and the payout register of one process (each keeps its own cache of the journals). */
-export function createMoney(config: Config, models: Models, client?: Client): { ledger: BudgetLedger; payouts: PayoutService } {
+export function createMoney(config: Config, models: Models, client?: Client, logger?: Logger): { ledger: BudgetLedger; payouts: PayoutService } {
   const ledger = new BudgetLedger({ models, defaultTotalCents: config.fund.annualBudgetCents });
   const payouts = new PayoutService({
     models,
@@ -94,6 +94,8 @@ export function createMoney(config: Config, models: Models, client?: Client): { 
       if (!client) throw new Error('payouts are executed through the api, which has a Temporal client');
       await client.workflow.getHandle(initiativeWorkflowId(notice.applicationId)).signal(payoutExecutedSignal, notice);
     },
+    paymentRecorded: (applicationId, year) => ledger.hasEntry(year, `pay:${applicationId}`),
+    onNotifyError: (err, applicationId) => logger?.warn({ err, applicationId, workflowId: initiativeWorkflowId(applicationId) }, 'could not signal the payment; reconcile retries'),
   });
   return { ledger, payouts };
 }
@@ -111,7 +113,7 @@ export function buildApiDeps(args: {
   const { config, logger, models, client, store } = args;
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const starter = args.starter ?? temporalInitiativeStarter(client, config.temporal.taskQueue);
-  const { ledger, payouts } = createMoney(config, models, client);
+  const { ledger, payouts } = createMoney(config, models, client, logger);
   return {
     ledger,
     payouts,

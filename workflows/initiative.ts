@@ -274,8 +274,10 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     await transition('ready_for_meeting', { type: 'rolled_over', note: r.flagged ? 'flagged' : String(r.rollovers) });
   });
 
+  // Kept even if it arrives before this workflow has seen its payout created (finance
+  // can batch and execute a payout whose creation the worker has not reported yet).
   setHandler(payoutExecutedSignal, (n) => {
-    if (grant?.endToEndId === n.endToEndId) paidNotice ??= n;
+    if (n.applicationId === applicationId) paidNotice ??= n;
   });
 
   setHandler(decisionSignal, async (d) => {

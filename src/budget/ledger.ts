@@ -148,6 +148,13 @@ export class BudgetLedger {
     return this.share(y, applicationId);
   }
 
+  /** Whether the year's journal has the entry with this idempotency key. */
+  async hasEntry(year: number, key: string): Promise<boolean> {
+    const y = this.state(year);
+    await y.chain.read();
+    return y.chain.entryByKey(key) !== undefined;
+  }
+
   /** The public figures of a year. */
   async summary(year: number, now: Date): Promise<BudgetSummary> {
     const y = this.state(year);

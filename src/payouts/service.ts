@@ -29,6 +29,9 @@ export interface PayoutServiceDeps {
   fundName: string;
   /** Tells the initiative that its payout was executed (a Temporal signal; idempotent). */
   notifyPaid(notice: PaidNotice): Promise<void>;
+  /** Whether the ledger has recorded the payment of this application (reconcile re-signals those that have not). */
+  paymentRecorded(applicationId: string, year: number): Promise<boolean>;
+  onNotifyError?: (err: unknown, applicationId: string) => void;
   now?: () => Date;
 }
 
@@ -238,17 +241,16 @@ export class PayoutService {
     }
   }
 
-  private async signalPaid(batchId: string, onlyUnpaid = false): Promise<void> {
+  private async signalPaid(batchId: string, onlyUnrecorded = false): Promise<void> {
     const b = this.batches.get(batchId)!;
-    const payouts = await this.deps.models.Payout.find({ _id: { $in: b.event.endToEndIds } }, { applicationId: 1 }).lean();
-    let targets = payouts;
-    if (onlyUnpaid) {
-      const apps = await this.deps.models.Application.find({ _id: { $in: payouts.map((p) => p.applicationId) }, status: 'reserved' }, { _id: 1 }).lean();
-      const waiting = new Set(apps.map((a) => a._id));
-      targets = payouts.filter((p) => waiting.has(p.applicationId));
+    const payouts = await this.deps.models.Payout.find({ _id: { $in: b.event.endToEndIds } }, { applicationId: 1, year: 1 }).lean();
+    const executedAt = new Date(b.executed!.at).toISOString();
+    for (const p of payouts) {
+      if (onlyUnrecorded && (await this.deps.paymentRecorded(p.applicationId, p.year))) continue;
+      // One initiative that cannot be told (e.g. its workflow was terminated by hand) must
+      // not keep the others from being told; `reconcile` tries again later.
+      await this.deps.notifyPaid({ applicationId: p.applicationId, endToEndId: p._id, batchId, executedAt }).catch((err: unknown) => this.deps.onNotifyError?.(err, p.applicationId));
     }
-    const executedAt = b.executed!.at.toISOString();
-    for (const p of targets) await this.deps.notifyPaid({ applicationId: p.applicationId, endToEndId: p._id, batchId, executedAt });
   }
 
   private async renderAgain(event: PayoutEventDoc): Promise<string> {

@@ -285,8 +285,10 @@ describe('the second meeting', () => {
       coFunding: [{ source: 'Eigen bijdrage bewoners', amountCents: 10_000 }],
       rollovers: 0,
       invited: false,
-      // This year's budget minus what meeting 1 granted.
+      // The budget of the activity's year (2027) minus what meeting 1 granted (reserved in the ledger).
+      budgetYear: 2027,
       budgetRemainingCents: BUDGET - REQUESTED,
+      budgetRemainingCentsNow: BUDGET - REQUESTED,
       fairSpread: {
         applicantGrantedCents: REQUESTED,
         wijkGrantedCents: { Damsigt: REQUESTED, Stompwijk: 0 },

@@ -113,6 +113,7 @@ export async function startTimeSkipping(opts: TimeSkippingOptions): Promise<Time
       debtor: DEBTOR,
       fundName: FUND,
       notifyPaid: (n) => env.client.workflow.getHandle(initiativeWorkflowId(n.applicationId)).signal(payoutExecutedSignal, n),
+      paymentRecorded: (applicationId, year) => ledger.hasEntry(year, `pay:${applicationId}`),
     });
     const activities = createActivities({
       calendar: CALENDAR,

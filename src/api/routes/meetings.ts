@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { remainingCents } from '../../domain/ledger.ts';
 import { AppError } from '../../domain/errors.ts';
 import { invitationInputSchema, moveMeetingInputSchema, recusalInputSchema, voteInputSchema } from '../../domain/meeting-inputs.ts';
 import { planMeeting, regularDateOf, upcomingMeetings, isRegularDate } from '../../domain/meetings.ts';
@@ -110,6 +111,11 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
           ? await models.Document.find({ applicationId: { $in: doc.agenda.map((i) => i.applicationId) } }, { _id: 1, applicationId: 1, fileName: 1, contentType: 1, size: 1 }).lean()
           : [];
         const base = view(doc, live);
+        // While the meeting is open the panel also sees what is left now, per budget year.
+        const remainingNow = new Map<number, number>();
+        if (doc && doc.status !== 'closed') {
+          for (const y of new Set(doc.agenda.map((i) => i.budgetYear).filter((y) => typeof y === 'number'))) remainingNow.set(y, remainingCents(await deps.ledger.balances(y)));
+        }
         res.json({
           id,
           regularDate: date,
@@ -118,8 +124,9 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
           cutoffAt: doc ? new Date(doc.cutoffAt).toISOString() : planned!.cutoffAt,
           endsAt: doc ? new Date(doc.endsAt).toISOString() : planned!.endsAt,
           ...base,
-          agenda: (base.agenda as { applicationId: string }[]).map((i) => ({
+          agenda: (base.agenda as { applicationId: string; budgetYear?: number }[]).map((i) => ({
             ...i,
+            ...(i.budgetYear !== undefined && remainingNow.has(i.budgetYear) ? { budgetRemainingCentsNow: remainingNow.get(i.budgetYear) } : {}),
             documents: documents.filter((d) => d.applicationId === i.applicationId).map((d) => ({ id: d._id, fileName: d.fileName, contentType: d.contentType, size: d.size })),
           })),
         });

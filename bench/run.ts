@@ -3,12 +3,14 @@
  * stops its own servers) and exits non-zero when one crashes. Results go to bench/results/.
  * Arguments select benchmarks by name (default: all).
  */
+import { runBudgetBench } from './budget.ts';
 import { runIntakeBench } from './intake.ts';
 import { runMeetingBench } from './meeting.ts';
 
 const benchmarks: Record<string, () => Promise<unknown>> = {
   intake: () => runIntakeBench(),
   meeting: () => runMeetingBench(),
+  budget: () => runBudgetBench(),
 };
 
 const selected = process.argv.slice(2);

@@ -125,13 +125,13 @@ export class BudgetLedger {
   /** Sets the year's total; refused below what is committed and paid. Same total: nothing written. */
   async setTotal(args: { year: number; totalCents: number; key: string } & MovementMeta): Promise<{ balances: Balances; changed: boolean }> {
     const y = await this.opened(args.year);
-    if (y.balances.totalCents === args.totalCents) {
-      await y.chain.read();
-      if (y.balances.totalCents === args.totalCents) return { balances: y.balances, changed: false };
+    // Decided on the journal's end like every movement, so two saves of one total write one entry.
+    const result = await this.move(y, `set_total:${args.year}:${args.key}`, 'set_total', args.totalCents, args);
+    if ('refused' in result) {
+      if (result.refused === 'unchanged') return { balances: y.balances, changed: false };
+      throw new LedgerRefused(result.refused, y.balances);
     }
-    const before = y.balances;
-    const entry = await this.moveOrThrow(y, `set_total:${args.year}:${args.key}`, 'set_total', args.totalCents, args);
-    return { balances: entry.balances, changed: before.totalCents !== entry.balances.totalCents };
+    return { balances: result.entry.balances, changed: result.created };
   }
 
   /** The year's balances now (a year nobody has written to yet has the default total). */
@@ -228,7 +228,14 @@ export class BudgetLedger {
     let y = this.years.get(year);
     if (!y) {
       const state: YearState = { year, balances: emptyBalances(0), shares: new Map(), wijken: new Map(), chain: undefined as never };
-      state.chain = new Chain<LedgerEntryDoc>(this.models.LedgerEntry.collection as never, `budget-${year}`, (e) => this.fold(state, e));
+      state.chain = new Chain<LedgerEntryDoc>(this.models.LedgerEntry.collection as never, `budget-${year}`, {
+        onEntry: (e) => this.fold(state, e),
+        onReset: () => {
+          state.balances = emptyBalances(0);
+          state.shares.clear();
+          state.wijken.clear();
+        },
+      });
       this.years.set(year, state);
       y = state;
     }

@@ -55,7 +55,8 @@ export type LedgerRefusal =
   | 'nothing_paid'
   | 'already_reserved'
   | 'invalid_amount'
-  | 'ledger_already_open';
+  | 'ledger_already_open'
+  | 'unchanged';
 
 /**
  * Applies one movement. Returns the new balances and share, or why it is refused.
@@ -73,6 +74,7 @@ export function applyMovement(
       if (b.totalCents !== 0 || b.committedCents !== 0 || b.paidCents !== 0) return { refused: 'ledger_already_open' };
       return { balances: { ...b, totalCents: amount }, share };
     case 'set_total':
+      if (amount === b.totalCents) return { refused: 'unchanged' };
       if (amount < b.committedCents + b.paidCents) return { refused: 'budget_below_committed' };
       return { balances: { ...b, totalCents: amount }, share };
     case 'reserve':

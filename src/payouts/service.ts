@@ -57,7 +57,13 @@ export class PayoutService {
 
   constructor(deps: PayoutServiceDeps) {
     this.deps = deps;
-    this.register = new Chain<PayoutEventDoc>(deps.models.PayoutEvent.collection as never, 'payouts', (e) => this.fold(e));
+    this.register = new Chain<PayoutEventDoc>(deps.models.PayoutEvent.collection as never, 'payouts', {
+      onEntry: (e) => this.fold(e),
+      onReset: () => {
+        this.states.clear();
+        this.batches.clear();
+      },
+    });
   }
 
   private now(): Date {

@@ -17,6 +17,7 @@ import { upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings
 import { calendarRules, meetingInput } from '../../src/temporal/schedule.ts';
 import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
+import { grant, waitForStatus, type Granted } from '../helpers/grants.ts';
 
 let ctx: TestContext;
 const staffTokens = {} as Record<StaffRole, string>;
@@ -26,6 +27,7 @@ beforeAll(async () => {
   staffTokens.panel = await ctx.staff.panel();
   staffTokens.welfare = await ctx.staff.welfare();
   staffTokens.admin = await ctx.staff.admin();
+  staffTokens.finance = await ctx.login('financien@buurtfonds.test');
   const upcoming = upcomingMeetings(calendarRules(ctx.config), [], new Date(), 13);
   [meeting, toSkip, toMove] = [upcoming[10]!, upcoming[11]!, upcoming[12]!];
 });
@@ -35,9 +37,9 @@ afterAll(async () => {
 });
 
 /** The callers the table distinguishes. `applicant`: the applicant of the application in the path. */
-const roles = ['anonymous', 'applicant', 'other_applicant', 'panel', 'welfare', 'admin'] as const;
+const roles = ['anonymous', 'applicant', 'other_applicant', 'panel', 'welfare', 'admin', 'finance'] as const;
 type Role = (typeof roles)[number];
-type StaffRole = 'panel' | 'welfare' | 'admin';
+type StaffRole = 'panel' | 'welfare' | 'admin' | 'finance';
 const staff: readonly Role[] = ['panel', 'welfare', 'admin'];
 const everyone: readonly Role[] = roles;
 
@@ -52,6 +54,8 @@ interface Case {
   allow: readonly Role[];
   /** Brings the application to the state in which an allowed call succeeds. */
   prepare?: (app: Fixture) => Promise<void>;
+  /** Runs before each allowed call (after the refusals): for a call that succeeds only once per state (a batch takes every pending payout). */
+  prepareEach?: (app: Fixture) => Promise<void>;
   /** A request that succeeds for an allowed caller, so a refusal is the only reason nothing happens. */
   send: (app: Fixture) => Test;
   /** The status an allowed caller gets. */
@@ -116,6 +120,44 @@ async function extraMember(label: string): Promise<string> {
   return id;
 }
 const members: Record<string, string> = {};
+
+/**
+ * The money rows act on real grants: submitted, screened and granted through the worker
+ * (test/helpers/grants.ts), so each has a reserved budget and a pending payout. Budget
+ * year 2027 (the fixture's activity date).
+ */
+const granted: Granted[] = [];
+async function newGrant(): Promise<Granted> {
+  const g = await grant(ctx, { title: `Toekenning ${granted.length + 1}`, accountHolder: `Ontvanger ${granted.length + 1}` });
+  granted.push(g);
+  return g;
+}
+/** A batch made by finance through the API from a fresh grant (and whatever else is pending). */
+async function newBatch(): Promise<string> {
+  await newGrant();
+  const res = await ctx.http().post('/api/v1/payouts/batches').set('Authorization', `Bearer ${staffTokens.finance}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+/** The batch the GET rows read, and the batch the next allowed "executed" call executes. */
+const batches: { toRead?: string; toExecute?: string } = {};
+async function ensurePending(): Promise<void> {
+  if ((await ctx.models.Payout.countDocuments({ status: 'pending' })) === 0) await newGrant();
+}
+async function ensureUnexecutedBatch(): Promise<void> {
+  const id = batches.toExecute;
+  if (id && !(await ctx.models.PayoutEvent.exists({ kind: 'executed', batchId: id }))) return;
+  batches.toExecute = await newBatch();
+}
+/** Everything the executed batches set going has landed: each grant paid in the ledger and its initiative `paid`. */
+async function allPaidSettled(): Promise<void> {
+  const paid = new Set((await ctx.models.Payout.find({ status: 'paid' }, { applicationId: 1 }).lean()).map((p) => p.applicationId));
+  for (const g of granted.filter((g) => paid.has(g.id))) {
+    await waitForStatus(ctx, g, 'paid');
+    await eventually(async () => (await ctx.models.Outbox.findById(`${g.id}:paid`, { status: 1 }).lean())?.status === 'sent', 15_000, `${g.reference} paid mail`);
+  }
+}
+const finance: readonly Role[] = ['finance', 'admin'];
 
 /** The rule, stated here. A route without a row fails the walk, so a new route cannot be forgotten. */
 const table: Record<string, Case> = {
@@ -228,6 +270,45 @@ const table: Record<string, Case> = {
     prepare: async () => void (members.chair ??= await extraMember('voorzitter')),
     send: () => ctx.http().post(`/api/v1/panel/members/${members.chair}/chair`),
   },
+  // The budget: public figures, the total set by the admin, the journal for finance and the admin.
+  'GET /api/v1/budget/:year': { allow: everyone, ok: 200, send: () => ctx.http().get('/api/v1/budget/2027') },
+  'PUT /api/v1/budget/:year': {
+    allow: ['admin'],
+    ok: 200,
+    // A grant first, so the year's journal exists and a refused PUT has a total to leave alone.
+    prepare: async () => {
+      if (!granted.length) await newGrant();
+    },
+    send: () => ctx.http().put('/api/v1/budget/2027').send({ totalCents: 9_500_000 }),
+  },
+  'GET /api/v1/budget/:year/journal': { allow: finance, ok: 200, send: () => ctx.http().get('/api/v1/budget/2027/journal') },
+  // Payouts: finance (and the admin) only. Refused calls run while a payout is pending / a batch is open.
+  'GET /api/v1/payouts': { allow: finance, ok: 200, prepare: ensurePending, send: () => ctx.http().get('/api/v1/payouts') },
+  'GET /api/v1/payouts/batches': { allow: finance, ok: 200, send: () => ctx.http().get('/api/v1/payouts/batches') },
+  'POST /api/v1/payouts/batches': {
+    allow: finance,
+    ok: 201,
+    // A batch takes every pending payout: each allowed call needs a pending one of its own.
+    prepare: ensurePending,
+    prepareEach: ensurePending,
+    send: () => ctx.http().post('/api/v1/payouts/batches'),
+  },
+  'GET /api/v1/payouts/batches/:id': {
+    allow: finance,
+    ok: 200,
+    prepare: async () => void (batches.toRead ??= await newBatch()),
+    send: () => ctx.http().get(`/api/v1/payouts/batches/${batches.toRead}`),
+  },
+  'POST /api/v1/payouts/batches/:id/executed': {
+    allow: finance,
+    ok: 200,
+    // A batch is executed once: each allowed call executes a batch of its own.
+    prepare: ensureUnexecutedBatch,
+    prepareEach: ensureUnexecutedBatch,
+    send: () => ctx.http().post(`/api/v1/payouts/batches/${batches.toExecute}/executed`),
+    settle: allPaidSettled,
+  },
+  'GET /api/v1/audit': { allow: ['admin'], ok: 200, send: () => ctx.http().get('/api/v1/audit') },
 };
 
 const keyOf = (r: Pick<RouteSpec, 'method' | 'path'>) => `${r.method.toUpperCase()} ${r.path}`;
@@ -279,10 +360,10 @@ async function listBlobs(): Promise<string[]> {
   return out.sort();
 }
 
-/** Everything a request could have changed: the read model, the workflows, mails, stored files, the panel and the calendar. */
+/** Everything a request could have changed: the read model, the workflows, mails, stored files, the panel, the calendar, the budget and the payouts. */
 async function snapshot(app: Fixture) {
-  const { Application, Event, Document, Outbox, AccessToken, Meeting, MeetingOverride, StaffUser, Audit } = ctx.models;
-  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs, meetingState, meetings, overrides, staffUsers, audit] = await Promise.all([
+  const { Application, Event, Document, Outbox, AccessToken, Meeting, MeetingOverride, StaffUser, Audit, LedgerEntry, Payout, PayoutEvent, PayoutBatch } = ctx.models;
+  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs, meetingState, meetings, overrides, staffUsers, audit, ledger, payouts, payoutEvents, payoutBatches] = await Promise.all([
     Application.findById(app.id).lean(),
     ctx.client.workflow.getHandle(`initiative-${app.id}`).query(stateQuery),
     Event.countDocuments({ applicationId: app.id }),
@@ -297,6 +378,11 @@ async function snapshot(app: Fixture) {
     MeetingOverride.find().sort({ _id: 1 }).lean(),
     StaffUser.find().sort({ email: 1 }).lean(),
     Audit.countDocuments(),
+    // Every journal entry with its balances (a set total, a reservation, a payment).
+    LedgerEntry.find({}, { balances: 1 }).sort({ _id: 1 }).lean(),
+    Payout.find({}, { status: 1, batchId: 1, paidAt: 1 }).sort({ _id: 1 }).lean(),
+    PayoutEvent.find({}, { kind: 1, batchId: 1 }).sort({ _id: 1 }).lean(),
+    PayoutBatch.find({}, { sha256: 1 }).sort({ _id: 1 }).lean(),
   ]);
   return {
     status: doc?.status,
@@ -315,6 +401,10 @@ async function snapshot(app: Fixture) {
     overrides,
     staffUsers,
     audit,
+    ledger,
+    payouts,
+    payoutEvents,
+    payoutBatches,
   };
 }
 
@@ -360,6 +450,7 @@ describe('every route × every caller', () => {
         }
       }
       for (const role of roles.filter((r) => c.allow.includes(r))) {
+        await c.prepareEach?.(app);
         const res = await as(c.send(app), role, app, other);
         if (res.status !== c.ok) failures.push(`${key} as ${role}: allowed, expected ${c.ok}, got ${describeResponse(res)}`);
       }
@@ -368,7 +459,7 @@ describe('every route × every caller', () => {
     const tmp = await readdir(ctx.store.tmpDir);
     if (tmp.length) failures.push(`upload temp files left behind: ${tmp.join(', ')}`);
     expect(failures, failures.join('\n')).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe('credentials', () => {

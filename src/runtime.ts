@@ -139,7 +139,10 @@ export function buildApiDeps(args: {
         name: 'ledger',
         async check() {
           const result = await ledger.check();
-          if (!result.ok) throw new Error(result.years.flatMap((y) => y.problems.map((p) => `${y.year}: ${p}`)).slice(0, 5).join('; '));
+          if (!result.ok) {
+            const problems = result.years.flatMap((y) => y.problems.map((p) => `${y.year}: ${p}`));
+            throw Object.assign(new Error(`ledger check failed: ${problems.slice(0, 5).join('; ')}`), { readiness: 'inconsistent' });
+          }
         },
       },
       {

@@ -17,6 +17,8 @@ import { buildApiDeps, connectTemporalClient, openStore } from '../../src/runtim
 import { createLogger } from '../../src/logger.ts';
 import { startFerretDB, type RunningServer } from '../../src/embedded/servers.ts';
 import { eventually } from '../helpers/context.ts';
+import { BudgetLedger } from '../../src/budget/ledger.ts';
+import { chainEntryId } from '../../src/db/chain.ts';
 
 let dir: string;
 let ferret: RunningServer & { uri: string; port: number };
@@ -104,5 +106,19 @@ describe('GET /healthz and /readyz', () => {
       '/readyz to be 200 again after FerretDB restarted',
     );
     expect(back.body).toEqual({ status: 'ready', checks: { database: 'ok', ledger: 'ok', temporal: 'ok' } });
+  });
+
+  it('reports the ledger inconsistent when its balances do not equal the sum of its journal', async () => {
+    const ledger = new BudgetLedger({ models, defaultTotalCents: 9_000_000 });
+    await ledger.reserve({ applicationId: 'readyz-a', year: 2040, amountCents: 10_000, wijken: ['Bovenveen'], actor: 'test' });
+    expect((await request(app).get('/readyz')).body.checks.ledger).toBe('ok');
+    // Someone edits the stored balances of the reservation by hand.
+    const id = chainEntryId('budget-2040', 2);
+    await models.LedgerEntry.collection.updateOne({ _id: id } as never, { $set: { 'balances.committedCents': 5_000 } });
+    const broken = await request(app).get('/readyz');
+    expect(broken.status).toBe(503);
+    expect(broken.body).toEqual({ status: 'not_ready', checks: { database: 'ok', ledger: 'inconsistent', temporal: 'ok' } });
+    await models.LedgerEntry.collection.updateOne({ _id: id } as never, { $set: { 'balances.committedCents': 10_000 } });
+    expect((await request(app).get('/readyz')).body).toEqual({ status: 'ready', checks: { database: 'ok', ledger: 'ok', temporal: 'ok' } });
   });
 });

@@ -44,7 +44,9 @@ export function healthRoutes(deps: ApiDeps, openapi: () => unknown): RouteSpec[]
               return [c.name, 'ok'] as const;
             } catch (err) {
               req.log.warn({ check: c.name, err }, 'readiness check failed');
-              return [c.name, 'unavailable'] as const;
+              // A check that ran and found something wrong says so (e.g. the ledger `inconsistent`).
+              const found = (err as { readiness?: unknown }).readiness;
+              return [c.name, typeof found === 'string' ? found : 'unavailable'] as const;
             }
           }),
         );

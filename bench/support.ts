@@ -146,6 +146,7 @@ export async function withBenchStack<T>(
     const config: Config = loadConfig({
       NODE_ENV: 'production',
       AUTH_SECRET: randomBytes(32).toString('hex'),
+      PAYOUT_DEBTOR_IBAN: 'NL34BNGH0285000001',
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: opts.logLevel,

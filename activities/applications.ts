@@ -1,6 +1,7 @@
 import { insertOnce, type Models } from '../src/db/models.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../src/domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
+import type { InitiativeReport, ReportReview, Settlement } from '../src/domain/report.ts';
 
 export interface RecordProgressInput {
   applicationId: string;
@@ -12,6 +13,10 @@ export interface RecordProgressInput {
   meeting?: MeetingNotice | null;
   decision?: DecisionNotice | null;
   rollovers?: number;
+  /** After the payout (absent before, and in histories from before the follow-up stage). */
+  report?: InitiativeReport | null;
+  review?: ReportReview | null;
+  settlement?: Settlement | null;
 }
 
 export function createApplicationActivities(deps: { models: Models }) {
@@ -32,6 +37,7 @@ export function createApplicationActivities(deps: { models: Models }) {
             meeting: input.meeting ?? null,
             decision: input.decision ?? null,
             rollovers: input.rollovers ?? 0,
+            ...(input.report !== undefined ? { report: input.report, review: input.review ?? null, settlement: input.settlement ?? null } : {}),
           },
         },
       );

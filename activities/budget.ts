@@ -8,6 +8,7 @@ import type { Models } from '../src/db/models.ts';
 import { LedgerRefused, type BudgetLedger } from '../src/budget/ledger.ts';
 import type { PayoutService } from '../src/payouts/service.ts';
 import { activityYear } from '../src/domain/application.ts';
+import { DAY_MS, endOfAmsterdamDay } from '../src/domain/dates.ts';
 
 export interface BudgetActivityDeps {
   models: Models;
@@ -66,6 +67,18 @@ export function createBudgetActivities(deps: BudgetActivityDeps) {
 
     async recordPayment(input: { applicationId: string; year: number; batchId: string }): Promise<void> {
       await deps.ledger.pay({ applicationId: input.applicationId, year: input.year, actor: 'finance', note: input.batchId }).catch(nonRetryable);
+    },
+
+    /** Unspent money the initiator paid back after the report. */
+    async refundGrant(input: { applicationId: string; year: number; amountCents: number; key: string; actor: string }): Promise<void> {
+      await deps.ledger.returnPaid({ kind: 'refund', applicationId: input.applicationId, year: input.year, key: input.key, amountCents: input.amountCents, actor: input.actor, note: 'refund received' }).catch(nonRetryable);
+    },
+
+    /** When the activity is over (the end of its last day in Amsterdam) and when to remind a week before. */
+    async followUpPlan(input: { applicationId: string }): Promise<{ activityEndsAt: string; remindAt: string }> {
+      const app = await application(input.applicationId);
+      const ends = endOfAmsterdamDay(app.activity.endDate);
+      return { activityEndsAt: ends.toISOString(), remindAt: new Date(ends.getTime() - 7 * DAY_MS).toISOString() };
     },
 
     async reclaimGrant(input: { applicationId: string; year: number; reason: string; actor: string }): Promise<void> {

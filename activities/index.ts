@@ -3,8 +3,11 @@ import { createApplicationActivities } from './applications.ts';
 import { createBudgetActivities, type BudgetActivityDeps } from './budget.ts';
 import { createMeetingActivities, type MeetingActivityDeps } from './meetings.ts';
 import { createNotificationActivities, type NotificationDeps } from './notifications.ts';
+import { createPrivacyActivities, type PrivacyActivityDeps } from './privacy.ts';
+import { createSupportActivities, type SupportActivityDeps } from './support.ts';
+import { createRetentionActivities, type RetentionActivityDeps } from './retention.ts';
 
-export interface ActivityDeps extends NotificationDeps, MeetingActivityDeps, BudgetActivityDeps {
+export interface ActivityDeps extends NotificationDeps, MeetingActivityDeps, BudgetActivityDeps, PrivacyActivityDeps, SupportActivityDeps, RetentionActivityDeps {
   models: Models;
 }
 
@@ -15,6 +18,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotificationActivities(deps),
     ...createMeetingActivities(deps),
     ...createBudgetActivities(deps),
+    ...createPrivacyActivities(deps),
+    ...createSupportActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Models } from '../src/db/models.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
 import { createOutbox } from './outbox.ts';
-import { renderAgendaEmail, renderEmail, type EmailTemplate, type EmailVars } from '../src/domain/emails.ts';
+import { renderAgendaEmail, renderEmail, renderStaffEmail, type EmailTemplate, type EmailVars, type StaffEmailTemplate } from '../src/domain/emails.ts';
 
 export interface NotifyApplicantInput {
   /** Business key of this notification, e.g. "<applicationId>:information_request:<requestId>". */
@@ -23,6 +23,10 @@ export interface NotificationDeps {
   statusUrl(applicationId: string): Promise<string>;
   /** Where staff read a meeting's agenda. */
   meetingUrl(meetingId: string): string;
+  /** The fund's account for refunds (the municipality's, as in the SEPA files). */
+  refundIban?: string;
+  /** Where staff read an application (default: the API path). */
+  applicationUrl?(applicationId: string): string;
 }
 
 export function createNotificationActivities(deps: NotificationDeps) {
@@ -50,6 +54,20 @@ export function createNotificationActivities(deps: NotificationDeps) {
       return { sent };
     },
 
+    /** Each active panel member and admin gets a staff e-mail about one application. */
+    async notifyPanel(input: { key: string; applicationId: string; template: StaffEmailTemplate }): Promise<{ sent: number }> {
+      const app = await Application.findById(input.applicationId, { reference: 1, title: 1 }).lean();
+      if (!app) throw ApplicationFailure.nonRetryable(`application ${input.applicationId} not found`, 'ApplicationNotFound');
+      const staff = await StaffUser.find({ role: { $in: ['panel', 'admin'] }, active: true }, { email: 1, name: 1 }).lean();
+      const url = deps.applicationUrl?.(input.applicationId) ?? `/api/v1/applications/${input.applicationId}`;
+      let sent = 0;
+      for (const s of staff) {
+        const mail = renderStaffEmail(input.template, { fundName: deps.fundName, staffName: s.name, reference: app.reference, title: app.title, url });
+        if ((await deliver(`${input.key}:${s._id}`, { to: s.email, template: input.template, applicationId: input.applicationId, ...mail })) === 'sent') sent++;
+      }
+      return { sent };
+    },
+
     /**
      * Outbox first, then SMTP: the outbox row (keyed by the notification's business
      * key) survives a crash, and a row marked sent is never sent again.
@@ -67,6 +85,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
         ...(input.template === 'confirmation' && app.budgetWarning
           ? { budgetWarning: true, budgetYear: app.budgetWarning.year, remainingCents: app.budgetWarning.remainingCents }
           : {}),
+        ...(deps.refundIban ? { fundIban: deps.refundIban } : {}),
         ...input.vars,
         ...(input.struckLines?.length ? { struck: input.struckLines.map((i) => app.budgetLines[i]?.description ?? `#${i + 1}`).join(', ') } : {}),
       };

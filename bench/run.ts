@@ -6,11 +6,13 @@
 import { runBudgetBench } from './budget.ts';
 import { runIntakeBench } from './intake.ts';
 import { runMeetingBench } from './meeting.ts';
+import { runReportsBench } from './reports.ts';
 
 const benchmarks: Record<string, () => Promise<unknown>> = {
   intake: () => runIntakeBench(),
   meeting: () => runMeetingBench(),
   budget: () => runBudgetBench(),
+  reports: () => runReportsBench(),
 };
 
 const selected = process.argv.slice(2);

@@ -24,6 +24,14 @@
  * batches and executes its payout through the payout register (which signals
  * payoutExecuted) — or the applicant withdraws before or after the batch.
  *
+ * The follow-up scenarios (`initiative-lifecycle-closed`, `initiative-report-reclaimed`,
+ * `initiative-report-clarified`) go on after `paid` (workflows/follow-up.ts, behind
+ * patched('follow-up')): the activity is a month after the test server's now, so the
+ * reminder a week before its end, activity_held and report_due happen on their timers;
+ * then a report, the panel's review and refunds — the whole life to `closed`; no report
+ * at all (the due-date and last reminders, the escalation) and a reject that reclaims
+ * the grant; a clarification whose deadline passes (escalated), answered late, rejected.
+ *
  * A history file that exists is kept: only missing ones are recorded. Pass `--force`
  * to record them all again, and file base names to record only those, e.g.
  *   node scripts/record-histories.ts meeting-chair-close initiative-meeting-partial --force
@@ -37,7 +45,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { projectRoot, startFerretDB } from '../src/embedded/servers.ts';
 import { createLogger } from '../src/logger.ts';
-import { amsterdamDate } from '../src/domain/dates.ts';
+import { amsterdamDate, endOfAmsterdamDay } from '../src/domain/dates.ts';
 import { planMeeting } from '../src/domain/meetings.ts';
 import {
   castVoteUpdate,
@@ -48,7 +56,9 @@ import {
   type MeetingInput,
   type panelMeetingWorkflow,
 } from '../workflows/meeting.ts';
-import { completeScreeningUpdate, provideInformationUpdate, requestInformationUpdate, withdrawUpdate } from '../workflows/initiative.ts';
+import { completeScreeningUpdate, provideInformationUpdate, requestInformationUpdate, withdrawUpdate, type InitiativeInput } from '../workflows/initiative.ts';
+import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate } from '../workflows/follow-up.ts';
+import type { TimelineEventType } from '../src/domain/status.ts';
 import { decisionSignal, scheduledSignal } from '../workflows/initiative-signals.ts';
 import { payoutEndToEndId } from '../src/domain/payouts.ts';
 import { CALENDAR, startTimeSkipping, submitApplication, terminateRunning, until, type InitiativeHandle as Handle, type TimeSkipping } from '../test/helpers/time-skipping.ts';
@@ -68,8 +78,10 @@ interface ScenarioContext {
 
 interface Scenario {
   name: string;
-  /** Changes to the application every scenario submits (e.g. the activity's date, which picks the budget year). */
-  form?: Partial<ApplicationInput>;
+  /** Changes to the application every scenario submits (e.g. the activity's date, which picks the budget year); a function gets the test server's now. */
+  form?: Partial<ApplicationInput> | ((nowMs: number) => Partial<ApplicationInput>);
+  /** Changes to the workflow's input (e.g. reportDeadlineDays). */
+  input?: Partial<InitiativeInput>;
   run(handle: Handle, env: TestWorkflowEnvironment, ctx: ScenarioContext): Promise<void>;
 }
 
@@ -112,6 +124,48 @@ async function batch(ctx: ScenarioContext): Promise<string> {
 async function completed(h: Handle, what: string): Promise<void> {
   // Not h.result(): the time-skipping client would let the clock run while it waits.
   await until(what, async () => (await h.describe()).status.name === 'COMPLETED');
+}
+
+/** A one-day activity FOLLOW_UP_DAYS after the test server's now: the follow-up scenarios wait for its end on their timers. */
+const FOLLOW_UP_DAYS = 30;
+const followUpForm = (nowMs: number): Partial<ApplicationInput> => {
+  const date = amsterdamDate(new Date(nowMs + FOLLOW_UP_DAYS * DAY_MS));
+  return { activity: { startDate: date, endDate: date, location: 'Kerkstraat' } };
+};
+
+async function sleepUntil(env: TestWorkflowEnvironment, at: number): Promise<void> {
+  const now = await env.currentTimeMs();
+  if (at > now) await env.sleep(at - now);
+}
+
+/** Granted, batched, executed (paid); then time runs past the end of the activity (the week-before reminder on the way): report_due. Returns when the activity ended. */
+async function paidAndHeld(h: Handle, env: TestWorkflowEnvironment, ctx: ScenarioContext): Promise<number> {
+  await grant(h, env, ctx, 'reserved');
+  await ctx.ts.payouts.executeBatch(await batch(ctx), { actor: 'finance' });
+  await readModel(ctx, 'paid');
+  await settled(h, `${ctx.applicationId} paid`);
+  const app = await ctx.ts.models.Application.findById(ctx.applicationId, { activity: 1 }).lean();
+  const endsAt = endOfAmsterdamDay(app!.activity.endDate).getTime();
+  await sleepUntil(env, endsAt - 7 * DAY_MS + 60_000);
+  await settled(h, `${ctx.applicationId} reminded`);
+  await sleepUntil(env, endsAt + 60_000);
+  await readModel(ctx, 'report_due');
+  await settled(h, `${ctx.applicationId} report_due`);
+  return endsAt;
+}
+
+const report = (costCents: number, text = 'Het straatfeest is doorgegaan met veel buren.') => ({
+  text,
+  participants: 110,
+  volunteers: 7,
+  selfAssessment: 'green' as const,
+  costLines: [{ description: 'Huur partytent', amountCents: costCents }],
+  documentIds: ['doc-foto', 'doc-bon'],
+});
+
+/** Waits until the read model's timeline has an event of this type. */
+async function eventSeen(ctx: ScenarioContext, type: TimelineEventType): Promise<void> {
+  await until(`${ctx.applicationId} ${type}`, async () => (await ctx.ts.models.Event.countDocuments({ applicationId: ctx.applicationId, type })) > 0);
 }
 
 const scenarios: Scenario[] = [
@@ -193,6 +247,71 @@ const scenarios: Scenario[] = [
       await readModel(ctx, 'withdrawn');
       await settled(h, `${ctx.applicationId} waiting for the payment`);
       await ctx.ts.payouts.executeBatch(batchId, { actor: 'finance' });
+      await completed(h, `${ctx.applicationId} completed`);
+    },
+  },
+  {
+    // The whole life after the grant: paid, the reminder a week before the end, activity_held →
+    // report_due, a report (50,00 unspent) before the deadline, accepted (settled), the refund in
+    // two parts → closed (completed).
+    name: 'lifecycle-closed',
+    form: followUpForm,
+    async run(h, env, ctx) {
+      const endsAt = await paidAndHeld(h, env, ctx);
+      await sleepUntil(env, endsAt + 20 * DAY_MS);
+      await h.executeUpdate(submitReportUpdate, { args: [report(40_000)] });
+      await readModel(ctx, 'report_received');
+      await settled(h, `${ctx.applicationId} report_received`);
+      await env.sleep(7 * DAY_MS);
+      await h.executeUpdate(reviewReportUpdate, { args: [{ outcome: 'accept', trafficLight: 'green', reviewedBy: PANEL }] });
+      await readModel(ctx, 'settled');
+      await settled(h, `${ctx.applicationId} settled`);
+      await env.sleep(5 * DAY_MS);
+      await h.executeUpdate(recordRefundUpdate, { args: [{ amountCents: 2_000, recordedBy: 'finance' }] });
+      await settled(h, `${ctx.applicationId} first refund`);
+      await env.sleep(5 * DAY_MS);
+      await h.executeUpdate(recordRefundUpdate, { args: [{ amountCents: 3_000, recordedBy: 'finance' }] });
+      await completed(h, `${ctx.applicationId} completed`);
+    },
+  },
+  {
+    // No report: the reminder at the due date, the last one two weeks later and the escalation to the
+    // panel; the panel rejects and reclaims the grant → reclaimed (completed).
+    name: 'report-reclaimed',
+    form: followUpForm,
+    input: { reportDeadlineDays: 28 },
+    async run(h, env, ctx) {
+      const endsAt = await paidAndHeld(h, env, ctx);
+      const due = endsAt + 28 * DAY_MS;
+      await sleepUntil(env, due + 60_000);
+      await settled(h, `${ctx.applicationId} first reminder`);
+      await sleepUntil(env, due + 14 * DAY_MS + 60_000);
+      await eventSeen(ctx, 'report_escalated');
+      await settled(h, `${ctx.applicationId} escalated`);
+      await h.executeUpdate(reviewReportUpdate, { args: [{ outcome: 'reject', note: 'Geen verslag ontvangen.', reclaim: true, reviewedBy: PANEL }] });
+      await completed(h, `${ctx.applicationId} completed`);
+    },
+  },
+  {
+    // A report, a clarification whose deadline passes (escalated), answered late, then rejected
+    // without reclaim → closed (completed).
+    name: 'report-clarified',
+    form: followUpForm,
+    async run(h, env, ctx) {
+      await paidAndHeld(h, env, ctx);
+      await env.sleep(3 * DAY_MS);
+      await h.executeUpdate(submitReportUpdate, { args: [report(45_000)] });
+      await readModel(ctx, 'report_received');
+      await h.executeUpdate(reviewReportUpdate, { args: [{ outcome: 'clarify', note: 'Welke bonnen horen bij de tent?', deadlineDays: 7, reviewedBy: PANEL }] });
+      await readModel(ctx, 'clarification_requested');
+      await settled(h, `${ctx.applicationId} clarification_requested`);
+      await env.sleep(7 * DAY_MS + 60_000);
+      await eventSeen(ctx, 'report_escalated');
+      await settled(h, `${ctx.applicationId} escalated`);
+      await h.executeUpdate(submitReportUpdate, { args: [report(45_000, 'Beide bonnen van de tent zitten er nu bij, met foto.')] });
+      await readModel(ctx, 'report_received');
+      await settled(h, `${ctx.applicationId} answered`);
+      await h.executeUpdate(reviewReportUpdate, { args: [{ outcome: 'reject', note: 'De bonnen passen niet bij de activiteit.', reviewedBy: PANEL }] });
       await completed(h, `${ctx.applicationId} completed`);
     },
   },
@@ -280,8 +399,15 @@ const form: ApplicationInput = {
 };
 
 /** Stores the application as intake does, starts its workflow and waits until it is in screening. */
-async function submit(ts: TimeSkipping, applicationId: string, n: number, changes: Partial<ApplicationInput> = {}): Promise<{ handle: Handle; reference: string }> {
-  const { handle, reference } = await submitApplication(ts, { applicationId, number: n, form: { ...form, ...changes } });
+async function submit(
+  ts: TimeSkipping,
+  applicationId: string,
+  n: number,
+  changes: Scenario['form'] = {},
+  input: Partial<InitiativeInput> = {},
+): Promise<{ handle: Handle; reference: string }> {
+  const resolved = typeof changes === 'function' ? changes(await ts.env.currentTimeMs()) : changes;
+  const { handle, reference } = await submitApplication(ts, { applicationId, number: n, form: { ...form, ...resolved }, input });
   return { handle, reference };
 }
 
@@ -317,7 +443,7 @@ async function main(): Promise<void> {
     await recorder.worker.runUntil(async () => {
       for (const [i, scenario] of scenarios.entries()) {
         if (!wanted(`initiative-${scenario.name}`)) continue;
-        const { handle, reference } = await submit(recorder, scenario.name, i + 1, scenario.form);
+        const { handle, reference } = await submit(recorder, scenario.name, i + 1, scenario.form, scenario.input);
         await scenario.run(handle, testEnv, { ts: recorder, applicationId: scenario.name, reference });
         const history = await handle.fetchHistory();
         const file = writeHistory(`initiative-${scenario.name}`, history);

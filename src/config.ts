@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { electronicFormatIBAN, isValidBIC, isValidIBAN } from 'ibantools';
+import { defaultWijkOrganisations, parseWijkOrganisations, type WijkOrganisations } from './support/organisations.ts';
 
 export const defaultWijken = [
   'Bovenveen',
@@ -12,6 +13,9 @@ export const defaultWijken = [
   'Voorburg-Noord',
   'Voorburg-West',
 ] as const;
+
+/** The focus wijken of the monitoring: where the cohesion figures are lowest (the municipality's policy documents). */
+export const defaultFocusWijken = ['Heuvel/Amstelwijk', 'Voorburg-Midden', 'Bovenveen', 'Prinsenhof', 'Leidschendam-Noord'] as const;
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const optionalUrl = z.string().url().optional();
@@ -46,10 +50,13 @@ const envSchema = z.object({
   FUND_NAME: z.string().min(1).default('Vlietwensen'),
   REFERENCE_PREFIX: z.string().regex(/^[A-Z]{1,6}$/).default('VW'),
   WIJKEN: z.string().optional(),
+  FOCUS_WIJKEN: z.string().optional(),
+  WIJK_ORGANISATIONS: z.string().optional(),
   ANNUAL_BUDGET_CENTS: int(9_000_000),
   MAX_AMOUNT_CENTS: int(3_000_000, 1),
   INFO_DEADLINE_DAYS: int(14, 1),
   INFO_REMINDER_DAYS: int(7, 1),
+  REPORT_DEADLINE_DAYS: int(56, 1),
   MEETING_FIRST_DATE: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
@@ -76,6 +83,11 @@ const envSchema = z.object({
     .optional(),
   MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
   MAX_UPLOAD_FILES: int(10, 1),
+  RETENTION_PERSONAL_DAYS: int(730, 1),
+  RETENTION_FINANCIAL_YEARS: int(7, 1),
+  RETENTION_SCHEDULE: z.enum(['true', 'false']).default('true'),
+  RETENTION_SCHEDULE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).default('personal-data-retention'),
+  REPORTS_MAX_AGE_SECONDS: int(300, 0),
 });
 
 /** Every environment variable the service reads (docker-compose.yml must use only these). */
@@ -102,11 +114,26 @@ export interface Config {
     maxAmountCents: number;
     infoDeadlineDays: number;
     infoReminderDays: number;
+    reportDeadlineDays: number;
   };
   uploads: { maxBytes: number; maxFiles: number };
+  /**
+   * How long data is kept after an application is closed: personal data for a number
+   * of days (then the initiative workflow erases it), the financial records (ledger
+   * journal, SEPA files) for the fiscal retention period in years after the year of
+   * their last movement.
+   */
+  retention: { personalDataDays: number; financialYears: number; schedule: boolean; scheduleId: string };
   /** The municipality's account the payouts are made from (SEPA debtor). */
   payouts: { debtor: { name: string; iban: string; bic?: string } };
   meetings: { firstDate: string; time: string; intervalDays: number; cutoffDays: number; schedule: boolean; scheduleId: string; quorum: number; majority: number; flagAfterRollovers: number };
+  /** Welfare support: the organisation responsible for each wijk (WIJK_ORGANISATIONS). */
+  support: { wijkOrganisations: WijkOrganisations };
+  /**
+   * Monitoring: the focus wijken (FOCUS_WIJKEN, a subset of the wijken; `none` for none)
+   * and how long the figures of a year may be served before they are read again.
+   */
+  reports: { focusWijken: string[]; maxAgeSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -130,6 +157,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const wijken = e.WIJKEN ? e.WIJKEN.split(',').map((w) => w.trim()).filter(Boolean) : [...defaultWijken];
   if (wijken.length === 0) problems.push('WIJKEN: at least one wijk is needed');
+  const focusWijken = !e.FOCUS_WIJKEN
+    ? defaultFocusWijken.filter((w) => wijken.includes(w))
+    : e.FOCUS_WIJKEN.trim() === 'none'
+      ? []
+      : [...new Set(e.FOCUS_WIJKEN.split(',').map((w) => w.trim()).filter(Boolean))];
+  for (const w of focusWijken) if (!wijken.includes(w)) problems.push(`FOCUS_WIJKEN: "${w}" is not a wijk (WIJKEN)`);
+  const wijkOrganisations = parseWijkOrganisations(e.WIJK_ORGANISATIONS ?? defaultWijkOrganisations(wijken), wijken);
+  problems.push(...wijkOrganisations.problems.map((p) => `WIJK_ORGANISATIONS: ${p}`));
   if (e.INFO_REMINDER_DAYS >= e.INFO_DEADLINE_DAYS) problems.push('INFO_REMINDER_DAYS: must be less than INFO_DEADLINE_DAYS');
   if (e.MEETING_CUTOFF_DAYS >= e.MEETING_INTERVAL_DAYS) problems.push('MEETING_CUTOFF_DAYS: must be less than MEETING_INTERVAL_DAYS');
   if (e.NODE_ENV === 'production' && !e.AUTH_SECRET) problems.push('AUTH_SECRET: required when NODE_ENV=production');
@@ -168,8 +203,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAmountCents: e.MAX_AMOUNT_CENTS,
       infoDeadlineDays: e.INFO_DEADLINE_DAYS,
       infoReminderDays: e.INFO_REMINDER_DAYS,
+      reportDeadlineDays: e.REPORT_DEADLINE_DAYS,
     },
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES, maxFiles: e.MAX_UPLOAD_FILES },
+    retention: {
+      personalDataDays: e.RETENTION_PERSONAL_DAYS,
+      financialYears: e.RETENTION_FINANCIAL_YEARS,
+      schedule: e.RETENTION_SCHEDULE === 'true',
+      scheduleId: e.RETENTION_SCHEDULE_ID,
+    },
     payouts: {
       // Outside production a demo account (BNG Bank, where Dutch municipalities bank) so the files validate.
       debtor: { name: e.PAYOUT_DEBTOR_NAME, iban: e.PAYOUT_DEBTOR_IBAN ?? 'NL34BNGH0285000001', ...(e.PAYOUT_DEBTOR_BIC ? { bic: e.PAYOUT_DEBTOR_BIC } : e.PAYOUT_DEBTOR_IBAN ? {} : { bic: 'BNGHNL2G' }) },
@@ -185,6 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       majority: e.PANEL_MAJORITY,
       flagAfterRollovers: e.ROLLOVER_FLAG_AFTER,
     },
+    support: { wijkOrganisations: wijkOrganisations.value! },
+    reports: { focusWijken, maxAgeSeconds: e.REPORTS_MAX_AGE_SECONDS },
   };
 }
 

@@ -21,6 +21,8 @@ import { createMailer, type Mailer } from './mail/mailer.ts';
 import { createActivities, type Activities } from '../activities/index.ts';
 import { BudgetLedger } from './budget/ledger.ts';
 import { PayoutService } from './payouts/service.ts';
+import { SupportService } from './support/service.ts';
+import { temporalSupportWorkflows } from './support/temporal.ts';
 import { initiativeWorkflowId } from './domain/application.ts';
 import { payoutExecutedSignal } from '../workflows/initiative-signals.ts';
 import { customSearchAttributes } from './domain/search-attributes.ts';
@@ -114,9 +116,11 @@ export function buildApiDeps(args: {
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const starter = args.starter ?? temporalInitiativeStarter(client, config.temporal.taskQueue);
   const { ledger, payouts } = createMoney(config, models, client, logger);
+
   return {
     ledger,
     payouts,
+    support: new SupportService({ models, organisations: config.support.wijkOrganisations, workflows: temporalSupportWorkflows(client, config.temporal.taskQueue), logger, now: args.now }),
     config,
     logger,
     models,
@@ -138,6 +142,7 @@ export function buildApiDeps(args: {
       {
         name: 'ledger',
         async check() {
+          // Reads the whole journal (one query; thousands of entries a year at most).
           const result = await ledger.check();
           if (!result.ok) {
             const problems = result.years.flatMap((y) => y.problems.map((p) => `${y.year}: ${p}`));
@@ -180,6 +185,13 @@ export async function createWorker(args: {
     ...(args.refreshSchedule ? { refreshSchedule: args.refreshSchedule } : {}),
     ...createMoney(config, models),
     meetingUrl: (id) => `${config.publicBaseUrl}/api/v1/meetings/${id}`,
+    wijkOrganisations: config.support.wijkOrganisations,
+    supportUrl: (id) => `${config.publicBaseUrl}/api/v1/support/${id}`,
+    applicationUrl: (id) => `${config.publicBaseUrl}/api/v1/applications/${id}`,
+    store: await openStore(config),
+    retention: config.retention,
+    retentionPersonalDays: config.retention.personalDataDays,
+    refundIban: config.payouts.debtor.iban,
     models,
     mailer,
     fundName: config.fund.name,

@@ -9,7 +9,7 @@ import { connectDatabase } from './db/models.ts';
 import { createApp } from './api/app.ts';
 import { authSecret, buildApiDeps, connectTemporalClient, createWorker, ensureSearchAttributes, installTemporalRuntime, openStore } from './runtime.ts';
 import { seedBudget, seedDemoStaff } from './seed.ts';
-import { ensureMeetingSchedule } from './temporal/schedule.ts';
+import { ensureMeetingSchedule, ensureRetentionSchedule } from './temporal/schedule.ts';
 
 export interface Running {
   stop(): Promise<void>;
@@ -29,6 +29,7 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
     logger.warn({ err }, 'could not register search attributes (is the operator API reachable?)'),
   );
   if (config.meetings.schedule) await ensureMeetingSchedule(client, config, models);
+  if (config.retention.schedule) await ensureRetentionSchedule(client, config);
   const demoPassword = config.demo.seed ? await seedDemoStaff(models, config, logger) : undefined;
   const store = await openStore(config);
   const deps = buildApiDeps({ config, logger, models, client, store, secret: authSecret(config) });
@@ -41,12 +42,14 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
     try {
       await deps.intake.resumeUnstarted();
       await deps.payouts.reconcile();
-      await deps.ledger.repairAudit();
+      await deps.support.reconcile();
     } catch (err) {
       logger.warn({ err }, 'reconciliation failed; will retry');
     }
   };
   await reconcile();
+  // A crash between a ledger movement and its audit record is repaired at start-up (reads the whole journal).
+  await deps.ledger.repairAudit().catch((err: unknown) => logger.warn({ err }, 'ledger audit repair failed'));
   const timer = setInterval(reconcile, 60_000);
   timer.unref();
 

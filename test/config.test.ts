@@ -61,6 +61,11 @@ describe('loadConfig defaults (the Vlietwensen fund)', () => {
     expect(config.uploads.maxFiles).toBe(10);
   });
 
+  it('keeps personal data 2 years after closing and financial records 7 years', () => {
+    expect(config.retention).toEqual({ personalDataDays: 730, financialYears: 7, schedule: true, scheduleId: 'personal-data-retention' });
+    expect(loadConfig({ RETENTION_PERSONAL_DAYS: '365', RETENTION_FINANCIAL_YEARS: '10', RETENTION_SCHEDULE: 'false' }).retention).toEqual({ personalDataDays: 365, financialYears: 10, schedule: false, scheduleId: 'personal-data-retention' });
+  });
+
   it('seeds demo staff outside production only', () => {
     expect(config.demo.seed).toBe(true);
     expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'a'.repeat(32), PAYOUT_DEBTOR_IBAN: 'NL34BNGH0285000001' }).demo.seed).toBe(false);
@@ -122,6 +127,9 @@ describe('bad values stop start-up with a message naming the variable', () => {
     ['SMTP_URL', { SMTP_URL: 'not a url' }],
     ['INFO_DEADLINE_DAYS', { INFO_DEADLINE_DAYS: '0' }],
     ['REFERENCE_PREFIX', { REFERENCE_PREFIX: 'vw' }],
+    ['RETENTION_PERSONAL_DAYS', { RETENTION_PERSONAL_DAYS: '0' }],
+    ['RETENTION_PERSONAL_DAYS', { RETENTION_PERSONAL_DAYS: 'two years' }],
+    ['RETENTION_FINANCIAL_YEARS', { RETENTION_FINANCIAL_YEARS: '0' }],
   ])('%s in %j', (variable, env) => {
     const found = problems(env);
     expect(found).toHaveLength(1);
@@ -195,5 +203,67 @@ describe.concurrent('the entry points refuse to start on a bad value', () => {
     const res = await run('src/server.ts', { LOG_LEVEL: 'info' });
     expect(res.code).toBe(1);
     expect(res.stdout + res.stderr).toContain('TEMPORAL_ADDRESS and MONGODB_URI are required');
+  });
+});
+
+describe('WIJK_ORGANISATIONS: the welfare organisation of each wijk', () => {
+  it('defaults to SenW in the three Voorburg wijken and Woej everywhere else, Gemeentebreed included', () => {
+    const { byWijk, organisations } = loadConfig({}).support.wijkOrganisations;
+    expect(byWijk).toEqual({
+      Bovenveen: 'Woej',
+      Damsigt: 'Woej',
+      'Heuvel/Amstelwijk': 'Woej',
+      'Leidschendam-Noord': 'Woej',
+      Prinsenhof: 'Woej',
+      Stompwijk: 'Woej',
+      'Voorburg-Midden': 'SenW',
+      'Voorburg-Noord': 'SenW',
+      'Voorburg-West': 'SenW',
+      Gemeentebreed: 'Woej',
+    });
+    expect(organisations.sort()).toEqual(['SenW', 'Woej']);
+  });
+
+  it('keeps the default valid with another WIJKEN list', () => {
+    expect(loadConfig({ WIJKEN: 'Noord,Voorburg-West' }).support.wijkOrganisations.byWijk).toEqual({ Noord: 'Woej', 'Voorburg-West': 'SenW', Gemeentebreed: 'Woej' });
+  });
+
+  it('reads Wijk=Organisation pairs, with * for the rest', () => {
+    const { byWijk } = loadConfig({ WIJKEN: 'Noord,Zuid,Oost', WIJK_ORGANISATIONS: ' Noord = Welzijn A , *=Welzijn B' }).support.wijkOrganisations;
+    expect(byWijk).toEqual({ Noord: 'Welzijn A', Zuid: 'Welzijn B', Oost: 'Welzijn B', Gemeentebreed: 'Welzijn B' });
+    const named = loadConfig({ WIJKEN: 'Noord,Zuid', WIJK_ORGANISATIONS: 'Noord=A,Zuid=B,Gemeentebreed=C' }).support.wijkOrganisations;
+    expect(named.byWijk).toEqual({ Noord: 'A', Zuid: 'B', Gemeentebreed: 'C' });
+    expect(named.organisations).toEqual(['A', 'B', 'C']);
+  });
+
+  it('refuses an unknown wijk, a wijk without organisation, a wijk named twice and a malformed pair', () => {
+    expect(problems({ WIJKEN: 'Noord,Zuid', WIJK_ORGANISATIONS: 'Noord=A,West=B,*=C' })).toEqual(['WIJK_ORGANISATIONS: "West" is not a wijk (WIJKEN, or Gemeentebreed)']);
+    expect(problems({ WIJKEN: 'Noord,Zuid', WIJK_ORGANISATIONS: 'Noord=A,Gemeentebreed=A' })).toEqual(['WIJK_ORGANISATIONS: no organisation for "Zuid" (name it, or add *=Organisation)']);
+    expect(problems({ WIJKEN: 'Noord', WIJK_ORGANISATIONS: 'Noord=A,Noord=B,*=C' })).toEqual(['WIJK_ORGANISATIONS: "Noord" is named twice']);
+    expect(problems({ WIJKEN: 'Noord', WIJK_ORGANISATIONS: 'Noord,*=C' })).toEqual(['WIJK_ORGANISATIONS: "Noord" is not Wijk=Organisation']);
+  });
+});
+
+describe('FOCUS_WIJKEN and REPORTS_MAX_AGE_SECONDS: the monitoring', () => {
+  it('defaults to the five focus wijken of the policy documents and figures read again after five minutes', () => {
+    const { reports } = loadConfig({});
+    expect(reports.focusWijken).toEqual(['Heuvel/Amstelwijk', 'Voorburg-Midden', 'Bovenveen', 'Prinsenhof', 'Leidschendam-Noord']);
+    expect(reports.maxAgeSeconds).toBe(300);
+  });
+
+  it('keeps only the default focus wijken that are wijken of another WIJKEN list', () => {
+    expect(loadConfig({ WIJKEN: 'Noord,Bovenveen' }).reports.focusWijken).toEqual(['Bovenveen']);
+  });
+
+  it('reads a list (trimmed, each once), `none`, and 0 seconds (read on every request)', () => {
+    expect(loadConfig({ FOCUS_WIJKEN: ' Damsigt , Stompwijk,Damsigt,' }).reports.focusWijken).toEqual(['Damsigt', 'Stompwijk']);
+    expect(loadConfig({ FOCUS_WIJKEN: 'none' }).reports.focusWijken).toEqual([]);
+    expect(loadConfig({ REPORTS_MAX_AGE_SECONDS: '0' }).reports.maxAgeSeconds).toBe(0);
+  });
+
+  it('refuses a focus wijk that is not a wijk, and a negative or fractional age', () => {
+    expect(problems({ FOCUS_WIJKEN: 'Damsigt,Atlantis' })).toEqual(['FOCUS_WIJKEN: "Atlantis" is not a wijk (WIJKEN)']);
+    expect(problems({ REPORTS_MAX_AGE_SECONDS: '-1' })[0]).toMatch(/^REPORTS_MAX_AGE_SECONDS: /);
+    expect(problems({ REPORTS_MAX_AGE_SECONDS: '1.5' })[0]).toMatch(/^REPORTS_MAX_AGE_SECONDS: /);
   });
 });

@@ -15,6 +15,7 @@ import {
   ApplicationFailure,
   condition,
   patched,
+  startChild,
   defineQuery,
   defineUpdate,
   proxyActivities,
@@ -23,11 +24,14 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import { DAY_MS } from '../src/domain/dates.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 import { decisionSignal, invitedSignal, payoutExecutedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 import { statusSearchAttribute } from '../src/domain/search-attributes.ts';
+import { followUp, type FollowUpState } from './follow-up.ts';
+import { supportWorkflow, supportWorkflowId } from './support.ts';
 import { canWithdraw, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
 
 const { recordProgress } = proxyActivities<Activities>({
@@ -36,7 +40,7 @@ const { recordProgress } = proxyActivities<Activities>({
 });
 
 /** Ledger and payout register: short, idempotent database writes. */
-const { reserveBudget, createPayout, cancelPayout, releaseBudget, recordPayment, reclaimGrant } = proxyActivities<Activities>({
+const { supportNeeded, reserveBudget, createPayout, cancelPayout, releaseBudget, recordPayment, reclaimGrant } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -52,6 +56,8 @@ export interface InitiativeInput {
   submittedAt: string;
   informationDeadlineDays: number;
   informationReminderDays: number;
+  /** Days after the activity's last day within which the report is due (default 56: eight weeks). */
+  reportDeadlineDays?: number;
 }
 
 export interface GrantState {
@@ -70,6 +76,7 @@ export interface InitiativeState {
   decision?: DecisionNotice;
   rollovers?: number;
   grant?: GrantState;
+  followUp?: FollowUpState;
 }
 
 export interface RequestInformationArgs {
@@ -112,6 +119,8 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   let rollovers = 0;
   let grant: GrantState | undefined;
   let paidNotice: { batchId: string; executedAt: string; endToEndId: string } | undefined;
+  const followUpState: FollowUpState = {};
+  let followUpStarted = false;
 
   const state = (): InitiativeState => ({
     status,
@@ -120,8 +129,17 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     ...(decision ? { decision } : {}),
     ...(rollovers ? { rollovers } : {}),
     ...(grant ? { grant: { ...grant } } : {}),
+    ...(followUpStarted ? { followUp: { ...followUpState } } : {}),
   });
-  const snapshot = () => ({ informationRequests: requests.map((r) => ({ ...r })), meeting: meeting ?? null, decision: decision ?? null, rollovers });
+  const snapshot = () => ({
+    informationRequests: requests.map((r) => ({ ...r })),
+    meeting: meeting ?? null,
+    decision: decision ?? null,
+    rollovers,
+    ...(followUpStarted
+      ? { report: followUpState.report ?? null, review: followUpState.review ?? null, settlement: followUpState.settlement ?? null }
+      : {}),
+  });
 
   // Projections run one after another, in the order they were made: FerretDB v1 can
   // lose one of two overlapping writes to the same document (see src/db/models.ts).
@@ -162,6 +180,20 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   }
 
   setHandler(stateQuery, state);
+
+  // After the payout: the activity, the report, the review, the settlement (workflows/follow-up.ts).
+  const runFollowUp = followUp({
+    applicationId,
+    budgetYear: () => grant!.budgetYear,
+    paidCents: () => grant!.reservedCents,
+    reportDeadlineDays: input.reportDeadlineDays ?? 56,
+    clarificationDays: input.informationDeadlineDays,
+    status: () => status,
+    transition,
+    note,
+    state: followUpState,
+    refuse,
+  });
 
   setHandler(
     requestInformationUpdate,
@@ -314,6 +346,17 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     const { endToEndId } = await createPayout({ applicationId, year: r.year, amountCents: r.amountCents });
     grant.endToEndId = endToEndId;
     if (status !== 'withdrawn') await transition('reserved', { type: 'budget_reserved', note: String(r.year) });
+    // Welfare support runs alongside (its own workflow, outliving this one if need be).
+    if (status === 'reserved' && patched('support-queue')) {
+      const need = await supportNeeded({ applicationId, flagged: false });
+      if (need) {
+        try {
+          await startChild(supportWorkflow, { workflowId: supportWorkflowId(applicationId), args: [{ applicationId, ...need }], parentClosePolicy: 'ABANDON' });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }
+    }
     return true;
   }
 
@@ -342,6 +385,12 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
       continue;
     }
     if (status === 'withdrawn' || status === 'lapsed' || status === 'rejected' || status === 'rejected_budget_exhausted') break;
+    if (status === 'closed' || status === 'reclaimed') break;
+    if (status === 'paid' && grant?.paid && !followUpStarted && patched('follow-up')) {
+      followUpStarted = true;
+      await runFollowUp();
+      continue;
+    }
     // Workflows decided before the ledger existed keep waiting, as their histories say.
     if ((status === 'approved' || status === 'partially_approved') && decision && !grant && patched('budget-ledger')) {
       await reserveGrant(decision);

@@ -16,6 +16,9 @@ import { panelRoutes } from './routes/panel.ts';
 import { budgetRoutes } from './routes/budget.ts';
 import { payoutRoutes } from './routes/payouts.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { supportRoutes } from './routes/support.ts';
+import { privacyRoutes } from './routes/privacy.ts';
 
 /** Log lines of a request about one application carry its id and workflow id. */
 function applicationContext(req: express.Request): { applicationId?: string; workflowId?: string } {
@@ -34,7 +37,7 @@ export function buildRoutes(deps: ApiDeps): RouteSpec[] {
   let doc: unknown;
   const routes: RouteSpec[] = [];
   const openapi = () => (doc ??= buildOpenApi(routes, { title: 'buurtfonds API', version: '1', serverUrl: deps.config.publicBaseUrl }));
-  routes.push(...healthRoutes(deps, openapi), ...authRoutes(deps), ...applicationRoutes(deps), ...meetingRoutes(deps), ...panelRoutes(deps), ...budgetRoutes(deps), ...payoutRoutes(deps), ...auditRoutes(deps));
+  routes.push(...healthRoutes(deps, openapi), ...authRoutes(deps), ...applicationRoutes(deps), ...meetingRoutes(deps), ...panelRoutes(deps), ...budgetRoutes(deps), ...payoutRoutes(deps), ...auditRoutes(deps), ...reportRoutes(deps), ...supportRoutes(deps), ...privacyRoutes(deps));
   return routes;
 }
 

@@ -8,6 +8,7 @@ import type { InitiativeCommands } from '../services/initiatives.ts';
 import type { MeetingCommands } from '../services/meetings.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
 import type { PayoutService } from '../payouts/service.ts';
+import type { SupportService } from '../support/service.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -25,6 +26,8 @@ export interface ApiDeps {
   meetings: MeetingCommands;
   ledger: BudgetLedger;
   payouts: PayoutService;
+  /** Welfare support cases: the queue, claims, hand-overs, notes (src/support/service.ts). */
+  support: SupportService;
   /** Rebuilds the meeting Schedule after a skip or move (absent when the schedule is off). */
   refreshSchedule?: () => Promise<void>;
   readiness: ReadinessCheck[];

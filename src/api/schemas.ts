@@ -1,3 +1,4 @@
+import { supportApplicantViewSchema, supportStaffViewSchema } from '../support/case.ts';
 /** Response and parameter schemas of the API; request bodies come from src/domain. */
 import { z } from 'zod';
 import { applicationStatuses } from '../domain/status.ts';
@@ -83,8 +84,10 @@ export const applicationViewSchema = z
       })
       .nullable(),
     payout: z.null(),
-    support: z.null(),
-    report: z.null(),
+    support: z.union([supportStaffViewSchema, supportApplicantViewSchema]).nullable(),
+    report: z.object({ submittedAt: z.string(), unspentCents: z.number().int(), actualCostsCents: z.number().int() }).loose().nullable(),
+    review: z.object({ outcome: z.string(), trafficLight: z.string() }).loose().nullable().optional(),
+    settlement: z.object({ refundDueCents: z.number().int() }).loose().nullable().optional(),
   })
   .loose()
   .meta({ id: 'Application' });

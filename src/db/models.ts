@@ -3,6 +3,7 @@ import { initiativeWorkflowId, type ApplicationInput } from '../domain/applicati
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../domain/decisions.ts';
 import type { Balances, MovementKind } from '../domain/ledger.ts';
+import type { InitiativeReport, ReportReview, Settlement } from '../domain/report.ts';
 
 export interface StoredDocument {
   id: string;
@@ -13,7 +14,7 @@ export interface StoredDocument {
   sha256: string;
   uploadedAt: Date;
   uploadedBy: 'applicant' | 'staff';
-  context: 'intake' | 'information' | 'additional';
+  context: 'intake' | 'information' | 'additional' | 'report';
 }
 
 export interface ApplicationDoc extends Omit<ApplicationInput, 'previousApplicationId' | 'whatChanged'> {
@@ -34,6 +35,12 @@ export interface ApplicationDoc extends Omit<ApplicationInput, 'previousApplicat
   rollovers?: number;
   workflowId: string;
   idempotencyKey?: string;
+  /** After the payout: the initiator's report, the panel's review, how the money ended (projected from the workflow). */
+  report?: InitiativeReport | null;
+  review?: ReportReview | null;
+  settlement?: Settlement | null;
+  /** When the personal data was erased (retention); the figures stay. */
+  erasedAt?: Date;
   /** Set at submission when the activity's budget year could not cover the request then (the applicant is warned). */
   budgetWarning?: { year: number; remainingCents: number };
   createdAt: Date;
@@ -269,6 +276,10 @@ const applicationSchema = new Schema<ApplicationDoc>(
     workflowId: { type: String, required: true },
     idempotencyKey: String,
     budgetWarning: { type: Schema.Types.Mixed, default: undefined },
+    report: { type: Schema.Types.Mixed, default: undefined },
+    review: { type: Schema.Types.Mixed, default: undefined },
+    settlement: { type: Schema.Types.Mixed, default: undefined },
+    erasedAt: Date,
   },
   { timestamps: true, versionKey: false, minimize: false },
 );

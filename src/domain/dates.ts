@@ -1,4 +1,5 @@
 /** Times are stored in UTC; the fund's calendar and every date shown live in Europe/Amsterdam. */
+import { TZDate } from '@date-fns/tz';
 
 export const FUND_TIME_ZONE = 'Europe/Amsterdam';
 
@@ -46,3 +47,10 @@ export function isCalendarDate(value: string): boolean {
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The instant a calendar day (YYYY-MM-DD) ends in Amsterdam: midnight at the start of the next day. */
+export function endOfAmsterdamDay(date: string): Date {
+  const next = new Date(`${date}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return new Date(new TZDate(next.getUTCFullYear(), next.getUTCMonth(), next.getUTCDate(), 0, 0, 0, FUND_TIME_ZONE).getTime());
+}

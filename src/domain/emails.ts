@@ -23,6 +23,8 @@ export interface EmailVars {
   remainingCents?: number;
   /** Set on the confirmation when the activity's budget year cannot cover the request at submission. */
   budgetWarning?: boolean;
+  /** The fund's account a refund goes to. */
+  fundIban?: string;
 }
 
 export type EmailTemplate =
@@ -37,7 +39,14 @@ export type EmailTemplate =
   | 'partially_approved'
   | 'rejected'
   | 'rejected_budget_exhausted'
-  | 'paid';
+  | 'paid'
+  | 'report_upcoming'
+  | 'report_due'
+  | 'report_overdue'
+  | 'report_clarification'
+  | 'report_accepted'
+  | 'report_rejected'
+  | 'grant_reclaimed';
 
 export interface RenderedEmail {
   subject: string;
@@ -214,6 +223,98 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         v.fundName,
       ].join('\n'),
     }),
+    report_upcoming: (v) => ({
+      subject: `Uw activiteit ${v.reference} is bijna: vergeet de foto's en bonnetjes niet`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Over een week is "${v.title}" (${v.reference}) voorbij. Maak foto's en bewaar alle bonnetjes en facturen: na afloop vragen wij u te vertellen hoe het ging, hoeveel mensen meededen en waaraan het geld is besteed.`,
+        `U kunt uw verslag straks insturen via: ${v.statusUrl ?? ''}`,
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_due: (v) => ({
+      subject: `Herinnering: uw verslag over ${v.reference}`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `De termijn voor het verslag over "${v.title}" (${v.reference}) liep tot en met ${when(v.deadline, 'nl')}. Wij hebben het nog niet ontvangen.`,
+        "Stuur ons wat er gebeurd is, hoeveel deelnemers en vrijwilligers er waren, de werkelijke kosten met bonnetjes en een paar foto's.",
+        `Dat kan via: ${v.statusUrl ?? ''}`,
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_overdue: (v) => ({
+      subject: `Laatste herinnering: uw verslag over ${v.reference}`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Het verslag over "${v.title}" (${v.reference}) had er op ${when(v.deadline, 'nl')} moeten zijn. Dit is de laatste herinnering: wij leggen de zaak nu voor aan het panel, dat de subsidie kan terugvorderen als het verslag uitblijft.`,
+        `Stuur het verslag zo snel mogelijk via: ${v.statusUrl ?? ''}`,
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_clarification: (v) => ({
+      subject: `Vraag over uw verslag ${v.reference}`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Het panel heeft uw verslag over "${v.title}" (${v.reference}) gelezen en heeft een vraag:`,
+        '',
+        v.missing ?? '',
+        '',
+        `Stuur uw aangevulde verslag uiterlijk ${when(v.deadline, 'nl')} via: ${v.statusUrl ?? ''}`,
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_accepted: (v) => ({
+      subject: `Uw verslag over ${v.reference} is goedgekeurd`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Dank voor uw verslag over "${v.title}" (${v.reference}). Het panel heeft het goedgekeurd.`,
+        ...((v.remainingCents ?? 0) > 0
+          ? [`Er is ${euros(v.remainingCents, 'nl')} niet uitgegeven. Wilt u dat bedrag terugbetalen op rekening ${v.fundIban ?? ''} ten name van de gemeente, onder vermelding van ${v.reference}? Daarna sluiten wij het dossier.`]
+          : ['Het dossier is hiermee gesloten.']),
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_rejected: (v) => ({
+      subject: `Uw verslag over ${v.reference} is niet goedgekeurd`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Het panel heeft het verslag over "${v.title}" (${v.reference}) niet goedgekeurd. De reden:`,
+        v.reason ?? '',
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    grant_reclaimed: (v) => ({
+      subject: `De subsidie voor ${v.reference} wordt teruggevorderd`,
+      text: [
+        `Beste ${v.applicantName},`,
+        '',
+        `Het panel vordert de subsidie van ${euros(v.grantedCents, 'nl')} voor "${v.title}" (${v.reference}) terug. De reden:`,
+        v.reason ?? '',
+        '',
+        `Betaal het bedrag terug op rekening ${v.fundIban ?? ''} ten name van de gemeente, onder vermelding van ${v.reference}.`,
+        '',
+        'Met vriendelijke groet,',
+        v.fundName,
+      ].join('\n'),
+    }),
   },
   en: {
     confirmation: (v) => ({
@@ -380,6 +481,98 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         v.fundName,
       ].join('\n'),
     }),
+    report_upcoming: (v) => ({
+      subject: `Your activity ${v.reference} is almost here: keep the photos and receipts`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `In a week "${v.title}" (${v.reference}) is over. Take photos and keep all receipts and invoices: afterwards we ask you how it went, how many took part and what the money was spent on.`,
+        `You can send your report at: ${v.statusUrl ?? ''}`,
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_due: (v) => ({
+      subject: `Reminder: your report on ${v.reference}`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `The report on "${v.title}" (${v.reference}) was due by the end of ${when(v.deadline, 'en')}. We have not received it yet.`,
+        'Tell us what happened, how many participants and volunteers there were, the actual costs with receipts, and send a few photos.',
+        `You can do so at: ${v.statusUrl ?? ''}`,
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_overdue: (v) => ({
+      subject: `Last reminder: your report on ${v.reference}`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `The report on "${v.title}" (${v.reference}) was due on ${when(v.deadline, 'en')}. This is the last reminder: we now refer the case to the panel, which may reclaim the grant if no report comes.`,
+        `Please send the report as soon as possible at: ${v.statusUrl ?? ''}`,
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_clarification: (v) => ({
+      subject: `A question about your report ${v.reference}`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `The panel read your report on "${v.title}" (${v.reference}) and has a question:`,
+        '',
+        v.missing ?? '',
+        '',
+        `Please send your completed report by ${when(v.deadline, 'en')} at: ${v.statusUrl ?? ''}`,
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_accepted: (v) => ({
+      subject: `Your report on ${v.reference} has been approved`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `Thank you for your report on "${v.title}" (${v.reference}). The panel approved it.`,
+        ...((v.remainingCents ?? 0) > 0
+          ? [`${euros(v.remainingCents, 'en')} was not spent. Please pay that amount back to account ${v.fundIban ?? ''} in the name of the municipality, quoting ${v.reference}. Then we close the file.`]
+          : ['The file is now closed.']),
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    report_rejected: (v) => ({
+      subject: `Your report on ${v.reference} has not been approved`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `The panel did not approve the report on "${v.title}" (${v.reference}). The reason:`,
+        v.reason ?? '',
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
+    grant_reclaimed: (v) => ({
+      subject: `The grant for ${v.reference} is reclaimed`,
+      text: [
+        `Dear ${v.applicantName},`,
+        '',
+        `The panel reclaims the grant of ${euros(v.grantedCents, 'en')} for "${v.title}" (${v.reference}). The reason:`,
+        v.reason ?? '',
+        '',
+        `Please pay the amount back to account ${v.fundIban ?? ''} in the name of the municipality, quoting ${v.reference}.`,
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    }),
   },
 };
 
@@ -427,6 +620,111 @@ export function renderFlaggedEmail(v: { fundName: string; adminName: string; ref
       '',
       `De vergadering: ${v.agendaUrl}`,
       '',
+      v.fundName,
+    ].join('\n'),
+  };
+}
+
+export type StaffEmailTemplate = 'report_received' | 'report_escalated';
+
+/** To the panel (and admin): a report to review, or an initiative whose report is missing. */
+export function renderStaffEmail(template: StaffEmailTemplate, v: { fundName: string; staffName: string; reference: string; title: string; url: string }): RenderedEmail {
+  const lines =
+    template === 'report_received'
+      ? [`Het verslag over "${v.title}" (${v.reference}) is binnen en wacht op uw beoordeling: goedkeuren, om verduidelijking vragen of afkeuren.`]
+      : [`Het verslag over "${v.title}" (${v.reference}) is na de laatste herinnering niet binnengekomen (of een vraag erover is niet beantwoord).`, 'Het panel kan de subsidie terugvorderen.'];
+  return {
+    subject: template === 'report_received' ? `Verslag ${v.reference} wacht op beoordeling` : `Verslag ${v.reference} ontbreekt: besluit nodig`,
+    text: [`Beste ${v.staffName},`, '', ...lines, '', `Bekijk het dossier: ${v.url}`, '', 'Met vriendelijke groet,', v.fundName].join('\n'),
+  };
+}
+
+/** What the support e-mails to staff say about a case. */
+export interface SupportEmailVars {
+  fundName: string;
+  staffName: string;
+  reference: string;
+  title: string;
+  wijken: string[];
+  organisation: string;
+  reason: 'requested' | 'flagged';
+  wish?: string;
+  /** Start of the wait, ISO 8601. */
+  waitingSince: string;
+  days: number;
+  url: string;
+}
+
+const supportReason = {
+  nl: (v: SupportEmailVars) => (v.reason === 'requested' ? `De initiatiefnemer vraagt om hulp${v.wish ? `: "${v.wish}"` : '.'}` : `Het panel vraagt om ondersteuning van dit initiatief${v.wish ? `: "${v.wish}"` : '.'}`),
+  en: (v: SupportEmailVars) => (v.reason === 'requested' ? `The initiator asks for help${v.wish ? `: "${v.wish}"` : '.'}` : `The panel asks for support for this initiative${v.wish ? `: "${v.wish}"` : '.'}`),
+};
+
+/** To the active welfare workers of the wijk's organisation: an initiative has waited N days in the queue. */
+export function renderSupportReminderEmail(v: SupportEmailVars, locale: Locale = 'nl'): RenderedEmail {
+  if (locale === 'en') {
+    return {
+      subject: `Support request ${v.reference} has waited ${v.days} days for a worker`,
+      text: [
+        `Dear ${v.staffName},`,
+        '',
+        `The initiative "${v.title}" (${v.reference}, ${v.wijken.join(', ')}) has been in the support queue of ${v.organisation} since ${formatDate(new Date(v.waitingSince), 'en')} and nobody has taken it yet.`,
+        supportReason.en(v),
+        '',
+        `Claim it in the queue: ${v.url}`,
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    };
+  }
+  return {
+    subject: `Ondersteuningsvraag ${v.reference} wacht al ${v.days} dagen op een opbouwwerker`,
+    text: [
+      `Beste ${v.staffName},`,
+      '',
+      `Het initiatief "${v.title}" (${v.reference}, ${v.wijken.join(', ')}) staat sinds ${formatDate(new Date(v.waitingSince))} in de ondersteuningswachtrij van ${v.organisation} en is nog door niemand opgepakt.`,
+      supportReason.nl(v),
+      '',
+      `Pak het op in de wachtrij: ${v.url}`,
+      '',
+      'Met vriendelijke groet,',
+      v.fundName,
+    ].join('\n'),
+  };
+}
+
+/** To the admin: an initiative still waits for a welfare worker after N days. */
+export function renderSupportFlaggedEmail(v: SupportEmailVars, locale: Locale = 'nl'): RenderedEmail {
+  if (locale === 'en') {
+    return {
+      subject: `Support request ${v.reference} has not been taken after ${v.days} days`,
+      text: [
+        `Dear ${v.staffName},`,
+        '',
+        `The initiative "${v.title}" (${v.reference}, ${v.wijken.join(', ')}) has been waiting for a welfare worker of ${v.organisation} since ${formatDate(new Date(v.waitingSince), 'en')}. The workers were reminded, but nobody has taken it.`,
+        supportReason.en(v),
+        'Please contact the organisation, or ask another organisation to help.',
+        '',
+        `The case: ${v.url}`,
+        '',
+        'Kind regards,',
+        v.fundName,
+      ].join('\n'),
+    };
+  }
+  return {
+    subject: `Ondersteuningsvraag ${v.reference} is na ${v.days} dagen nog niet opgepakt`,
+    text: [
+      `Beste ${v.staffName},`,
+      '',
+      `Het initiatief "${v.title}" (${v.reference}, ${v.wijken.join(', ')}) wacht sinds ${formatDate(new Date(v.waitingSince))} op een opbouwwerker van ${v.organisation}. De opbouwwerkers hebben een herinnering gekregen, maar niemand heeft het opgepakt.`,
+      supportReason.nl(v),
+      'Neem contact op met de organisatie, of vraag een andere organisatie om te helpen.',
+      '',
+      `Het dossier: ${v.url}`,
+      '',
+      'Met vriendelijke groet,',
       v.fundName,
     ].join('\n'),
   };

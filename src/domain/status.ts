@@ -49,7 +49,7 @@ export function canWithdraw(status: ApplicationStatus): boolean {
 
 /** Statuses in which the initiative workflow has nothing left to do. */
 export function isFinal(status: ApplicationStatus): boolean {
-  return status === 'withdrawn' || status === 'lapsed' || status === 'rejected' || status === 'rejected_budget_exhausted' || status === 'closed';
+  return status === 'withdrawn' || status === 'lapsed' || status === 'rejected' || status === 'rejected_budget_exhausted' || status === 'closed' || status === 'reclaimed';
 }
 
 export type TimelineEventType =
@@ -70,7 +70,17 @@ export type TimelineEventType =
   | 'budget_exhausted'
   | 'paid'
   | 'budget_released'
-  | 'grant_reclaimed';
+  | 'grant_reclaimed'
+  | 'activity_held'
+  | 'report_due'
+  | 'report_received'
+  | 'clarification_requested'
+  | 'report_accepted'
+  | 'report_rejected'
+  | 'refund_received'
+  | 'report_escalated'
+  | 'closed'
+  | 'personal_data_erased';
 
 export interface TimelineEvent {
   id: string;

@@ -12,6 +12,7 @@ import {
   type WithdrawArgs,
 } from '../../workflows/initiative.ts';
 import { initiativeWorkflowId } from '../temporal/starter.ts';
+import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate, type RecordRefundArgs, type ReviewReportArgs, type SubmitReportArgs } from '../../workflows/follow-up.ts';
 
 /** The API's side of the initiative workflow: Workflow Updates, with refusals mapped to stable error codes. */
 export class InitiativeCommands {
@@ -38,6 +39,18 @@ export class InitiativeCommands {
 
   withdraw(applicationId: string, args: WithdrawArgs) {
     return mapRefusal(() => this.handle(applicationId).executeUpdate(withdrawUpdate, { args: [args] }));
+  }
+
+  submitReport(applicationId: string, args: SubmitReportArgs) {
+    return mapRefusal(() => this.handle(applicationId).executeUpdate(submitReportUpdate, { args: [args] }));
+  }
+
+  reviewReport(applicationId: string, args: ReviewReportArgs) {
+    return mapRefusal(() => this.handle(applicationId).executeUpdate(reviewReportUpdate, { args: [args] }));
+  }
+
+  recordRefund(applicationId: string, args: RecordRefundArgs) {
+    return mapRefusal(() => this.handle(applicationId).executeUpdate(recordRefundUpdate, { args: [args] }));
   }
 }
 

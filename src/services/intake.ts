@@ -134,6 +134,7 @@ export class IntakeService {
       submittedAt: new Date(app.createdAt).toISOString(),
       informationDeadlineDays: fund.infoDeadlineDays,
       informationReminderDays: fund.infoReminderDays,
+      reportDeadlineDays: fund.reportDeadlineDays,
     });
   }
 

@@ -9,6 +9,7 @@ import type { Models } from '../db/models.ts';
 import { FUND_TIME_ZONE } from '../domain/dates.ts';
 import { upcomingMeetings, type MeetingCalendarRules, type MeetingOverride, type PlannedMeeting } from '../domain/meetings.ts';
 import { meetingCutoffWorkflow } from '../../workflows/meeting-cutoff.ts';
+import { retentionSweepWorkflow } from '../../workflows/retention.ts';
 import type { MeetingInput } from '../../workflows/meeting.ts';
 
 const AHEAD = 26; // a year of fortnightly meetings
@@ -73,5 +74,24 @@ export async function ensureMeetingSchedule(client: Client, config: Config, mode
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     await client.schedule.getHandle(config.meetings.scheduleId).update((prev) => ({ ...prev, spec, action: options.action, policies: { ...prev.policies, ...options.policies } }));
+  }
+}
+
+/** The daily retention sweep (03:00 Amsterdam): erases personal data a set time after an application ended. */
+export async function ensureRetentionSchedule(client: Client, config: Config): Promise<void> {
+  const scheduleId = config.retention.scheduleId;
+  const spec: ScheduleSpec = { timezone: FUND_TIME_ZONE, calendars: [{ hour: 3, minute: 0, comment: 'daily personal-data retention sweep' }] };
+  const options: ScheduleOptions = {
+    scheduleId,
+    spec,
+    action: { type: 'startWorkflow', workflowType: retentionSweepWorkflow, workflowId: `${scheduleId}-sweep`, taskQueue: config.temporal.taskQueue, args: [] },
+    policies: { overlap: 'SKIP', catchupWindow: '1 day' },
+    memo: { purpose: 'Erases personal data RETENTION_PERSONAL_DAYS after an application ended' },
+  };
+  try {
+    await client.schedule.create(options);
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action: options.action, policies: { ...prev.policies, ...options.policies } }));
   }
 }

@@ -159,6 +159,35 @@ async function allPaidSettled(): Promise<void> {
 }
 const finance: readonly Role[] = ['finance', 'admin'];
 
+/**
+ * The support rows act on the support case a grant opens (the fixture applicant asked
+ * for help), held or not by welzijn1 (the table's `welfare` caller) as each row needs.
+ */
+let supportCase: Granted | undefined;
+const staffId = async (email: string) => (await ctx.models.StaffUser.findOne({ email }, { _id: 1 }).lean())!._id;
+async function ensureSupportCase(): Promise<Granted> {
+  if (!supportCase) {
+    const g = await newGrant();
+    await eventually(async () => (await ctx.deps.support.get(g.id))?.state === 'unclaimed', 20_000, 'the support case queued');
+    supportCase = g;
+  }
+  return supportCase;
+}
+async function supportUnclaimed(): Promise<void> {
+  const g = await ensureSupportCase();
+  if ((await ctx.deps.support.get(g.id))?.state === 'claimed') await ctx.deps.support.release(g.id, { id: await staffId('admin@buurtfonds.test'), role: 'admin' });
+}
+let welzijn2Id = '';
+async function supportHeldByWelfare(): Promise<void> {
+  const g = await ensureSupportCase();
+  welzijn2Id ||= await staffId('welzijn2@buurtfonds.test');
+  const welzijn1 = await staffId('welzijn1@buurtfonds.test');
+  const c = await ctx.deps.support.get(g.id);
+  if (c?.claimedBy?.id === welzijn1) return;
+  if (c?.state === 'claimed') await ctx.deps.support.handover(g.id, { id: await staffId('admin@buurtfonds.test'), role: 'admin' }, welzijn1);
+  else await ctx.deps.support.claim(g.id, { id: welzijn1, role: 'welfare' });
+}
+
 /** The rule, stated here. A route without a row fails the walk, so a new route cannot be forgotten. */
 const table: Record<string, Case> = {
   'GET /healthz': { allow: everyone, ok: 200, send: () => ctx.http().get('/healthz') },
@@ -203,6 +232,32 @@ const table: Record<string, Case> = {
     ok: 200,
     send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/withdraw`).send({ reason: 'Het feest gaat niet door.' }),
   },
+  // After the payout. These fixtures never get there (their activity is in 2027), so an
+  // allowed caller gets past authorisation to the workflow's 409 invalid_state; the
+  // successes (200) for exactly these callers are in test/api/report.test.ts.
+  'POST /api/v1/applications/:id/report': {
+    allow: ['applicant'],
+    ok: 409,
+    send: (a) =>
+      ctx.http().post(`/api/v1/applications/${a.id}/report`).send({
+        text: 'Het feest was een succes en de buren kennen elkaar nu beter.',
+        participants: 100,
+        volunteers: 5,
+        selfAssessment: 'green',
+        costLines: [{ description: 'Tent', amountCents: 45_000 }],
+      }),
+  },
+  'POST /api/v1/applications/:id/report/review': {
+    allow: ['panel'],
+    ok: 409,
+    send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/report/review`).send({ outcome: 'accept' }),
+  },
+  'POST /api/v1/applications/:id/refunds': {
+    allow: ['finance', 'admin'],
+    ok: 409,
+    send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/refunds`).send({ amountCents: 100 }),
+  },
+  'GET /api/v1/applications/:id/export': { allow: ['applicant', 'admin'], ok: 200, send: (a) => ctx.http().get(`/api/v1/applications/${a.id}/export`) },
   'GET /api/v1/meetings': { allow: ['panel', 'admin'], ok: 200, send: () => ctx.http().get('/api/v1/meetings') },
   'GET /api/v1/meetings/:id': {
     allow: ['panel', 'admin'],
@@ -309,6 +364,44 @@ const table: Record<string, Case> = {
     settle: allPaidSettled,
   },
   'GET /api/v1/audit': { allow: ['admin'], ok: 200, send: () => ctx.http().get('/api/v1/audit') },
+  // Monitoring: the municipality's figures, for the admin and the panel.
+  'GET /api/v1/reports/summary': { allow: ['admin', 'panel'], ok: 200, send: () => ctx.http().get('/api/v1/reports/summary?year=2026') },
+  'GET /api/v1/reports/initiatives.csv': { allow: ['admin', 'panel'], ok: 200, send: () => ctx.http().get('/api/v1/reports/initiatives.csv?year=2026') },
+  'GET /api/v1/reports/stories': { allow: ['admin', 'panel'], ok: 200, send: () => ctx.http().get('/api/v1/reports/stories?year=2026') },
+  // Welfare support: the queue and the case for welfare (and admin; the panel reads a case).
+  'GET /api/v1/support/queue': { allow: ['welfare', 'admin'], ok: 200, prepare: async () => void (await ensureSupportCase()), send: () => ctx.http().get('/api/v1/support/queue') },
+  'GET /api/v1/support/:applicationId': {
+    allow: ['welfare', 'panel', 'admin'],
+    ok: 200,
+    prepare: async () => void (await ensureSupportCase()),
+    send: () => ctx.http().get(`/api/v1/support/${supportCase!.id}`),
+  },
+  'POST /api/v1/support/:applicationId/claim': {
+    allow: ['welfare'],
+    ok: 200,
+    prepare: supportUnclaimed,
+    send: () => ctx.http().post(`/api/v1/support/${supportCase!.id}/claim`),
+  },
+  'POST /api/v1/support/:applicationId/release': {
+    allow: ['welfare', 'admin'],
+    ok: 200,
+    prepare: supportHeldByWelfare,
+    prepareEach: supportHeldByWelfare,
+    send: () => ctx.http().post(`/api/v1/support/${supportCase!.id}/release`),
+  },
+  'POST /api/v1/support/:applicationId/handover': {
+    allow: ['welfare', 'admin'],
+    ok: 200,
+    prepare: supportHeldByWelfare,
+    prepareEach: supportHeldByWelfare,
+    send: () => ctx.http().post(`/api/v1/support/${supportCase!.id}/handover`).send({ toUserId: welzijn2Id }),
+  },
+  'POST /api/v1/support/:applicationId/notes': {
+    allow: ['welfare'],
+    ok: 201,
+    prepare: supportHeldByWelfare,
+    send: () => ctx.http().post(`/api/v1/support/${supportCase!.id}/notes`).send({ kind: 'contact', text: 'Gebeld met de initiatiefnemer.' }),
+  },
 };
 
 const keyOf = (r: Pick<RouteSpec, 'method' | 'path'>) => `${r.method.toUpperCase()} ${r.path}`;
@@ -363,7 +456,7 @@ async function listBlobs(): Promise<string[]> {
 /** Everything a request could have changed: the read model, the workflows, mails, stored files, the panel, the calendar, the budget and the payouts. */
 async function snapshot(app: Fixture) {
   const { Application, Event, Document, Outbox, AccessToken, Meeting, MeetingOverride, StaffUser, Audit, LedgerEntry, Payout, PayoutEvent, PayoutBatch } = ctx.models;
-  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs, meetingState, meetings, overrides, staffUsers, audit, ledger, payouts, payoutEvents, payoutBatches] = await Promise.all([
+  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs, meetingState, meetings, overrides, staffUsers, audit, ledger, payouts, payoutEvents, payoutBatches, support] = await Promise.all([
     Application.findById(app.id).lean(),
     ctx.client.workflow.getHandle(`initiative-${app.id}`).query(stateQuery),
     Event.countDocuments({ applicationId: app.id }),
@@ -383,6 +476,7 @@ async function snapshot(app: Fixture) {
     Payout.find({}, { status: 1, batchId: 1, paidAt: 1 }).sort({ _id: 1 }).lean(),
     PayoutEvent.find({}, { kind: 1, batchId: 1 }).sort({ _id: 1 }).lean(),
     PayoutBatch.find({}, { sha256: 1 }).sort({ _id: 1 }).lean(),
+    supportCase ? ctx.deps.support.get(supportCase.id) : undefined,
   ]);
   return {
     status: doc?.status,
@@ -405,6 +499,7 @@ async function snapshot(app: Fixture) {
     payouts,
     payoutEvents,
     payoutBatches,
+    support,
   };
 }
 

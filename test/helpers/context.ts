@@ -52,6 +52,7 @@ export async function createTestContext(opts: TestContextOptions = {}) {
     // Test files share one dev server: each gets its own schedule id, and no schedule unless it asks.
     MEETING_SCHEDULE: 'false',
     MEETING_SCHEDULE_ID: `panel-meetings-${suffix}`,
+    RETENTION_SCHEDULE: 'false',
     ...opts.env,
   });
   const logger = createLogger(opts.logStream ? 'info' : config.logLevel, 'buurtfonds-test', opts.logStream);

@@ -24,6 +24,7 @@ import { startMailCatcher } from './mail.ts';
 import { BudgetLedger } from '../../src/budget/ledger.ts';
 import { PayoutService } from '../../src/payouts/service.ts';
 import { payoutExecutedSignal } from '../../workflows/initiative-signals.ts';
+import { loadConfig } from '../../src/config.ts';
 
 type MailCatcher = Awaited<ReturnType<typeof startMailCatcher>>;
 export type InitiativeHandle = WorkflowHandle<typeof initiativeWorkflow>;
@@ -126,6 +127,9 @@ export async function startTimeSkipping(opts: TimeSkippingOptions): Promise<Time
       fundName: FUND,
       mailDomain: 'buurtfonds.test',
       statusUrl: async (id) => `http://buurtfonds.test/api/v1/applications/${id}?token=link-token`,
+      refundIban: DEBTOR.iban,
+      wijkOrganisations: loadConfig({}).support.wijkOrganisations,
+      supportUrl: (id) => `http://buurtfonds.test/api/v1/support/${id}`,
     });
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: opts.activities ? opts.activities(activities) : activities });
     if (opts.runWorker) {

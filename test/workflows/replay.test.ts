@@ -42,7 +42,13 @@ describe('workflow histories replay against the current code', () => {
     // After a grant (behind patched('budget-ledger')): reserved and paid; op is op (completed);
     // withdrawn with the payout pending (cancelled, released); withdrawn after the batch (paid, reclaimed).
     const budget = ['grant-paid', 'budget-exhausted', 'grant-released', 'grant-reclaimed'];
-    expect(loadHistories().map((h) => h.workflowId)).toEqual(expect.arrayContaining([...scenarios, ...throughMeeting, ...budget].map((s) => `initiative-${s}`)));
+    // After the payout (behind patched('follow-up')): the whole life to closed (reminder, activity_held,
+    // report_due, report, accept, refund in two parts); no report → reminders, escalation, reject with
+    // reclaim (reclaimed); a clarification past its deadline (escalated), answered late, rejected (closed).
+    const followUp = ['lifecycle-closed', 'report-reclaimed', 'report-clarified'];
+    expect(loadHistories().map((h) => h.workflowId)).toEqual(
+      expect.arrayContaining([...scenarios, ...throughMeeting, ...budget, ...followUp].map((s) => `initiative-${s}`)),
+    );
   });
 
   it('has the recorded meeting scenarios', () => {

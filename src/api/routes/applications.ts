@@ -3,6 +3,8 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { applicationInputSchema, informationAnswerSchema, informationRequestInputSchema, withdrawInputSchema } from '../../domain/application.ts';
 import { AppError } from '../../domain/errors.ts';
+import { reportInputSchema, reportReviewInputSchema } from '../../domain/report.ts';
+import { supportView } from '../../support/case.ts';
 import { canWithdraw } from '../../domain/status.ts';
 import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type PayoutDoc, type StoredDocument } from '../../db/models.ts';
 import { warningMessages, type Locale } from '../../domain/messages.ts';
@@ -41,6 +43,11 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
     documents: z.array(z.string().meta({ format: 'binary' })).optional(),
   });
   const documentsOnly = z.object({ documents: z.array(z.string().meta({ format: 'binary' })) });
+  const reportMultipart = z.object({
+    report: z.string().meta({ description: 'The report as JSON (same schema as the JSON body).' }),
+    documents: z.array(z.string().meta({ format: 'binary' })).optional(),
+  });
+  const refundInputSchema = z.object({ amountCents: z.number().int().min(1) }).strict();
   const answerMultipart = z.object({ answer: z.string().optional(), documents: z.array(z.string().meta({ format: 'binary' })).optional() });
 
   async function load(id: string): Promise<ApplicationDoc> {
@@ -70,7 +77,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
 
   /** Adds uploaded documents to an application that is still open (before a decision). */
   async function attach(app: ApplicationDoc, files: IngestedFile[], req: Request, context: StoredDocument['context']): Promise<StoredDocument[]> {
-    if (!canWithdraw(app.status)) {
+    if (context !== 'report' && !canWithdraw(app.status)) {
       throw new AppError(409, 'invalid_state', [{ code: 'application_closed' }]);
     }
     await commitFiles(store, files);
@@ -186,12 +193,14 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         const app = await load(id);
-        const [events, documents, payout] = await Promise.all([
+        const [events, documents, payout, support] = await Promise.all([
           models.Event.find({ applicationId: id }).lean(),
           models.Document.find({ applicationId: id }).sort({ uploadedAt: 1 }).lean(),
           deps.payouts.byApplication(app.reference),
+          deps.support.get(id),
         ]);
-        res.json(applicationView(app, events, documents, payout));
+        // The applicant sees the support case without the workers' notes.
+        res.json({ ...applicationView(app, events, documents, payout), support: supportView(support, req.principal?.kind !== 'staff') });
       },
     },
     {
@@ -313,6 +322,86 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
     },
     {
       method: 'post',
+      path: '/api/v1/applications/:id/report',
+      access: ['applicant_self'],
+      tag: 'follow-up',
+      summary:
+        'The initiator reports after the activity: what happened, participants, volunteers, a traffic light (green/orange/red), actual cost lines; multipart with field `report` (JSON) and files `documents` (photos, receipts), or JSON. Again after a clarification request.',
+      request: { params: idParams, json: reportInputSchema, multipart: reportMultipart },
+      responses: {
+        200: { description: 'Report received', schema: z.object({ report: z.object({ unspentCents: z.number().int() }).loose() }).loose() },
+        400: err('Malformed'),
+        401: err('No token'),
+        403: err('Not yours'),
+        404: err('Unknown id'),
+        409: err('No report expected now'),
+        413: err('Too large'),
+        415: err('Unsupported type'),
+        422: err('Invalid report'),
+      },
+      before: [upload],
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const body = parseWith(reportInputSchema, readBody(req, 'report'), req, req.is('multipart/form-data') ? ['report'] : []);
+        const app = await load(id);
+        if (!['activity_held', 'report_due', 'clarification_requested'].includes(app.status)) throw new AppError(409, 'invalid_state', [{ code: 'no_report_expected' }]);
+        const files = await inspectUploads(req);
+        const docs = files.length ? await attach(app, files, req, 'report') : [];
+        try {
+          res.json(await deps.initiatives.submitReport(id, { ...body, documentIds: docs.map((d) => d.id) }));
+        } catch (error) {
+          if (docs.length) await detach(docs);
+          throw error;
+        }
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/applications/:id/report/review',
+      access: ['panel'],
+      tag: 'follow-up',
+      summary:
+        'The panel reviews the report: accept (settled; unspent money is asked back), clarify (back to the initiator with a deadline) or reject (optionally reclaiming the grant; also possible without a report once it is escalated).',
+      request: { params: idParams, json: reportReviewInputSchema },
+      responses: {
+        200: { description: 'Reviewed', schema: z.object({}).loose() },
+        401: err('Not logged in'),
+        403: err('Not panel'),
+        404: err('Unknown id'),
+        409: err('Nothing to review'),
+        422: err('Invalid review'),
+      },
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const body = parseWith(reportReviewInputSchema, req.body ?? {}, req);
+        await load(id);
+        res.json(await deps.initiatives.reviewReport(id, { ...body, reviewedBy: actorOf(req.principal) }));
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/applications/:id/refunds',
+      access: ['finance', 'admin'],
+      tag: 'follow-up',
+      summary: 'Finance records unspent money paid back after an accepted report; it returns to the budget, and the file closes once all of it is in.',
+      request: { params: idParams, json: refundInputSchema },
+      responses: {
+        200: { description: 'Recorded', schema: z.object({}).loose() },
+        401: err('Not logged in'),
+        403: err('Not finance or admin'),
+        404: err('Unknown id'),
+        409: err('No refund expected, or more than is due'),
+        422: err('Invalid amount'),
+      },
+      async handler(req, res) {
+        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const body = parseWith(refundInputSchema, req.body ?? {}, req);
+        await load(id);
+        res.json(await deps.initiatives.recordRefund(id, { amountCents: body.amountCents, recordedBy: actorOf(req.principal) }));
+      },
+    },
+    {
+      method: 'post',
       path: '/api/v1/applications/:id/screening/complete',
       access: ['panel'],
       tag: 'screening',
@@ -408,7 +497,10 @@ export function applicationView(a: ApplicationDoc, events: EventDoc[], documents
         }
       : null,
     ...(a.budgetWarning ? { budgetWarning: a.budgetWarning } : {}),
+    ...(a.erasedAt ? { erasedAt: new Date(a.erasedAt).toISOString() } : {}),
     support: null,
-    report: null,
+    report: a.report ?? null,
+    review: a.review ?? null,
+    settlement: a.settlement ?? null,
   };
 }

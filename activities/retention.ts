@@ -1,0 +1,34 @@
+/**
+ * The daily retention sweep's query: applications that ended (a final status) more than
+ * RETENTION_PERSONAL_DAYS ago and whose personal data is still there. Their initiative
+ * workflows have completed, so nothing else writes them any more.
+ */
+import type { Models } from '../src/db/models.ts';
+import { DAY_MS } from '../src/domain/dates.ts';
+import { applicationStatuses, isFinal } from '../src/domain/status.ts';
+
+export interface RetentionActivityDeps {
+  models: Models;
+  retentionPersonalDays?: number;
+  now?: () => Date;
+}
+
+const finalStatuses = applicationStatuses.filter(isFinal);
+
+export function createRetentionActivities(deps: RetentionActivityDeps) {
+  return {
+    /** Ids of the applications due for erasure at `at` (the sweep's scheduled time), oldest first, at most `limit`. */
+    async findErasable(input: { at: string; limit: number }): Promise<string[]> {
+      const days = deps.retentionPersonalDays ?? 730;
+      const before = new Date(Date.parse(input.at) - days * DAY_MS);
+      const due = await deps.models.Application.find(
+        { status: { $in: finalStatuses }, updatedAt: { $lt: before }, erasedAt: { $exists: false } } as never,
+        { _id: 1, updatedAt: 1 },
+      )
+        .sort({ updatedAt: 1, _id: 1 })
+        .limit(input.limit)
+        .lean();
+      return due.map((a) => a._id);
+    },
+  };
+}

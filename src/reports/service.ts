@@ -1,0 +1,462 @@
+/**
+ * Monitoring reports for the municipality: the figures of a submission year, the
+ * initiatives as rows for a spreadsheet, and the stories (report texts with photos).
+ *
+ * Reading. On FerretDB v1 every query scans the whole collection and decodes each
+ * document (measured ~1 ms per application document of this service, so ~100 s at
+ * 100,000), whatever the filter or projection; even an `_id` lookup scans (in SQLite,
+ * ~25 µs per application, unless it finds its document early). So a year is read with
+ * ONE query (`{year}`, projected to the fields below, report texts included so the
+ * stories need no lookups) and everything is summed in Node; the money comes from the
+ * budget ledger's journals, which this process already keeps in memory. The result is
+ * a snapshot per year; the CSV and the stories are served from it too.
+ *
+ * Caching. A snapshot is served while it is younger than `maxAgeMs`. Requests never
+ * wait for anything else: at most every `checkIntervalMs`, a request starts a check in
+ * the background of two change markers: the year's next reference number is claimed
+ * (a new application) or the journals of its budget years grew (money moved); if so, the
+ * year is read again in the background. A snapshot older than `maxAgeMs`, or known to be
+ * outdated, is still served (stale-while-revalidate: `stale: true` and `asOf` in the
+ * response) while one new read runs. Only a year without a snapshot waits for its read.
+ * So a status change without money (screening, a lapse, a report, a review) shows at the
+ * latest after `maxAgeMs` plus one read, a new application or money movement one check
+ * and one read after it. `maxAgeMs` 0 reads through on every request (tests).
+ */
+import type { Logger } from 'pino';
+import type { Models } from '../db/models.ts';
+import type { BudgetLedger } from '../budget/ledger.ts';
+import { activityYear } from '../domain/application.ts';
+import { amsterdamDate } from '../domain/dates.ts';
+import { remainingCents, type Balances } from '../domain/ledger.ts';
+import type { TrafficLight } from '../domain/report.ts';
+import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
+import { ERASED } from '../privacy/erasure.ts';
+import { amsterdamMonthOf, isTrafficLight, moneyByApplication, noMoney, summarize, wijkenOf, type Money, type ReportRow, type Summary } from './figures.ts';
+
+/** The fields a report row needs; nothing else leaves the database. */
+export const rowProjection = {
+  _id: 1,
+  reference: 1,
+  title: 1,
+  status: 1,
+  createdAt: 1,
+  wijken: 1,
+  purposes: 1,
+  'activity.startDate': 1,
+  amountRequestedCents: 1,
+  'decision.outcome': 1,
+  'decision.grantedCents': 1,
+  expectedParticipants: 1,
+  volunteers: 1,
+  'report.participants': 1,
+  'report.volunteers': 1,
+  'report.selfAssessment': 1,
+  'report.submittedAt': 1,
+  'report.text': 1,
+  'report.documentIds': 1,
+  'review.outcome': 1,
+  'review.trafficLight': 1,
+  erasedAt: 1,
+} as const;
+
+/** The budget year as the ledger has it: its balances now and its movements per month. */
+export interface BudgetYearFigures {
+  year: number;
+  /** The ledger's balances (paidCents is net of what was reclaimed and refunded, as GET /budget/:year). */
+  totalCents: number;
+  committedCents: number;
+  paidCents: number;
+  releasedCents: number;
+  reclaimedCents: number;
+  refundedCents: number;
+  remainingCents: number;
+  /** Gross movements per month in which they were booked (Amsterdam), months with movements only. */
+  perMonth: { month: string; reservedCents: number; releasedCents: number; paidCents: number; reclaimedCents: number; refundedCents: number }[];
+}
+
+export interface Snapshot {
+  year: number;
+  builtAt: Date;
+  buildMs: number;
+  rows: ReportRow[];
+  budgetYear: BudgetYearFigures;
+  /**
+   * Change markers: the first unclaimed reference number of the year (a lower bound from
+   * the references read until the first check has looked further), and the journal lengths.
+   */
+  markers: { nextClaim: number; claimsExact: boolean; journals: Map<number, number> };
+  summary?: Summary;
+  stories?: Promise<StoryIndex>;
+  /** Background marker check: when the last one started, the one in flight, whether one found a change. */
+  checkedAt: number;
+  checking?: Promise<void>;
+  outdated?: boolean;
+}
+
+/** The stories of a snapshot, newest report first, with the photos of each (one scan of the documents). */
+interface StoryIndex {
+  rows: ReportRow[];
+  photos: Map<string, Story['photos']>;
+}
+
+export interface Served<T> {
+  value: T;
+  asOf: Date;
+  /** Served while a newer read is under way (older than the maximum age, or something changed). */
+  stale: boolean;
+}
+
+export interface Story {
+  applicationId: string;
+  reference: string;
+  title: string;
+  wijken: string[];
+  purposes: string[];
+  activityDate?: string;
+  reportedAt?: string;
+  participants?: number;
+  volunteers?: number;
+  selfAssessment?: TrafficLight;
+  trafficLight?: TrafficLight;
+  text: string;
+  photos: { id: string; fileName: string; contentType: string; url: string }[];
+}
+
+export interface ReportServiceOptions {
+  models: Models;
+  ledger: BudgetLedger;
+  wijken: readonly string[];
+  focusWijken: readonly string[];
+  /** 0: read through on every request. */
+  maxAgeMs: number;
+  /** Least time between two background checks of the change markers of a year (default 5 s). */
+  checkIntervalMs?: number;
+  publicBaseUrl: string;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/** Snapshots kept (most recently used years). */
+const MAX_YEARS = 4;
+
+type Doc = Record<string, unknown> & { _id: string };
+const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined);
+const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const statuses = new Set<string>(applicationStatuses);
+/** Code-unit order (ISO times, references): what sorting 100,000 rows can afford, unlike localeCompare. */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** One projected application document as a row (defensive: fields added later may be absent). */
+export function rowOf(d: Doc, money: ReadonlyMap<string, Money>, monthOf: (t: number) => number): ReportRow {
+  const created = d.createdAt instanceof Date ? d.createdAt.getTime() : Date.parse(String(d.createdAt));
+  const decision = obj(d.decision);
+  const outcome = str(decision?.outcome);
+  const report = obj(d.report);
+  const review = obj(d.review);
+  const startDate = str(obj(d.activity)?.startDate);
+  // A review that asks for clarification is not the final verdict.
+  const light = review && review.outcome !== 'clarify' && isTrafficLight(review.trafficLight) ? review.trafficLight : undefined;
+  const status = str(d.status) ?? 'submitted';
+  const erased = d.erasedAt !== undefined && d.erasedAt !== null;
+  const text = str(report?.text);
+  return {
+    id: d._id,
+    reference: str(d.reference) ?? '',
+    title: str(d.title) ?? '',
+    status: (statuses.has(status) ? status : 'submitted') as ApplicationStatus,
+    submittedAt: created,
+    month: Number.isFinite(created) ? monthOf(created) : 1,
+    wijken: strings(d.wijken),
+    purposes: strings(d.purposes),
+    ...(startDate ? { activityDate: startDate, budgetYear: activityYear({ startDate }) } : {}),
+    requestedCents: int(d.amountRequestedCents),
+    ...(outcome === 'approved' || outcome === 'partially_approved' || outcome === 'rejected' ? { decision: outcome } : {}),
+    decidedGrantCents: int(decision?.grantedCents),
+    expectedParticipants: int(d.expectedParticipants),
+    expectedVolunteers: int(d.volunteers),
+    ...(report
+      ? {
+          report: {
+            participants: int(report.participants),
+            volunteers: int(report.volunteers),
+            ...(isTrafficLight(report.selfAssessment) ? { selfAssessment: report.selfAssessment } : {}),
+            ...(str(report.submittedAt) ? { submittedAt: str(report.submittedAt) } : {}),
+          },
+        }
+      : {}),
+    ...(light ? { trafficLight: light } : {}),
+    erased,
+    ...(text && text !== ERASED && !erased ? { story: { text, documentIds: strings(report?.documentIds) } } : {}),
+    money: money.get(d._id) ?? noMoney(),
+  };
+}
+
+const movementField: Partial<Record<string, 'reservedCents' | 'releasedCents' | 'paidCents' | 'reclaimedCents' | 'refundedCents'>> = {
+  reserve: 'reservedCents',
+  release: 'releasedCents',
+  pay: 'paidCents',
+  reclaim: 'reclaimedCents',
+  refund: 'refundedCents',
+};
+
+/** The budget year's balances and its movements per booking month. */
+export function budgetYearFigures(year: number, balances: Balances, journal: readonly { kind: string; amountCents: number; at: Date | string }[]): BudgetYearFigures {
+  const months = new Map<string, BudgetYearFigures['perMonth'][number]>();
+  const monthByHour = new Map<number, string>(); // Amsterdam months change on whole UTC hours
+  for (const e of journal) {
+    const field = movementField[e.kind];
+    if (!field) continue;
+    const t = new Date(e.at).getTime();
+    const hour = Math.floor(t / 3_600_000);
+    let month = monthByHour.get(hour);
+    if (!month) monthByHour.set(hour, (month = amsterdamDate(new Date(t)).slice(0, 7)));
+    let m = months.get(month);
+    if (!m) months.set(month, (m = { month, reservedCents: 0, releasedCents: 0, paidCents: 0, reclaimedCents: 0, refundedCents: 0 }));
+    m[field] += e.amountCents;
+  }
+  return { year, ...balances, remainingCents: remainingCents(balances), perMonth: [...months.values()].sort((a, b) => a.month.localeCompare(b.month)) };
+}
+
+export class ReportService {
+  readonly options: ReportServiceOptions;
+  private readonly cache = new Map<number, Snapshot>();
+  private readonly building = new Map<number, Promise<Snapshot>>();
+
+  constructor(options: ReportServiceOptions) {
+    this.options = options;
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** The year's figures. */
+  async summary(year: number): Promise<Served<Summary & { budgetYear: BudgetYearFigures }>> {
+    const { snapshot: s, stale } = await this.snapshot(year);
+    s.summary ??= summarize(year, s.rows, { wijken: this.options.wijken, focusWijken: this.options.focusWijken });
+    return { value: { ...s.summary, budgetYear: s.budgetYear }, asOf: s.builtAt, stale };
+  }
+
+  /** The year's applications, oldest first (the CSV's rows). */
+  async rows(year: number): Promise<Served<readonly ReportRow[]>> {
+    const { snapshot: s, stale } = await this.snapshot(year);
+    return { value: s.rows, asOf: s.builtAt, stale };
+  }
+
+  /** Report texts with links to their photos, newest report first; `wijk` narrows to initiatives serving it. */
+  async stories(year: number, q: { wijk?: string; offset: number; limit: number }): Promise<Served<{ total: number; stories: Story[] }>> {
+    const { snapshot: s, stale } = await this.snapshot(year);
+    s.stories ??= this.storyIndex(s).catch((err: unknown) => {
+      s.stories = undefined; // the next request tries again
+      throw err;
+    });
+    const index = await s.stories;
+    const selected = q.wijk ? index.rows.filter((r) => wijkenOf(r).includes(q.wijk!)) : index.rows;
+    const stories = selected.slice(q.offset, q.offset + q.limit).map(
+      (r): Story => ({
+        applicationId: r.id,
+        reference: r.reference,
+        title: r.title,
+        wijken: r.wijken,
+        purposes: r.purposes,
+        ...(r.activityDate ? { activityDate: r.activityDate } : {}),
+        ...(r.report?.submittedAt ? { reportedAt: r.report.submittedAt } : {}),
+        participants: r.report?.participants ?? 0,
+        volunteers: r.report?.volunteers ?? 0,
+        ...(r.report?.selfAssessment ? { selfAssessment: r.report.selfAssessment } : {}),
+        ...(r.trafficLight ? { trafficLight: r.trafficLight } : {}),
+        text: r.story!.text,
+        photos: index.photos.get(r.id) ?? [],
+      }),
+    );
+    return { value: { total: selected.length, stories }, asOf: s.builtAt, stale };
+  }
+
+  /**
+   * The stories of a snapshot: its rows with a text, newest report first, and their photos:
+   * the image documents among the reports' documents, from one scan of the documents
+   * (cheaper than a lookup per document, which scans too).
+   */
+  private async storyIndex(s: Snapshot): Promise<StoryIndex> {
+    const rows = s.rows
+      .filter((r) => r.story)
+      .sort((a, b) => compare(b.report?.submittedAt ?? '', a.report?.submittedAt ?? '') || compare(a.reference, b.reference));
+    const wanted = new Map<string, { applicationId: string; position: number }>();
+    for (const r of rows) r.story!.documentIds.forEach((id, position) => wanted.set(id, { applicationId: r.id, position }));
+    const photos = new Map<string, (Story['photos'][number] & { position: number })[]>();
+    if (wanted.size) {
+      const docs = (await this.options.models.Document.collection
+        .find({ contentType: { $regex: '^image/' } } as never, { projection: { applicationId: 1, fileName: 1, contentType: 1 } })
+        .toArray()) as unknown as Doc[];
+      for (const d of docs) {
+        const w = wanted.get(d._id);
+        if (!w || d.applicationId !== w.applicationId) continue;
+        const list = photos.get(w.applicationId) ?? [];
+        list.push({
+          id: d._id,
+          fileName: str(d.fileName) ?? d._id,
+          contentType: str(d.contentType) ?? 'image/*',
+          url: `${this.options.publicBaseUrl}/api/v1/applications/${w.applicationId}/documents/${d._id}`,
+          position: w.position,
+        });
+        photos.set(w.applicationId, list);
+      }
+    }
+    return {
+      rows,
+      photos: new Map([...photos].map(([id, list]) => [id, list.sort((a, b) => a.position - b.position).map(({ position: _p, ...photo }) => photo)])),
+    };
+  }
+
+  /** When the year's snapshot was read and how long that took (for logs and the bench). */
+  lastRead(year: number): { builtAt: Date; buildMs: number; applications: number } | undefined {
+    const s = this.cache.get(year);
+    return s && { builtAt: s.builtAt, buildMs: s.buildMs, applications: s.rows.length };
+  }
+
+  /** Forgets the snapshot of a year (or all): the next request reads again and waits for it. */
+  invalidate(year?: number): void {
+    if (year === undefined) this.cache.clear();
+    else this.cache.delete(year);
+  }
+
+  /** The snapshot to answer from (see the header for when it is read again). */
+  async snapshot(year: number): Promise<{ snapshot: Snapshot; stale: boolean }> {
+    if (this.options.maxAgeMs <= 0) return { snapshot: this.keep(await this.build(year)), stale: false };
+    const cached = this.cache.get(year);
+    if (!cached) return { snapshot: await this.rebuild(year), stale: false };
+    this.cache.delete(year);
+    this.cache.set(year, cached); // most recently used last
+    const now = this.now().getTime();
+    if (cached.outdated || now - cached.builtAt.getTime() >= this.options.maxAgeMs) {
+      this.refresh(year);
+      return { snapshot: cached, stale: true };
+    }
+    if (now - cached.checkedAt >= (this.options.checkIntervalMs ?? 5_000)) this.startCheck(cached);
+    return { snapshot: cached, stale: false };
+  }
+
+  /** Checks the markers in the background (one check per snapshot at a time); a change starts a new read. */
+  private startCheck(s: Snapshot): void {
+    if (s.checking) return;
+    s.checkedAt = this.now().getTime();
+    s.checking = this.changed(s)
+      .then((changed) => {
+        if (!changed) return;
+        s.outdated = true;
+        this.refresh(s.year);
+      })
+      .catch((err: unknown) => this.options.logger?.warn({ err, year: s.year }, 'reports: checking for changes failed'))
+      .finally(() => {
+        s.checking = undefined;
+      });
+  }
+
+  /** Resolves when no read and no check is under way (for tests and an orderly stop). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const pending: Promise<unknown>[] = [...this.building.values()];
+      for (const s of this.cache.values()) if (s.checking) pending.push(s.checking);
+      if (pending.length === 0) return;
+      await Promise.allSettled(pending);
+    }
+  }
+
+  /** Reads the year again in the background (once at a time); a failure keeps the older snapshot. */
+  private refresh(year: number): void {
+    this.rebuild(year).catch((err: unknown) => this.options.logger?.warn({ err, year }, 'reports: reading the year failed; serving the older snapshot'));
+  }
+
+  /** One read of the year at a time; callers arriving meanwhile share it. */
+  private rebuild(year: number): Promise<Snapshot> {
+    let p = this.building.get(year);
+    if (!p) {
+      p = this.build(year)
+        .then((s) => {
+          const kept = this.keep(s);
+          // At once: where the claimed reference numbers end now is what this read has seen.
+          if (kept === s) this.startCheck(s);
+          return kept;
+        })
+        .finally(() => this.building.delete(year));
+      this.building.set(year, p);
+    }
+    return p;
+  }
+
+  private keep(s: Snapshot): Snapshot {
+    const had = this.cache.get(s.year);
+    if (had && had.builtAt > s.builtAt) return had;
+    this.cache.delete(s.year);
+    this.cache.set(s.year, s);
+    while (this.cache.size > MAX_YEARS) this.cache.delete(this.cache.keys().next().value!);
+    return s;
+  }
+
+  /**
+   * Whether a new application was submitted or money moved since the snapshot was read
+   * (`_id` lookups, each a scan on FerretDB). The first check, started as soon as the read
+   * is done, only finds where the claimed reference numbers end: claims whose application
+   * never came (an undone intake) are not news; an application submitted while the year was
+   * being read shows at the latest after the maximum age.
+   */
+  private async changed(s: Snapshot): Promise<boolean> {
+    const { ReferenceClaim } = this.options.models;
+    const claimed = (seq: number) => ReferenceClaim.collection.findOne({ _id: `${s.year}-${seq}` } as never, { projection: { _id: 1 } });
+    const [claim, lengths] = await Promise.all([
+      s.markers.claimsExact ? claimed(s.markers.nextClaim) : null,
+      Promise.all([...s.markers.journals].map(async ([y, n]) => (await this.options.ledger.journal(y)).length !== n)),
+    ]);
+    if (!s.markers.claimsExact) {
+      for (let i = 0; i < 10_000 && (await claimed(s.markers.nextClaim)); i++) s.markers.nextClaim++;
+      s.markers.claimsExact = true;
+    }
+    return claim !== null || lengths.some(Boolean);
+  }
+
+  /** Reads a submission year: one projected query, the journals of its budget years, the markers. */
+  async build(year: number): Promise<Snapshot> {
+    const started = performance.now();
+    const builtAt = this.now();
+    const { ledger } = this.options;
+    // The year's own journal (nearly always a budget year of its applications) alongside the scan.
+    const ownJournal = ledger.journal(year);
+    ownJournal.catch(() => undefined); // awaited below; not unhandled if the scan fails first
+    const docs = (await this.options.models.Application.collection.find({ year } as never, { projection: rowProjection }).toArray()) as unknown as Doc[];
+
+    const budgetYears = new Set<number>([year]);
+    for (const d of docs) {
+      const y = Number(str(obj(d.activity)?.startDate)?.slice(0, 4));
+      if (y >= 2000 && y <= 2100) budgetYears.add(y);
+    }
+    const years = [...budgetYears].sort((a, b) => a - b);
+    const journals = await Promise.all(years.map((y) => (y === year ? ownJournal : ledger.journal(y))));
+    const money = new Map<string, Money>();
+    for (const j of journals) moneyByApplication(j, money);
+    const monthOf = amsterdamMonthOf(year);
+    const rows = docs.map((d) => rowOf(d, money, monthOf)).sort((a, b) => a.submittedAt - b.submittedAt || compare(a.reference, b.reference));
+
+    // At least the number after the highest reference read; the first check makes it exact.
+    let nextClaim = 1;
+    for (const r of rows) {
+      const m = /-(\d+)$/.exec(r.reference);
+      if (m) nextClaim = Math.max(nextClaim, Number(m[1]) + 1);
+    }
+    const budgetJournal = journals[years.indexOf(year)]!;
+    // Every entry carries the year's balances after it; a year without entries has the default total.
+    const balances = budgetJournal.at(-1)?.balances ?? (await ledger.balances(year));
+    const snapshot: Snapshot = {
+      year,
+      builtAt,
+      buildMs: Math.round(performance.now() - started),
+      rows,
+      budgetYear: budgetYearFigures(year, balances, budgetJournal),
+      markers: { nextClaim, claimsExact: false, journals: new Map(years.map((y, i) => [y, journals[i]!.length])) },
+      checkedAt: builtAt.getTime(),
+    };
+    this.options.logger?.debug({ year, applications: rows.length, ms: snapshot.buildMs }, 'reports: year read');
+    return snapshot;
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * supportWorkflow on the real time-skipping test server, with the real activities
+ * against a real database (FerretDB) and a real SMTP server: an initiative waiting in
+ * the support queue is reminded to the welfare workers of its wijk's organisation after
+ * 7 days and flagged to the admin after 14; a claim before then means no reminder; a
+ * release starts the wait again; an initiative that ends stops it. Claims and releases
+ * go through the SupportService exactly as the API makes them (append, then signal or
+ * signal-with-start). The tests never call `handle.result()` on the time-skipping client
+ * (it would let the test server skip time for every workflow).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { submittedApplication, type Models } from '../../src/db/models.ts';
+import type { ApplicationInput } from '../../src/domain/application.ts';
+import { DAY_MS } from '../../src/domain/dates.ts';
+import { createLogger } from '../../src/logger.ts';
+import { loadConfig } from '../../src/config.ts';
+import { SupportService } from '../../src/support/service.ts';
+import { temporalSupportWorkflows } from '../../src/support/temporal.ts';
+import { supportWorkflow, supportWorkflowId, type SupportOutcome } from '../../workflows/support.ts';
+import { eventually } from '../helpers/context.ts';
+import { validApplication } from '../helpers/fixtures.ts';
+import type { CapturedMail } from '../helpers/mail.ts';
+import { startTimeSkipping, terminateRunning, type TimeSkippingWithMail } from '../helpers/time-skipping.ts';
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+const suffix = randomBytes(4).toString('hex');
+const taskQueue = `support-test-${suffix}`;
+const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
+
+let suite: TimeSkippingWithMail;
+let env: TestWorkflowEnvironment;
+let models: Models;
+let support: SupportService;
+/** A client without time skipping: waiting on a result through it does not move the test server's clock. */
+let plainClient: Client;
+/** Test-server time for the service's clock (what the API's clock would say at that moment). */
+let clock = Date.now();
+const started: WorkflowHandle[] = [];
+
+const STAFF = {
+  woej: { _id: randomUUID(), email: `woej-${suffix}@buurtfonds.test`, name: 'Opbouwwerker Woej', role: 'welfare', organisation: 'Woej', active: true },
+  woejLeft: { _id: randomUUID(), email: `woej-weg-${suffix}@buurtfonds.test`, name: 'Vertrokken Woej', role: 'welfare', organisation: 'Woej', active: false },
+  senw: { _id: randomUUID(), email: `senw-${suffix}@buurtfonds.test`, name: 'Ondersteuner SenW', role: 'welfare', organisation: 'SenW', active: true },
+  admin: { _id: randomUUID(), email: `admin-${suffix}@buurtfonds.test`, name: 'Beheerder', role: 'admin', active: true },
+  panel: { _id: randomUUID(), email: `panel-${suffix}@buurtfonds.test`, name: 'Panellid', role: 'panel', active: true },
+} as const;
+
+beforeAll(async () => {
+  suite = await startTimeSkipping({ logger, mongoUri: inject('mongoUri'), dbName: `t_support_${suffix}`, taskQueue, catchMail: true, runWorker: true });
+  ({ env, models } = suite);
+  plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+  await models.StaffUser.create(Object.values(STAFF).map((s) => ({ ...s, chair: false, passwordHash: 'not-used', createdAt: new Date() })));
+  support = new SupportService({
+    models,
+    organisations: loadConfig({}).support.wijkOrganisations,
+    workflows: temporalSupportWorkflows(env.client, taskQueue),
+    logger,
+    now: () => new Date(clock),
+  });
+});
+
+afterEach(async () => {
+  // A timer left waiting would fire during the next test's time skip.
+  await terminateRunning(started, 'test finished');
+});
+
+afterAll(async () => {
+  await suite?.stop();
+});
+
+// ---------------------------------------------------------------------------------
+
+let referenceSeq = 0;
+
+interface Case {
+  applicationId: string;
+  reference: string;
+  handle: WorkflowHandle<typeof supportWorkflow>;
+  /** Test-server time at which the workflow started. */
+  startedAt: number;
+}
+
+/** An approved initiative (status reserved) in `wijken`, and its supportWorkflow started as the initiative workflow starts it; returns once the case is queued. */
+async function queued(wijken: string[]): Promise<Case> {
+  const applicationId = randomUUID();
+  const reference = `VW-2026-${String(9000 + ++referenceSeq)}`;
+  const now = await env.currentTimeMs();
+  const form = validApplication({ wijken, title: `Initiatief ${reference}` }) as unknown as ApplicationInput;
+  await models.Application.create({ ...submittedApplication({ id: applicationId, form, reference, year: 2026, submittedAt: new Date(now) }), status: 'reserved', statusSeq: 5 });
+  await env.client.workflow.start(supportWorkflow, {
+    taskQueue,
+    workflowId: supportWorkflowId(applicationId),
+    args: [{ applicationId, reason: 'requested', wish: form.supportWish }],
+  });
+  // Not bound to this run: a release starts the next run under the same id.
+  const handle = env.client.workflow.getHandle<typeof supportWorkflow>(supportWorkflowId(applicationId));
+  started.push(handle);
+  await eventually(() => support.get(applicationId), 15_000, `${reference} queued`);
+  return { applicationId, reference, handle, startedAt: now };
+}
+
+async function sleepUntil(at: number): Promise<void> {
+  const now = await env.currentTimeMs();
+  if (at > now) await env.sleep(at - now);
+  clock = await env.currentTimeMs();
+}
+
+/** Waits until the workflow has no activity running or workflow task pending (its timer is what is left). */
+async function idle(c: Case): Promise<void> {
+  await eventually(async () => {
+    const d = await c.handle.describe();
+    return d.status.name !== 'RUNNING' || ((d.raw.pendingActivities ?? []).length === 0 && !d.raw.pendingWorkflowTask);
+  }, 20_000, `${c.reference} idle`);
+}
+
+/** The workflow's result once it has completed (polled, not handle.result()). */
+async function finished(c: Case): Promise<SupportOutcome> {
+  await eventually(async () => (await c.handle.describe()).status.name === 'COMPLETED', 20_000, `${c.reference} completed`);
+  return plainClient.workflow.getHandle<typeof supportWorkflow>(c.handle.workflowId).result();
+}
+
+const mailsAbout = (c: Case): CapturedMail[] => suite.mail.mails.filter((m) => m.subject.includes(c.reference));
+const to = (mails: CapturedMail[]) => mails.flatMap((m) => m.to).sort();
+
+async function kinds(c: Case): Promise<string[]> {
+  return (await support.get(c.applicationId))!.history.map((h) => h.type);
+}
+
+// ---------------------------------------------------------------------------------
+
+describe('supportWorkflow', () => {
+  it('reminds the active welfare workers of the wijk organisation after 7 days, and only them', async () => {
+    const bovenveen = await queued(['Bovenveen']); // Woej
+    const voorburg = await queued(['Voorburg-Midden', 'Bovenveen']); // the first wijk counts: SenW
+    expect((await support.get(bovenveen.applicationId))!.organisation).toBe('Woej');
+    expect((await support.get(voorburg.applicationId))!.organisation).toBe('SenW');
+    await idle(bovenveen);
+    await idle(voorburg);
+
+    await sleepUntil(voorburg.startedAt + 7 * DAY_MS - HOUR_MS);
+    await idle(bovenveen);
+    expect(mailsAbout(bovenveen), 'no reminder before 7 days').toEqual([]);
+
+    await sleepUntil(voorburg.startedAt + 7 * DAY_MS + MINUTE_MS);
+    await eventually(async () => mailsAbout(bovenveen).length > 0 && mailsAbout(voorburg).length > 0, 20_000, 'both reminders');
+    await idle(bovenveen);
+    await idle(voorburg);
+    // Woej's active worker only (not the one who left, not SenW, not the admin or panel).
+    expect(to(mailsAbout(bovenveen))).toEqual([STAFF.woej.email]);
+    expect(to(mailsAbout(voorburg))).toEqual([STAFF.senw.email]);
+    const mail = mailsAbout(bovenveen)[0]!;
+    expect(mail.subject).toBe(`Ondersteuningsvraag ${bovenveen.reference} wacht al 7 dagen op een opbouwwerker`);
+    expect(mail.text).toContain('Beste Opbouwwerker Woej,');
+    expect(mail.text).toContain('Hulp bij het aanvragen van de vergunning');
+    expect(mail.text).toContain(`http://buurtfonds.test/api/v1/support/${bovenveen.applicationId}`);
+
+    const c = (await support.get(bovenveen.applicationId))!;
+    expect(c.state).toBe('unclaimed');
+    expect(Date.parse(c.reminderSentAt!) - Date.parse(c.queuedAt)).toBeGreaterThanOrEqual(7 * DAY_MS);
+    expect(Date.parse(c.reminderSentAt!) - Date.parse(c.queuedAt)).toBeLessThan(7 * DAY_MS + MINUTE_MS);
+    expect(c.flaggedAt).toBeUndefined();
+    expect(await kinds(bovenveen)).toEqual(['queued', 'reminder_sent']);
+    expect((await support.queue({ state: 'unclaimed' })).map((q) => q.reference)).toEqual(expect.arrayContaining([bovenveen.reference, voorburg.reference]));
+  });
+
+  it('flags the case to the admin after 14 days, and completes when it is claimed after all', async () => {
+    const c = await queued(['Stompwijk']);
+    await idle(c);
+    await sleepUntil(c.startedAt + 7 * DAY_MS + MINUTE_MS);
+    await eventually(async () => mailsAbout(c).length === 1, 20_000, 'the reminder');
+    await idle(c);
+    await sleepUntil(c.startedAt + 14 * DAY_MS - HOUR_MS);
+    await idle(c);
+    expect(to(mailsAbout(c)), 'no flag before 14 days').toEqual([STAFF.woej.email]);
+
+    await sleepUntil(c.startedAt + 14 * DAY_MS + MINUTE_MS);
+    await eventually(async () => mailsAbout(c).length === 2, 20_000, 'the flag');
+    await idle(c);
+    const flag = mailsAbout(c).find((m) => m.to.includes(STAFF.admin.email))!;
+    expect(flag.subject).toBe(`Ondersteuningsvraag ${c.reference} is na 14 dagen nog niet opgepakt`);
+    expect(flag.text).toContain('Beste Beheerder,');
+    const state = (await support.get(c.applicationId))!;
+    expect(Date.parse(state.flaggedAt!) - Date.parse(state.queuedAt)).toBeGreaterThanOrEqual(14 * DAY_MS);
+    expect(await kinds(c)).toEqual(['queued', 'reminder_sent', 'flagged']);
+    expect((await c.handle.describe()).status.name).toBe('RUNNING');
+
+    // Flagged and reminded: it waits for a claim, and completes when one comes.
+    await support.claim(c.applicationId, { id: STAFF.woej._id, role: 'welfare' });
+    expect(await finished(c)).toMatchObject({ outcome: 'claimed', timing: { state: 'claimed', reminderSent: true, flagged: true } });
+    await sleepUntil(c.startedAt + 30 * DAY_MS);
+    expect(mailsAbout(c)).toHaveLength(2);
+  });
+
+  it('sends no reminder for a case claimed before 7 days (the workflow completes at the claim)', async () => {
+    const c = await queued(['Bovenveen']);
+    await idle(c);
+    await sleepUntil(c.startedAt + 2 * DAY_MS);
+    const claimed = await support.claim(c.applicationId, { id: STAFF.senw._id, role: 'welfare' });
+    expect(claimed.claimedBy).toMatchObject({ id: STAFF.senw._id, name: 'Ondersteuner SenW', organisation: 'SenW' });
+    expect(await finished(c)).toMatchObject({ outcome: 'claimed', timing: { state: 'claimed', reminderSent: false, flagged: false } });
+
+    await sleepUntil(c.startedAt + 15 * DAY_MS);
+    expect(mailsAbout(c)).toEqual([]);
+    expect(await kinds(c)).toEqual(['queued', 'claimed']);
+    expect(await models.Outbox.countDocuments({ applicationId: c.applicationId })).toBe(0);
+  });
+
+  it('starts the wait again at a release: the reminder comes 7 days after the release, not after the queueing', async () => {
+    const c = await queued(['Damsigt']);
+    await idle(c);
+    await sleepUntil(c.startedAt + 1 * DAY_MS);
+    await support.claim(c.applicationId, { id: STAFF.woej._id, role: 'welfare' });
+    await finished(c);
+
+    await sleepUntil(c.startedAt + 3 * DAY_MS);
+    const releasedAt = clock;
+    const released = await support.release(c.applicationId, { id: STAFF.woej._id, role: 'welfare' });
+    expect(released.state).toBe('unclaimed');
+    expect(released.waitingSince).toBe(new Date(releasedAt).toISOString());
+    // Signal-with-start: a new run under the same id.
+    await eventually(async () => (await c.handle.describe()).status.name === 'RUNNING', 15_000, 'the new run');
+    await idle(c);
+
+    await sleepUntil(c.startedAt + 9 * DAY_MS);
+    await idle(c);
+    expect(mailsAbout(c), 'no reminder 7 days after the queueing').toEqual([]);
+    await sleepUntil(releasedAt + 7 * DAY_MS + MINUTE_MS);
+    await eventually(async () => mailsAbout(c).length === 1, 20_000, 'the reminder after the release');
+    expect(to(mailsAbout(c))).toEqual([STAFF.woej.email]);
+    const state = (await support.get(c.applicationId))!;
+    expect(Date.parse(state.reminderSentAt!) - releasedAt).toBeGreaterThanOrEqual(7 * DAY_MS);
+    expect(await kinds(c)).toEqual(['queued', 'claimed', 'released', 'reminder_sent']);
+  });
+
+  it('ends the wait without a reminder when the initiative is withdrawn', async () => {
+    const c = await queued(['Prinsenhof']);
+    await idle(c);
+    await models.Application.updateOne({ _id: c.applicationId }, { $set: { status: 'withdrawn' } });
+    await sleepUntil(c.startedAt + 7 * DAY_MS + MINUTE_MS);
+    expect(await finished(c)).toMatchObject({ outcome: 'ended' });
+    expect(mailsAbout(c)).toEqual([]);
+    expect(await kinds(c)).toEqual(['queued']);
+    // Not in the queue any more.
+    expect((await support.queue()).map((q) => q.reference)).not.toContain(c.reference);
+  });
+});

@@ -33,6 +33,8 @@ export interface SupportWorkflows {
   requeue(input: SupportWorkflowInput, at: string): Promise<void>;
   /** Whether the workflow of this case is running. */
   running(applicationId: string): Promise<boolean>;
+  /** Starts the case's workflow (a run already there is used, never a second). */
+  start(input: SupportWorkflowInput): Promise<void>;
 }
 
 export interface SupportServiceDeps {
@@ -79,6 +81,9 @@ export class SupportNotFound extends Error {
 export function supportChainName(applicationId: string): string {
   return `support-${applicationId}`;
 }
+
+/** Granted and not yet over: the statuses in which the panel can still ask for support. */
+const FLAGGABLE: ReadonlySet<string> = new Set(['reserved', 'paid', 'activity_held', 'report_due', 'report_received', 'clarification_requested']);
 
 export class SupportService {
   private readonly deps: SupportServiceDeps;
@@ -222,6 +227,39 @@ export class SupportService {
     await this.audit(result.entry, 'support.claimed', { after: { claimedBy: result.entry.worker } });
     await this.signal(applicationId, () => this.deps.workflows?.claimed(applicationId, at));
     return (await this.get(applicationId))!;
+  }
+
+  /**
+   * The panel flags a granted initiative for support (the applicant did not ask): its
+   * case is queued with reason `flagged`. A case already there is returned as it is.
+   */
+  async flag(applicationId: string, actor: SupportActor): Promise<{ case: SupportCase; created: boolean }> {
+    const app = await this.deps.models.Application.findById(applicationId, { status: 1 }).lean();
+    if (!app) throw new AppError(404, 'not_found');
+    const existing = await this.get(applicationId);
+    if (existing) return { case: existing, created: false };
+    if (!FLAGGABLE.has(app.status)) throw new AppError(409, 'invalid_state', [{ code: 'not_granted', reason: `cannot flag for support in status ${app.status}` }]);
+    if (!this.deps.workflows) throw new Error('support workflows are started through the api');
+    await this.deps.workflows.start({ applicationId, reason: 'flagged' });
+    // The workflow queues the case at once (its first activity); wait for it, briefly.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const c = await this.get(applicationId);
+      if (c) {
+        await insertOnce(this.deps.models.Audit, {
+          _id: `support:${applicationId}:flagged`,
+          at: this.now(),
+          actor: `staff:${actor.id}`,
+          action: 'support.flagged',
+          target: `application:${applicationId}`,
+          after: { reason: 'flagged' },
+          ...(actor.requestId ? { requestId: actor.requestId } : {}),
+        });
+        return { case: c, created: true };
+      }
+      if (Date.now() > deadline) throw new AppError(503, 'service_unavailable', [{ code: 'support_not_queued' }], { 'Retry-After': '5' });
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Gives the case back to the queue: the claimer, or an admin. A new wait (and its timers) begins. */

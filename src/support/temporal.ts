@@ -24,6 +24,14 @@ export function temporalSupportWorkflows(client: Client, taskQueue: string): Sup
         signalArgs: [{ at }],
       });
     },
+    async start(input: SupportWorkflowInput) {
+      await client.workflow.start(supportWorkflow, {
+        taskQueue,
+        workflowId: supportWorkflowId(input.applicationId),
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    },
     async running(applicationId) {
       try {
         return (await handle(applicationId).describe()).status.name === 'RUNNING';

@@ -376,6 +376,13 @@ const table: Record<string, Case> = {
     prepare: async () => void (await ensureSupportCase()),
     send: () => ctx.http().get(`/api/v1/support/${supportCase!.id}`),
   },
+  'POST /api/v1/support/:applicationId/flag': {
+    allow: ['panel', 'admin'],
+    // The case is there already (the fixture's applicant asked for support): the case as it is.
+    ok: 200,
+    prepare: async () => void (await ensureSupportCase()),
+    send: () => ctx.http().post(`/api/v1/support/${supportCase!.id}/flag`),
+  },
   'POST /api/v1/support/:applicationId/claim': {
     allow: ['welfare'],
     ok: 200,

@@ -17,6 +17,7 @@ import { supportView } from '../../src/support/case.ts';
 import { supportWorkflow, supportWorkflowId } from '../../workflows/support.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { grant, type Granted } from '../helpers/grants.ts';
+import { validApplication } from '../helpers/fixtures.ts';
 
 let ctx: TestContext;
 const tokens: Record<'welfare1' | 'welfare2' | 'panel' | 'admin' | 'finance', string> = {} as never;
@@ -389,4 +390,38 @@ describe('reconcile', () => {
     expect(await ctx.models.Audit.findById(lastRelease!._id).lean()).toMatchObject({ action: 'support.released', actor: `staff:${ids.welzijn1}` });
     expect(await ctx.deps.support.reconcile()).toEqual({ audits: 0, restarted: 0 });
   });
+});
+
+describe('the panel flags an initiative for support', () => {
+  it('queues a case with reason flagged for a grant whose applicant did not ask; once; only panel and admin; only for a grant', async () => {
+    const g = await grant(ctx, { title: 'Speeltuin opknappen', wantsSupport: false, supportWish: undefined, applicant: { ...applicant(), email: 'speeltuin@example.nl' } });
+    expect((await get(`/${g.id}`, tokens.welfare1)).status).toBe(404); // no case: the applicant did not ask
+    for (const token of [tokens.welfare1, tokens.finance, g.token]) expect((await post(`/${g.id}/flag`, token)).status).toBe(403);
+    expect((await post(`/${g.id}/flag`)).status).toBe(401);
+    expect((await get(`/${g.id}`, tokens.welfare1)).status).toBe(404); // nothing changed
+
+    const flagged = await post(`/${g.id}/flag`, tokens.panel);
+    expect(flagged.status, JSON.stringify(flagged.body)).toBe(201);
+    expect(flagged.body).toMatchObject({ applicationId: g.id, reason: 'flagged', state: 'unclaimed' });
+    const queue = await get('/queue', tokens.welfare1);
+    expect(queue.body.items.find((i: { applicationId: string }) => i.applicationId === g.id)).toMatchObject({ reason: 'flagged' });
+    await eventually(async () => (await workflowStatus(g)) === 'RUNNING', 15_000, 'its support workflow runs (reminders)');
+    expect(await ctx.models.Audit.findById(`support:${g.id}:flagged`).lean()).toMatchObject({ action: 'support.flagged', actor: `staff:${ids.panel1}` });
+
+    // Again, or on a case the applicant asked for: the case as it is.
+    const again = await post(`/${g.id}/flag`, tokens.admin);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ reason: 'flagged', queuedAt: flagged.body.queuedAt });
+    expect((await post(`/${bovenveen.id}/flag`, tokens.panel)).body).toMatchObject({ reason: 'requested' });
+
+    // Not granted (yet): refused, nothing queued.
+    const res = await ctx.http().post('/api/v1/applications').send(validApplication({ wantsSupport: false, supportWish: undefined }));
+    expect(res.status).toBe(201);
+    const notGranted = await post(`/${res.body.id}/flag`, tokens.panel);
+    expect(notGranted.status).toBe(409);
+    expect(notGranted.body.error.code).toBe('invalid_state');
+    expect((await get(`/${res.body.id}`, tokens.welfare1)).status).toBe(404);
+    expect((await post(`/${randomUUID()}/flag`, tokens.panel)).status).toBe(404);
+    await ctx.client.workflow.getHandle(supportWorkflowId(g.id)).terminate('test over').catch(() => undefined);
+  }, 60_000);
 });

@@ -121,6 +121,31 @@ export function supportRoutes(deps: ApiDeps): RouteSpec[] {
     },
     {
       method: 'post',
+      path: '/api/v1/support/:applicationId/flag',
+      access: ['panel', 'admin'],
+      tag: 'support',
+      summary: 'The panel flags a granted initiative for support although its applicant did not ask: a case with reason `flagged` enters the queue (201). A case already there is returned (200).',
+      request: { params: caseParams },
+      responses: {
+        200: { description: 'The case that was already there', schema: supportCaseViewSchema },
+        201: { description: 'Queued', schema: supportCaseViewSchema },
+        401: err('Not logged in'),
+        403: err('Not panel or admin'),
+        404: err('Unknown application'),
+        409: err('Not granted, or already over'),
+        415: err('Not JSON'),
+        422: err('Not an application id, or a body'),
+      },
+      async handler(req, res) {
+        const { applicationId } = parseWith(caseParams, req.params, req, ['params']);
+        parseWith(noBody, body(req), req);
+        const { case: c, created } = await support.flag(applicationId, actor(req));
+        if (created) req.log.info({ applicationId, supportWorkflowId: `support-${applicationId}` }, 'initiative flagged for support');
+        res.status(created ? 201 : 200).json(supportCaseView(c));
+      },
+    },
+    {
+      method: 'post',
       path: '/api/v1/support/:applicationId/release',
       access: ['welfare', 'admin'],
       tag: 'support',

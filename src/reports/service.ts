@@ -60,15 +60,9 @@ export const rowProjection = {
 } as const;
 
 /** The budget year as the ledger has it: its balances now and its movements per month. */
-export interface BudgetYearFigures {
+/** The ledger's balances (paidCents is net of what was reclaimed and refunded, as GET /budget/:year). */
+export interface BudgetYearFigures extends Balances {
   year: number;
-  /** The ledger's balances (paidCents is net of what was reclaimed and refunded, as GET /budget/:year). */
-  totalCents: number;
-  committedCents: number;
-  paidCents: number;
-  releasedCents: number;
-  reclaimedCents: number;
-  refundedCents: number;
   remainingCents: number;
   /** Gross movements per month in which they were booked (Amsterdam), months with movements only. */
   perMonth: { month: string; reservedCents: number; releasedCents: number; paidCents: number; reclaimedCents: number; refundedCents: number }[];

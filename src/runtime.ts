@@ -1,5 +1,5 @@
 /** Wiring shared by the entry points (src/main.ts, src/server.ts, src/worker.ts) and the tests. */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +14,12 @@ import { DocumentStore } from './documents/store.ts';
 import { TokenSigner } from './auth/tokens.ts';
 import { IntakeService } from './services/intake.ts';
 import { InitiativeCommands } from './services/initiatives.ts';
+import { ApplicationService } from './services/applications.ts';
 import { temporalInitiativeStarter, type InitiativeStarter } from './temporal/starter.ts';
 import { calendarRules, ensureMeetingSchedule } from './temporal/schedule.ts';
 import { MeetingCommands } from './services/meetings.ts';
+import { MeetingCalendar } from './services/meeting-calendar.ts';
+import { PanelService } from './services/panel.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { createActivities, type Activities } from '../activities/index.ts';
 import { BudgetLedger } from './budget/ledger.ts';
@@ -27,6 +30,7 @@ import { initiativeWorkflowId } from './domain/application.ts';
 import { payoutExecutedSignal } from '../workflows/initiative-signals.ts';
 import { customSearchAttributes } from './domain/search-attributes.ts';
 import type { ApiDeps } from './api/deps.ts';
+import { emailLinks } from './web/paths.ts';
 import { temporalLogger } from './logger.ts';
 
 export const workflowsPath = resolve(dirname(fileURLToPath(import.meta.url)), '../workflows/index.ts');
@@ -116,20 +120,27 @@ export function buildApiDeps(args: {
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const starter = args.starter ?? temporalInitiativeStarter(client, config.temporal.taskQueue);
   const { ledger, payouts } = createMoney(config, models, client, logger);
+  const support = new SupportService({ models, organisations: config.support.wijkOrganisations, workflows: temporalSupportWorkflows(client, config.temporal.taskQueue), logger, now: args.now });
+  const initiatives = new InitiativeCommands(client);
+  const meetings = new MeetingCommands(client, models);
+  const refreshSchedule = config.meetings.schedule ? () => ensureMeetingSchedule(client, config, models, args.now?.()) : undefined;
 
   return {
     ledger,
     payouts,
-    support: new SupportService({ models, organisations: config.support.wijkOrganisations, workflows: temporalSupportWorkflows(client, config.temporal.taskQueue), logger, now: args.now }),
+    support,
     config,
     logger,
     models,
     store,
     signer,
     intake: new IntakeService({ models, store, starter, config, logger, ledger, now: args.now }),
-    initiatives: new InitiativeCommands(client),
-    meetings: new MeetingCommands(client, models),
-    ...(config.meetings.schedule ? { refreshSchedule: () => ensureMeetingSchedule(client, config, models, args.now?.()) } : {}),
+    initiatives,
+    applications: new ApplicationService({ models, store, initiatives, payouts, support }),
+    meetings,
+    calendar: new MeetingCalendar({ models, rules: calendarRules(config), meetings, ledger, ...(refreshSchedule ? { refreshSchedule } : {}), now: () => args.now?.() ?? new Date() }),
+    panel: new PanelService(models),
+    ...(refreshSchedule ? { refreshSchedule } : {}),
     readiness: [
       {
         name: 'database',
@@ -158,6 +169,7 @@ export function buildApiDeps(args: {
         },
       },
     ],
+    webSecret: createHmac('sha256', args.secret).update('buurtfonds web forms').digest('hex'),
     now: args.now,
   };
 }
@@ -179,15 +191,17 @@ export async function createWorker(args: {
   const { config, logger, models } = args;
   const mailer = args.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger });
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
+  // Every link in an e-mail opens a page for a person (src/web/paths.ts).
+  const links = emailLinks(config.publicBaseUrl);
   const activities = createActivities({
     calendar: calendarRules(config),
     meetingRules: { quorum: config.meetings.quorum, majority: config.meetings.majority, flagAfterRollovers: config.meetings.flagAfterRollovers },
     ...(args.refreshSchedule ? { refreshSchedule: args.refreshSchedule } : {}),
     ...createMoney(config, models),
-    meetingUrl: (id) => `${config.publicBaseUrl}/api/v1/meetings/${id}`,
+    meetingUrl: links.meeting,
     wijkOrganisations: config.support.wijkOrganisations,
-    supportUrl: (id) => `${config.publicBaseUrl}/api/v1/support/${id}`,
-    applicationUrl: (id) => `${config.publicBaseUrl}/api/v1/applications/${id}`,
+    supportUrl: links.supportCase,
+    applicationUrl: links.application,
     store: await openStore(config),
     retention: config.retention,
     retentionPersonalDays: config.retention.personalDataDays,
@@ -196,7 +210,7 @@ export async function createWorker(args: {
     mailer,
     fundName: config.fund.name,
     mailDomain: new URL(config.publicBaseUrl).hostname || 'buurtfonds.local',
-    statusUrl: async (id) => `${config.publicBaseUrl}/api/v1/applications/${id}?token=${await signer.signApplicantLink(id)}`,
+    statusUrl: async (id) => links.status(id, await signer.signApplicantLink(id)),
   });
   const worker = await Worker.create({
     connection: args.connection,

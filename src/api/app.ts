@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import compression from 'compression';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -19,6 +20,8 @@ import { auditRoutes } from './routes/audit.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { supportRoutes } from './routes/support.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { webPages } from '../web/pages/index.ts';
+import { webRouter } from '../web/router.ts';
 
 /** Log lines of a request about one application carry its id and workflow id. */
 function applicationContext(req: express.Request): { applicationId?: string; workflowId?: string } {
@@ -60,9 +63,35 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
       serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/, '$1[redacted]') }) },
     }),
   );
-  app.use(helmet());
+  app.use(
+    helmet({
+      // Pages load scripts and styles from our own origin only: no inline script or style, no framing.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          scriptSrcAttr: ["'none'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          ...(deps.config.env === 'production' ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      referrerPolicy: { policy: 'no-referrer' },
+      frameguard: { action: 'deny' },
+      strictTransportSecurity: deps.config.env === 'production',
+    }),
+  );
+  app.use(compression());
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
-  app.use(authenticate(deps));
+  // Bearer tokens (and the status link's ?token=) are the API's; the pages use cookies.
+  app.use('/api', authenticate(deps));
 
   const routes = buildRoutes(deps);
   for (const r of routes) {
@@ -70,6 +99,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
       await r.handler(req, res);
     });
   }
+  app.use(webRouter(deps, webPages(deps, routes), deps.webSecret));
   app.use((_req, _res, next) => next(new AppError(404, 'not_found')));
   app.use(errorHandler);
   return { app, routes };

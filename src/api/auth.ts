@@ -14,6 +14,28 @@ declare module 'express-serve-static-core' {
 
 const unauthenticated = (code: string) => new AppError(401, 'unauthenticated', [{ code }], { 'WWW-Authenticate': 'Bearer realm="buurtfonds"' });
 
+/**
+ * What a token stands for: an applicant access token (checked against the stored
+ * hashes), or a signed staff token or applicant status link. `undefined` when it is not
+ * valid; `inactive` for the token of a deactivated account (it loses access at once,
+ * not when its token expires). Lookups by _id only: FerretDB v1 scans the collection
+ * for any other filter.
+ */
+export async function principalOf(deps: { signer: TokenSigner; models: Models }, token: string): Promise<Principal | 'inactive' | undefined> {
+  const applicant = parseAccessToken(token);
+  if (applicant) {
+    const hash = hashToken(token);
+    const app = await deps.models.Application.findById(applicant.applicationId, { accessTokenHash: 1 }).lean();
+    const found =
+      (app?.accessTokenHash !== undefined && sameHash(app.accessTokenHash, hash)) ||
+      (app !== null && (await deps.models.AccessToken.findById(hash, { applicationId: 1 }).lean())?.applicationId === applicant.applicationId);
+    return found ? { kind: 'applicant', applicationId: applicant.applicationId, access: 'token' } : undefined;
+  }
+  const principal = await deps.signer.verify(token);
+  if (principal?.kind === 'staff' && !(await deps.models.StaffUser.exists({ _id: principal.userId, active: true }))) return 'inactive';
+  return principal;
+}
+
 /** Reads `Authorization: Bearer …`: a staff JWT, an applicant access token, or an applicant status-link token. */
 export function authenticate(deps: { signer: TokenSigner; models: Models }): RequestHandler {
   return async (req, _res, next) => {
@@ -24,28 +46,13 @@ export function authenticate(deps: { signer: TokenSigner; models: Models }): Req
     const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : undefined;
     if (header && !m) return next(unauthenticated('malformed_authorization_header'));
     const token = m ? m[1]! : linkToken!;
-    const applicant = parseAccessToken(token);
-    if (applicant) {
-      // Lookups by _id only: FerretDB v1 scans the collection for any other filter.
-      const hash = hashToken(token);
-      const app = await deps.models.Application.findById(applicant.applicationId, { accessTokenHash: 1 }).lean();
-      const found =
-        (app?.accessTokenHash !== undefined && sameHash(app.accessTokenHash, hash)) ||
-        (app !== null && (await deps.models.AccessToken.findById(hash, { applicationId: 1 }).lean())?.applicationId === applicant.applicationId);
-      if (!found) return next(unauthenticated('invalid_token'));
-      req.principal = { kind: 'applicant', applicationId: applicant.applicationId };
-      return next();
-    }
-    const principal = await deps.signer.verify(token);
+    const principal = await principalOf(deps, token);
     if (!principal) return next(unauthenticated('invalid_token'));
-    if (principal.kind === 'staff') {
-      // Only status links travel in URLs; a staff token there would end up in logs and browser history.
-      if (!m) return next(unauthenticated('token_in_query'));
-      // A deactivated account loses access at once, not when its token expires.
-      if (!(await deps.models.StaffUser.exists({ _id: principal.userId, active: true }))) return next(unauthenticated('account_inactive'));
-    }
+    if (principal === 'inactive') return next(unauthenticated('account_inactive'));
+    // Only status links travel in URLs; a staff token there would end up in logs and browser history.
+    if (principal.kind === 'staff' && !m) return next(unauthenticated('token_in_query'));
     // A status link travels in e-mails and URLs: it lets the applicant read, never act (also not as a Bearer token).
-    if (principal.kind === 'applicant' && req.method !== 'GET' && req.method !== 'HEAD') {
+    if (principal.kind === 'applicant' && principal.access === 'link' && req.method !== 'GET' && req.method !== 'HEAD') {
       return next(new AppError(403, 'forbidden', [{ code: 'status_link_read_only' }]));
     }
     req.principal = principal;

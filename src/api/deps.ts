@@ -4,8 +4,11 @@ import type { Models } from '../db/models.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { IntakeService } from '../services/intake.ts';
+import type { ApplicationService } from '../services/applications.ts';
 import type { InitiativeCommands } from '../services/initiatives.ts';
 import type { MeetingCommands } from '../services/meetings.ts';
+import type { MeetingCalendar } from '../services/meeting-calendar.ts';
+import type { PanelService } from '../services/panel.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
 import type { PayoutService } from '../payouts/service.ts';
 import type { SupportService } from '../support/service.ts';
@@ -23,7 +26,12 @@ export interface ApiDeps {
   signer: TokenSigner;
   intake: IntakeService;
   initiatives: InitiativeCommands;
+  /** Reading applications and acting on them (the API routes and the web pages share it). */
+  applications: ApplicationService;
   meetings: MeetingCommands;
+  /** The calendar, meeting views, skip and move. */
+  calendar: MeetingCalendar;
+  panel: PanelService;
   ledger: BudgetLedger;
   payouts: PayoutService;
   /** Welfare support cases: the queue, claims, hand-overs, notes (src/support/service.ts). */
@@ -31,6 +39,8 @@ export interface ApiDeps {
   /** Rebuilds the meeting Schedule after a skip or move (absent when the schedule is off). */
   refreshSchedule?: () => Promise<void>;
   readiness: ReadinessCheck[];
+  /** Signs the web forms' CSRF tokens (derived from AUTH_SECRET). */
+  webSecret: string;
   /** Clock for validation ("activity not in the past"); tests may pin it. */
   now?: () => Date;
 }

@@ -19,7 +19,8 @@ export interface IngestedFile {
  * Multipart parser: files stream to the store's tmp dir (never whole in memory),
  * limited in size and count. Multer removes partial files itself on a limit error.
  */
-export function multipartUpload(store: DocumentStore, limits: { maxBytes: number; maxFiles: number }): RequestHandler {
+export function multipartUpload(store: DocumentStore, limits: { maxBytes: number; maxFiles: number }, opts: { fields?: number } = {}): RequestHandler {
+  const fields = opts.fields ?? 10;
   const upload = multer({
     storage: multer.diskStorage({
       destination: store.tmpDir,
@@ -30,9 +31,9 @@ export function multipartUpload(store: DocumentStore, limits: { maxBytes: number
     limits: {
       fileSize: limits.maxBytes,
       files: limits.maxFiles,
-      fields: 10,
+      fields,
       fieldSize: 1024 * 1024,
-      parts: limits.maxFiles + 10,
+      parts: limits.maxFiles + fields,
       headerPairs: 100,
     },
   }).array('documents', limits.maxFiles + 1);
@@ -62,6 +63,8 @@ function mapMulterError(err: unknown): unknown {
   return err;
 }
 
+export { mapMulterError };
+
 export function uploadedFiles(req: Request): Express.Multer.File[] {
   return Array.isArray(req.files) ? req.files : [];
 }
@@ -72,28 +75,38 @@ export async function discardUploads(req: Request): Promise<void> {
 
 const badName = /[/\\\0-\x1f\x7f]|^\.\.?$|^\s*$/;
 
+/** Checks one uploaded file by name shape and by content: the file to store, or the refusal. */
+export async function inspectFile(f: Express.Multer.File, index: number): Promise<IngestedFile | AppError> {
+  const fileName = f.originalname.normalize('NFC');
+  if (badName.test(fileName) || fileName.length > 255) {
+    return new AppError(400, 'invalid_file_name', [{ path: `documents.${index}`, code: 'invalid_file_name', fileName }]);
+  }
+  const contentType = await sniffContentType(f.path);
+  if (!contentType) return new AppError(415, 'unsupported_file_type', [{ path: `documents.${index}`, code: 'unsupported_file_type', fileName }]);
+  const { sha256, size } = await DocumentStore.hashFile(f.path);
+  return { tempPath: f.path, fileName, contentType, size, sha256 };
+}
+
 /** Checks every uploaded file by name shape and by content; on any refusal all temp files are removed. */
 export async function inspectUploads(req: Request): Promise<IngestedFile[]> {
   const files = uploadedFiles(req);
   try {
     const out: IngestedFile[] = [];
     for (const [i, f] of files.entries()) {
-      const fileName = f.originalname.normalize('NFC');
-      if (badName.test(fileName) || fileName.length > 255) {
-        throw new AppError(400, 'invalid_file_name', [{ path: `documents.${i}`, code: 'invalid_file_name', fileName }]);
-      }
-      const contentType = await sniffContentType(f.path);
-      if (!contentType) {
-        throw new AppError(415, 'unsupported_file_type', [{ path: `documents.${i}`, code: 'unsupported_file_type', fileName }]);
-      }
-      const { sha256, size } = await DocumentStore.hashFile(f.path);
-      out.push({ tempPath: f.path, fileName, contentType, size, sha256 });
+      const result = await inspectFile(f, i);
+      if (result instanceof AppError) throw result;
+      out.push(result);
     }
     return out;
   } catch (err) {
     await discardUploads(req);
     throw err;
   }
+}
+
+/** Removes checked files that will not be stored after all (a form that came back with errors). */
+export async function discardIngested(files: readonly IngestedFile[]): Promise<void> {
+  await Promise.all(files.map((f) => unlink(f.tempPath).catch(() => undefined)));
 }
 
 export async function commitFiles(store: DocumentStore, files: IngestedFile[]): Promise<void> {

@@ -4,7 +4,8 @@ import type { StaffRole } from '../db/models.ts';
 
 export type Principal =
   | { kind: 'staff'; userId: string; role: StaffRole; name: string }
-  | { kind: 'applicant'; applicationId: string };
+  /** `token`: the access token from submission (or a page session made from it); `link`: the signed status link of the e-mails (reads only in the API). */
+  | { kind: 'applicant'; applicationId: string; access: 'token' | 'link' };
 
 const ISSUER = 'buurtfonds';
 
@@ -33,7 +34,7 @@ export function parseAccessToken(token: string): { applicationId: string } | und
 
 export class TokenSigner {
   private readonly key: Uint8Array;
-  private readonly staffTtlMinutes: number;
+  readonly staffTtlMinutes: number;
   constructor(secret: string, staffTtlMinutes: number) {
     this.key = new TextEncoder().encode(secret);
     this.staffTtlMinutes = staffTtlMinutes;
@@ -66,16 +67,24 @@ export class TokenSigner {
 
   /** Verifies a signed token; undefined when it is not valid (expired, forged, wrong audience). */
   async verify(token: string): Promise<Principal | undefined> {
+    const result = await this.inspect(token);
+    return result === 'expired' ? undefined : result?.principal;
+  }
+
+  /** Like verify, with when the token expires, and telling an expired token from an invalid one (the login page says "your session expired"). */
+  async inspect(token: string): Promise<{ principal: Principal; expiresAt: Date } | 'expired' | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience: ['staff', 'applicant'], algorithms: ['HS256'] });
+      const expiresAt = new Date((payload.exp ?? 0) * 1000);
       const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
-      if (aud === 'applicant' && typeof payload.sub === 'string') return { kind: 'applicant', applicationId: payload.sub };
+      if (aud === 'applicant' && typeof payload.sub === 'string') return { principal: { kind: 'applicant', applicationId: payload.sub, access: 'link' }, expiresAt };
       const role = payload.role;
       if (aud === 'staff' && typeof payload.sub === 'string' && (role === 'panel' || role === 'welfare' || role === 'admin' || role === 'finance')) {
-        return { kind: 'staff', userId: payload.sub, role, name: String(payload.name ?? '') };
+        return { principal: { kind: 'staff', userId: payload.sub, role, name: String(payload.name ?? '') }, expiresAt };
       }
       return undefined;
     } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) return 'expired';
       if (err instanceof joseErrors.JOSEError) return undefined;
       throw err;
     }

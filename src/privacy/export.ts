@@ -26,7 +26,8 @@ import type { Models } from '../db/models.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import type { PayoutService } from '../payouts/service.ts';
 import { renderEmail, type EmailTemplate, type EmailVars } from '../domain/emails.ts';
-import { applicationView } from '../api/routes/applications.ts';
+import { applicationView } from '../services/applications.ts';
+import { pagePaths } from '../web/paths.ts';
 import { ERASED } from './erasure.ts';
 import { exportReadme } from './readme.ts';
 import { applicantMail, supportCase } from './records.ts';
@@ -102,7 +103,7 @@ export async function personalDataExport(deps: ExportDeps, applicationId: string
     files: files.map((f) => ({ documentId: f.doc._id, fileName: f.doc.fileName, sha256: f.doc.sha256, size: f.doc.size, ...(f.present ? { path: f.path } : { missing: true }) })),
   };
 
-  const statusUrl = `${deps.config.publicBaseUrl}/api/v1/applications/${applicationId}`;
+  const statusUrl = `${deps.config.publicBaseUrl}${pagePaths.status(applicationId)}`;
   const emails = mails.map((m) => ({
     to: m.to,
     subject: m.subject,

@@ -1,9 +1,9 @@
 import { activityYear } from '../domain/application.ts';
 import { remainingCents } from '../domain/ledger.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { formatReference, type ApplicationInput } from '../domain/application.ts';
+import { applicationInputSchema, formatReference, type ApplicationInput } from '../domain/application.ts';
 import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, isDuplicateKeyError, submittedApplication, type ApplicationDoc, type Models } from '../db/models.ts';
@@ -29,6 +29,14 @@ export interface SubmitResult {
   replayed: boolean;
 }
 
+/** What an Idempotency-Key is bound to: the validated form and the files (name and content). */
+export function requestHash(input: ApplicationInput, files: readonly Pick<IngestedFile, 'fileName' | 'sha256'>[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(input))
+    .update(JSON.stringify(files.map((f) => [f.fileName, f.sha256])))
+    .digest('hex');
+}
+
 /** How long a retry waits for a concurrent first request with the same Idempotency-Key. */
 const IN_PROGRESS_WAIT_MS = 5_000;
 /** An Idempotency-Key claim this old without an application is abandoned (its request crashed). */
@@ -45,8 +53,12 @@ const ABANDONED_AFTER_MS = 30_000;
  */
 export class IntakeService {
   private readonly deps: IntakeDeps;
+  /** The application form's rules for this fund (its wijken, its maximum, today in Amsterdam): the API and the pages validate with it. */
+  readonly inputSchema: ReturnType<typeof applicationInputSchema>;
   constructor(deps: IntakeDeps) {
     this.deps = deps;
+    const { fund } = deps.config;
+    this.inputSchema = applicationInputSchema({ wijken: fund.wijken, maxAmountCents: fund.maxAmountCents, now: () => this.now() });
   }
 
   private now(): Date {

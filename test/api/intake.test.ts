@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStatusLink, statusLinkIn } from '../helpers/web.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { csvBytes, elfBytes, exeBytes, jpegBytes, odtBytes, pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
 
@@ -52,11 +53,13 @@ describe('POST /api/v1/applications', () => {
     expect(mail.subject).toBe(`Uw aanvraag ${res.body.reference} is ontvangen`);
     expect(mail.text).toContain('Beste Sanne de Vries');
     expect(mail.text).toContain(`kenmerk ${res.body.reference}`);
-    const link = /http:\/\/buurtfonds\.test(\/api\/v1\/applications\/[^\s]+)/.exec(mail.text)?.[1];
-    expect(link).toBeDefined();
-    const viaLink = await ctx.http().get(link!);
-    expect(viaLink.status).toBe(200);
-    expect(viaLink.body.id).toBe(res.body.id);
+    // The link opens the applicant's status page (the token moves into a cookie on the way).
+    const link = statusLinkIn(mail.text);
+    expect(link, `no status link in:\n${mail.text}`).toBeDefined();
+    const opened = await openStatusLink(ctx, link!);
+    expect(opened.applicationId).toBe(res.body.id);
+    expect(opened.page.status).toBe(200);
+    expect(opened.page.text).toContain(res.body.reference);
   });
 
   it('takes multipart with documents of every accepted kind, typed by content', async () => {

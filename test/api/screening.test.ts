@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.ts';
 import { IntakeService } from '../../src/services/intake.ts';
 import { temporalInitiativeStarter } from '../../src/temporal/starter.ts';
+import { openStatusLink, statusLinkIn } from '../helpers/web.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
 
@@ -113,11 +114,14 @@ describe('screening an application', () => {
     expect(mail.text).toContain('Beste Sanne de Vries');
     expect(mail.text).toContain(missing);
     expect(dutchDateAfter(mail.text, 'uiterlijk'), `no Dutch deadline date in:\n${mail.text}`).toBe(amsterdamDay(res.body.deadline));
-    // The mail's link opens the application for the applicant.
-    const link = /http:\/\/buurtfonds\.test(\/api\/v1\/applications\/\S+)/.exec(mail.text)?.[1];
-    expect(link).toBeDefined();
-    const viaLink = await ctx.http().get(link!);
-    expect([viaLink.status, viaLink.body.status]).toEqual([200, 'awaiting_information']);
+    // The mail's link opens the applicant's status page, with the question and a form to answer it.
+    const link = statusLinkIn(mail.text);
+    expect(link, `no status link in:\n${mail.text}`).toBeDefined();
+    const opened = await openStatusLink(ctx, link!);
+    expect(opened.page.status).toBe(200);
+    expect(opened.page.text).toContain('Wacht op aanvulling');
+    expect(opened.page.text).toContain(missing);
+    expect(opened.page.text).toContain(`action="/aanvraag/${app.id}/aanvulling"`);
   });
 
   it('refuses a second request while one is open (409), and an empty or invalid request (422), changing nothing', async () => {

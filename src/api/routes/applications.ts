@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { applicationInputSchema, informationAnswerSchema, informationRequestInputSchema, withdrawInputSchema } from '../../domain/application.ts';
+import { informationAnswerSchema, informationRequestInputSchema, withdrawInputSchema } from '../../domain/application.ts';
 import { AppError } from '../../domain/errors.ts';
 import { reportInputSchema, reportReviewInputSchema } from '../../domain/report.ts';
-import { supportView } from '../../support/case.ts';
-import { canWithdraw } from '../../domain/status.ts';
-import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type PayoutDoc, type StoredDocument } from '../../db/models.ts';
-import { warningMessages, type Locale } from '../../domain/messages.ts';
+import { budgetWarningView, documentView, type Actor } from '../../services/applications.ts';
+import { requestHash } from '../../services/intake.ts';
+import { sendDocument } from '../../documents/send.ts';
 import { actorOf } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { localeOf, parseWith } from '../errors.ts';
@@ -25,18 +23,14 @@ import {
   linkTokenQuery,
   submitResponseSchema,
 } from '../schemas.ts';
-import { commitFiles, inspectUploads, multipartUpload, removeOrphans, toStoredDocuments, type IngestedFile } from '../uploads.ts';
+import { inspectUploads, multipartUpload } from '../uploads.ts';
 
 const err = (description: string) => ({ description, schema: errorSchema });
 const staff = ['panel', 'welfare', 'admin'] as const;
 
 export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
-  const { models, store, config } = deps;
-  const inputSchema = applicationInputSchema({
-    wijken: config.fund.wijken,
-    maxAmountCents: config.fund.maxAmountCents,
-    now: deps.now ?? (() => new Date()),
-  });
+  const { store, config, applications } = deps;
+  const inputSchema = deps.intake.inputSchema;
   const upload = multipartUpload(store, config.uploads);
   const multipartSubmit = z.object({
     application: z.string().meta({ description: 'The application as JSON (same schema as the JSON body).' }),
@@ -50,11 +44,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
   const refundInputSchema = z.object({ amountCents: z.number().int().min(1) }).strict();
   const answerMultipart = z.object({ answer: z.string().optional(), documents: z.array(z.string().meta({ format: 'binary' })).optional() });
 
-  async function load(id: string): Promise<ApplicationDoc> {
-    const app = await models.Application.findById(id).lean();
-    if (!app) throw new AppError(404, 'not_found');
-    return app;
-  }
+  const actor = (req: Request): Actor => ({ actor: actorOf(req.principal), uploadedBy: req.principal?.kind === 'staff' ? 'staff' : 'applicant' });
 
   /** JSON body, or multipart with a JSON text field; anything else is refused. */
   function readBody(req: Request, jsonField?: string): unknown {
@@ -73,32 +63,6 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
     if (req.is('application/json')) return req.body ?? {};
     if (!req.headers['content-type'] && !req.headers['content-length'] && !req.headers['transfer-encoding']) return {};
     throw new AppError(415, 'unsupported_media_type');
-  }
-
-  /** Adds uploaded documents to an application that is still open (before a decision). */
-  async function attach(app: ApplicationDoc, files: IngestedFile[], req: Request, context: StoredDocument['context']): Promise<StoredDocument[]> {
-    if (context !== 'report' && !canWithdraw(app.status)) {
-      throw new AppError(409, 'invalid_state', [{ code: 'application_closed' }]);
-    }
-    await commitFiles(store, files);
-    const docs = toStoredDocuments(app._id, files, req.principal?.kind === 'staff' ? 'staff' : 'applicant', context);
-    await models.Document.insertMany(docs.map(({ id, ...d }) => ({ _id: id, ...d })));
-    await insertOnce(models.Event, {
-      _id: `documents:${docs[0]!.id}`,
-      applicationId: app._id,
-      at: new Date().toISOString(),
-      type: 'documents_added',
-      actor: actorOf(req.principal),
-      documentIds: docs.map((d) => d.id),
-    });
-    return docs;
-  }
-
-  async function detach(docs: StoredDocument[]): Promise<void> {
-    const ids = docs.map((d) => d.id);
-    await models.Document.deleteMany({ _id: { $in: ids } });
-    await models.Event.deleteOne({ _id: `documents:${ids[0]}` });
-    await removeOrphans(store, models, docs.map((d) => d.sha256));
   }
 
   return [
@@ -127,11 +91,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
         }
         const input = parseWith(inputSchema, raw, req);
         const files = await inspectUploads(req);
-        const requestHash = createHash('sha256')
-          .update(JSON.stringify(input))
-          .update(JSON.stringify(files.map((f) => [f.fileName, f.sha256])))
-          .digest('hex');
-        const result = await deps.intake.submit(input, files, { idempotencyKey: keyHeader, requestHash });
+        const result = await deps.intake.submit(input, files, { idempotencyKey: keyHeader, requestHash: requestHash(input, files) });
         const app = result.application;
         req.log.info({ applicationId: app._id, workflowId: app.workflowId, reference: app.reference, replayed: result.replayed }, 'application submitted');
         if (result.replayed) res.set('Idempotent-Replayed', 'true');
@@ -154,32 +114,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'A page of applications', schema: applicationListSchema }, 401: err('Not logged in'), 403: err('Not staff'), 422: err('Bad filter') },
       async handler(req, res) {
         const q = parseWith(applicationListQuery, req.query, req, ['query']);
-        const filter: Record<string, unknown> = {};
-        if (q.status) filter.status = q.status;
-        if (q.wijk) filter.wijken = q.wijk;
-        if (q.year) filter.year = q.year;
-        const [items, total] = await Promise.all([
-          models.Application.find(filter, { _id: 1, reference: 1, status: 1, title: 1, wijken: 1, amountRequestedCents: 1, createdAt: 1 })
-            .sort({ createdAt: -1, _id: 1 })
-            .skip((q.page - 1) * q.pageSize)
-            .limit(q.pageSize)
-            .lean(),
-          models.Application.countDocuments(filter),
-        ]);
-        res.json({
-          items: items.map((a) => ({
-            id: a._id,
-            reference: a.reference,
-            status: a.status,
-            title: a.title,
-            wijken: a.wijken,
-            amountRequestedCents: a.amountRequestedCents,
-            createdAt: new Date(a.createdAt).toISOString(),
-          })),
-          page: q.page,
-          pageSize: q.pageSize,
-          total,
-        });
+        res.json(await applications.list(q));
       },
     },
     {
@@ -192,15 +127,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The application', schema: applicationViewSchema }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id') },
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
-        const app = await load(id);
-        const [events, documents, payout, support] = await Promise.all([
-          models.Event.find({ applicationId: id }).lean(),
-          models.Document.find({ applicationId: id }).sort({ uploadedAt: 1 }).lean(),
-          deps.payouts.byApplication(app.reference),
-          deps.support.get(id),
-        ]);
-        // The applicant sees the support case without the workers' notes.
-        res.json({ ...applicationView(app, events, documents, payout), support: supportView(support, req.principal?.kind !== 'staff') });
+        res.json(await applications.view(id, req.principal?.kind === 'staff' ? 'staff' : 'applicant'));
       },
     },
     {
@@ -225,10 +152,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         if (!req.is('multipart/form-data')) throw new AppError(415, 'unsupported_media_type');
-        const app = await load(id);
         const files = await inspectUploads(req);
-        if (files.length === 0) throw new AppError(422, 'validation_failed', [{ path: 'documents', code: 'required' }]);
-        const docs = await attach(app, files, req, 'additional');
+        const docs = await applications.addDocuments(id, files, actor(req));
         res.status(201).json({ documents: docs.map(documentView) });
       },
     },
@@ -242,20 +167,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 401: err('No token'), 403: err('Not allowed'), 404: err('Unknown document') },
       async handler(req, res) {
         const { id, documentId } = parseWith(documentParams, req.params, req, ['params']);
-        const doc = await models.Document.findById(documentId).lean();
-        if (!doc || doc.applicationId !== id || !(await store.has(doc.sha256))) throw new AppError(404, 'not_found');
-        res.status(200);
-        res.type(doc.contentType);
-        res.attachment(doc.fileName);
-        res.set('Content-Length', String(doc.size));
-        res.set('Cache-Control', 'private, no-store');
-        const stream = store.open(doc.sha256);
-        await new Promise<void>((resolve, reject) => {
-          stream.on('error', reject);
-          res.on('finish', resolve);
-          res.on('close', resolve);
-          stream.pipe(res);
-        });
+        const { document: doc, stream: open } = await applications.openDocument(id, documentId);
+        await sendDocument(res, doc, open);
       },
     },
     {
@@ -276,8 +189,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         const body = parseWith(informationRequestInputSchema, readBody(req), req);
-        await load(id);
-        const request = await deps.initiatives.requestInformation(id, { ...body, requestedBy: actorOf(req.principal) });
+        const request = await applications.requestInformation(id, body, actorOf(req.principal));
         req.log.info({ applicationId: id, workflowId: `initiative-${id}` }, 'information requested');
         res.status(201).json(request);
       },
@@ -304,20 +216,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         const body = parseWith(informationAnswerSchema, readBody(req), req);
-        const app = await load(id);
         const files = await inspectUploads(req);
-        if (!body.answer && files.length === 0) {
-          throw new AppError(422, 'validation_failed', [{ path: 'answer', code: 'answer_or_documents_required' }]);
-        }
-        if (app.status !== 'awaiting_information') throw new AppError(409, 'invalid_state', [{ code: 'no_open_request' }]);
-        const docs = files.length ? await attach(app, files, req, 'information') : [];
-        try {
-          const state = await deps.initiatives.provideInformation(id, { ...(body.answer ? { answer: body.answer } : {}), documentIds: docs.map((d) => d.id) });
-          res.json(state);
-        } catch (error) {
-          if (docs.length) await detach(docs);
-          throw error;
-        }
+        res.json(await applications.answerInformation(id, body, files, actor(req)));
       },
     },
     {
@@ -343,16 +243,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         const body = parseWith(reportInputSchema, readBody(req, 'report'), req, req.is('multipart/form-data') ? ['report'] : []);
-        const app = await load(id);
-        if (!['activity_held', 'report_due', 'clarification_requested'].includes(app.status)) throw new AppError(409, 'invalid_state', [{ code: 'no_report_expected' }]);
         const files = await inspectUploads(req);
-        const docs = files.length ? await attach(app, files, req, 'report') : [];
-        try {
-          res.json(await deps.initiatives.submitReport(id, { ...body, documentIds: docs.map((d) => d.id) }));
-        } catch (error) {
-          if (docs.length) await detach(docs);
-          throw error;
-        }
+        res.json(await applications.submitReport(id, body, files, actor(req)));
       },
     },
     {
@@ -374,8 +266,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         const body = parseWith(reportReviewInputSchema, req.body ?? {}, req);
-        await load(id);
-        res.json(await deps.initiatives.reviewReport(id, { ...body, reviewedBy: actorOf(req.principal) }));
+        res.json(await applications.reviewReport(id, body, actorOf(req.principal)));
       },
     },
     {
@@ -396,8 +287,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         const body = parseWith(refundInputSchema, req.body ?? {}, req);
-        await load(id);
-        res.json(await deps.initiatives.recordRefund(id, { amountCents: body.amountCents, recordedBy: actorOf(req.principal) }));
+        res.json(await applications.recordRefund(id, body.amountCents, actorOf(req.principal)));
       },
     },
     {
@@ -410,8 +300,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'Ready for the meeting', schema: z.object({ status: z.string() }).loose() }, 401: err('Not logged in'), 403: err('Not panel'), 404: err('Unknown id'), 409: err('Not in screening') },
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
-        await load(id);
-        res.json(await deps.initiatives.completeScreening(id, actorOf(req.principal)));
+        res.json(await applications.completeScreening(id, actorOf(req.principal)));
       },
     },
     {
@@ -425,82 +314,9 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         const body = parseWith(withdrawInputSchema, readBody(req), req);
-        await load(id);
-        res.json(await deps.initiatives.withdraw(id, body));
+        res.json(await applications.withdraw(id, body));
       },
     },
   ];
 }
 
-function documentView(d: StoredDocument | DocumentDoc) {
-  const { _id, applicationId: _a, ...rest } = d as DocumentDoc & { id?: string; applicationId: string };
-  return { ...rest, id: (d as StoredDocument).id ?? _id, uploadedAt: new Date(d.uploadedAt).toISOString() };
-}
-
-/** Workflow events carry their sequence number at the end of their id ("initiative-…:7"). */
-function eventSeq(id: string): number {
-  const n = Number(id.slice(id.lastIndexOf(':') + 1));
-  return Number.isFinite(n) ? n : 0;
-}
-
-/** The warning in the submit response when the activity's budget year cannot cover the request. */
-function budgetWarningView(w: { year: number; remainingCents: number }, locale: Locale) {
-  return { code: 'budget_exhausted', year: w.year, remainingCents: w.remainingCents, message: warningMessages[locale].budget_exhausted(w.year, w.remainingCents) };
-}
-
-export function applicationView(a: ApplicationDoc, events: EventDoc[], documents: DocumentDoc[], payout: PayoutDoc | null = null) {
-  // The `submitted` event is the application itself (written in one insert at intake).
-  const submitted = { id: `${a.workflowId}:1`, at: new Date(a.createdAt).toISOString(), type: 'submitted' as const, status: 'submitted' as const, actor: 'applicant' };
-  const timeline = [submitted, ...events.filter((e) => e._id !== submitted.id).map(({ _id, applicationId: _a, ...e }) => ({ id: _id, ...e }))]
-    .sort((x, y) => x.at.localeCompare(y.at) || eventSeq(x.id) - eventSeq(y.id));
-  return {
-    id: a._id,
-    reference: a.reference,
-    status: a.status,
-    year: a.year,
-    createdAt: new Date(a.createdAt).toISOString(),
-    updatedAt: new Date(a.updatedAt).toISOString(),
-    applicant: a.applicant,
-    title: a.title,
-    description: a.description,
-    purposes: a.purposes,
-    wijken: a.wijken,
-    targetGroup: a.targetGroup,
-    expectedParticipants: a.expectedParticipants,
-    volunteers: a.volunteers,
-    activity: a.activity,
-    budgetLines: a.budgetLines,
-    amountRequestedCents: a.amountRequestedCents,
-    coFunding: a.coFunding,
-    wantsSupport: a.wantsSupport,
-    ...(a.supportWish ? { supportWish: a.supportWish } : {}),
-    iban: a.iban,
-    accountHolder: a.accountHolder,
-    privacyConsent: a.privacyConsent,
-    ...(a.previousApplicationId ? { previousApplicationId: a.previousApplicationId, whatChanged: a.whatChanged } : {}),
-    workflowId: a.workflowId,
-    timeline,
-    documents: documents.map(documentView),
-    informationRequests: a.informationRequests,
-    openRequests: a.informationRequests.filter((r) => r.state === 'open'),
-    meeting: a.meeting ?? null,
-    decision: a.decision ?? null,
-    ...(a.rollovers ? { rollovers: a.rollovers } : {}),
-    payout: payout
-      ? {
-          endToEndId: payout._id,
-          amountCents: payout.amountCents,
-          budgetYear: payout.year,
-          status: payout.status,
-          ...(payout.batchId ? { batchId: payout.batchId } : {}),
-          ...(payout.paidAt ? { paidAt: new Date(payout.paidAt).toISOString() } : {}),
-        }
-      : null,
-    ...(a.budgetWarning ? { budgetWarning: a.budgetWarning } : {}),
-    ...(a.erasedAt ? { erasedAt: new Date(a.erasedAt).toISOString() } : {}),
-    support: null,
-    report: a.report ?? null,
-    review: a.review ?? null,
-    settlement: a.settlement ?? null,
-  };
-}

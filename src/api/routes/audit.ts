@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryAudit } from '../../services/audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseWith } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
@@ -22,7 +23,6 @@ const auditEntrySchema = z
 
 /** The append-only audit log: decisions, ledger movements, payouts, budget and panel changes. */
 export function auditRoutes(deps: ApiDeps): RouteSpec[] {
-  const { Audit } = deps.models;
   return [
     {
       method: 'get',
@@ -39,23 +39,8 @@ export function auditRoutes(deps: ApiDeps): RouteSpec[] {
       },
       async handler(req, res) {
         const q = parseWith(auditQuery, req.query, req, ['query']);
-        const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        const filter = {
-          ...(q.actor ? { actor: q.actor } : {}),
-          ...(q.action ? { action: q.action.endsWith('.') ? { $regex: `^${escape(q.action)}` } : q.action } : {}),
-          ...(q.target ? { target: q.target } : {}),
-          ...(q.from || q.to ? { at: { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) } } : {}),
-        };
-        const [total, entries] = await Promise.all([
-          Audit.countDocuments(filter),
-          Audit.find(filter).sort({ at: -1, _id: 1 }).skip(q.offset).limit(q.limit).lean(),
-        ]);
-        res.json({
-          total,
-          offset: q.offset,
-          limit: q.limit,
-          entries: entries.map(({ _id, at, ...rest }) => ({ id: _id, at: new Date(at).toISOString(), ...rest })),
-        });
+        const { total, entries } = await queryAudit(deps.models, q);
+        res.json({ total, offset: q.offset, limit: q.limit, entries });
       },
     },
   ];

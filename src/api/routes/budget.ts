@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { movementKinds } from '../../domain/ledger.ts';
-import { LedgerRefused, type BudgetSummary } from '../../budget/ledger.ts';
+import type { BudgetSummary } from '../../budget/ledger.ts';
+import type { LedgerEntryDoc } from '../../db/models.ts';
+import { setBudgetTotal } from '../../services/budget.ts';
 import { actorOf } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseWith } from '../errors.ts';
@@ -67,6 +68,34 @@ const journalEntrySchema = z.object({
   balances: balancesSchema,
 });
 
+function journalEntryView(e: LedgerEntryDoc) {
+  return {
+    id: e._id,
+    seq: e.seq,
+    at: new Date(e.at).toISOString(),
+    kind: e.kind,
+    amountCents: e.amountCents,
+    ...(e.applicationId ? { applicationId: e.applicationId } : {}),
+    actor: e.actor,
+    key: e.key,
+    ...(e.note ? { note: e.note } : {}),
+    ...(e.requestId ? { requestId: e.requestId } : {}),
+    balances: e.balances,
+  };
+}
+
+/** The journal as CSV (the API's format=csv and the admin page's download). */
+export function journalCsv(entries: readonly ReturnType<typeof journalEntryView>[]): string {
+  const columns = ['seq', 'at', 'kind', 'amountCents', 'applicationId', 'actor', 'note', 'totalCents', 'committedCents', 'paidCents', 'releasedCents', 'reclaimedCents', 'refundedCents'];
+  const rows = entries.map((e) => [e.seq, e.at, e.kind, e.amountCents, e.applicationId ?? '', e.actor, e.note ?? '', ...Object.values(balancesSchema.parse(e.balances))]);
+  return stringify([columns, ...rows]);
+}
+
+/** The year's journal as CSV, for a page's download. */
+export async function yearJournalCsv(ledger: ApiDeps['ledger'], year: number): Promise<string> {
+  return journalCsv((await ledger.journal(year)).map(journalEntryView));
+}
+
 export function budgetRoutes(deps: ApiDeps): RouteSpec[] {
   const { ledger } = deps;
   const now = () => deps.now?.() ?? new Date();
@@ -115,16 +144,7 @@ export function budgetRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const year = parseYear(req.params.year);
         const { totalCents } = parseWith(setTotalSchema, req.body ?? {}, req);
-        try {
-          await ledger.setTotal({ year, totalCents, key: randomUUID(), actor: actorOf(req.principal), requestId: String(req.id) });
-        } catch (e) {
-          if (e instanceof LedgerRefused && e.code === 'budget_below_committed') {
-            throw new AppError(409, 'budget_below_committed', [
-              { path: 'totalCents', code: 'budget_below_committed', committedCents: e.balances.committedCents, paidCents: e.balances.paidCents },
-            ]);
-          }
-          throw e;
-        }
+        await setBudgetTotal(ledger, { year, totalCents, actor: actorOf(req.principal), requestId: String(req.id) });
         res.json(await summary(year));
       },
     },
@@ -145,23 +165,9 @@ export function budgetRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const year = parseYear(req.params.year);
         const q = parseWith(journalQuery, req.query, req, ['query']);
-        const all = (await ledger.journal(year)).map((e) => ({
-          id: e._id,
-          seq: e.seq,
-          at: new Date(e.at).toISOString(),
-          kind: e.kind,
-          amountCents: e.amountCents,
-          ...(e.applicationId ? { applicationId: e.applicationId } : {}),
-          actor: e.actor,
-          key: e.key,
-          ...(e.note ? { note: e.note } : {}),
-          ...(e.requestId ? { requestId: e.requestId } : {}),
-          balances: e.balances,
-        }));
+        const all = (await ledger.journal(year)).map(journalEntryView);
         if (q.format === 'csv') {
-          const columns = ['seq', 'at', 'kind', 'amountCents', 'applicationId', 'actor', 'note', 'totalCents', 'committedCents', 'paidCents', 'releasedCents', 'reclaimedCents', 'refundedCents'];
-          const rows = all.map((e) => [e.seq, e.at, e.kind, e.amountCents, e.applicationId ?? '', e.actor, e.note ?? '', ...Object.values(balancesSchema.parse(e.balances))]);
-          res.type('text/csv; charset=utf-8').attachment(`budget-${year}-journal.csv`).send(stringify([columns, ...rows]));
+          res.type('text/csv; charset=utf-8').attachment(`budget-${year}-journal.csv`).send(journalCsv(all));
           return;
         }
         res.json({ year, total: all.length, offset: q.offset, limit: q.limit, entries: all.slice(q.offset, q.offset + q.limit) });

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import argon2 from 'argon2';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { panelMemberInputSchema } from '../../domain/meeting-inputs.ts';
-import { isDuplicateKeyError } from '../../db/models.ts';
+import type { AdminActor } from '../../services/panel.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseWith } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
@@ -15,16 +14,11 @@ const memberSchema = z.object({ id: z.string(), email: z.string(), name: z.strin
 
 /** Admin manages the panel: members are staff with role `panel`; one of them chairs. */
 export function panelRoutes(deps: ApiDeps): RouteSpec[] {
-  const { StaffUser, Audit } = deps.models;
-  const view = (u: { _id: string; email: string; name: string; chair: boolean; active: boolean }) => ({ id: u._id, email: u.email, name: u.name, chair: u.chair, active: u.active });
-  const audit = (req: Parameters<RouteSpec['handler']>[0], action: string, target: string, after?: unknown) =>
-    Audit.create({ _id: randomUUID(), at: new Date(), actor: req.principal?.kind === 'staff' ? `staff:${req.principal.userId}` : 'unknown', action, target, after, requestId: String(req.id) });
-
-  async function member(id: string) {
-    const u = await StaffUser.findOne({ _id: id, role: 'panel' }).lean();
-    if (!u) throw new AppError(404, 'not_found');
-    return u;
-  }
+  const { panel } = deps;
+  const by = (req: Request): AdminActor => {
+    if (req.principal?.kind !== 'staff') throw new AppError(403, 'forbidden');
+    return { userId: req.principal.userId, requestId: String(req.id) };
+  };
 
   return [
     {
@@ -35,8 +29,7 @@ export function panelRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'The panel members, active and deactivated.',
       responses: { 200: { description: 'Members', schema: z.object({ members: z.array(memberSchema) }) }, 401: err('Not logged in'), 403: err('Not admin') },
       async handler(_req, res) {
-        const users = await StaffUser.find({ role: 'panel' }).sort({ email: 1 }).lean();
-        res.json({ members: users.map(view) });
+        res.json({ members: await panel.members() });
       },
     },
     {
@@ -49,15 +42,7 @@ export function panelRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 201: { description: 'Added', schema: memberSchema }, 401: err('Not logged in'), 403: err('Not admin'), 409: err('E-mail taken'), 422: err('Invalid') },
       async handler(req, res) {
         const body = parseWith(panelMemberInputSchema, req.body ?? {}, req);
-        const doc = { _id: randomUUID(), email: body.email.toLowerCase(), name: body.name, role: 'panel' as const, chair: false, active: true, passwordHash: await argon2.hash(body.password), createdAt: new Date() };
-        try {
-          await StaffUser.create(doc);
-        } catch (e) {
-          if (isDuplicateKeyError(e)) throw new AppError(409, 'email_taken', [{ path: 'email', code: 'email_taken' }]);
-          throw e;
-        }
-        await audit(req, 'panel.member_added', `staff:${doc._id}`, { email: doc.email, name: doc.name });
-        res.status(201).json(view(doc));
+        res.status(201).json(await panel.add(body, by(req)));
       },
     },
     {
@@ -70,10 +55,7 @@ export function panelRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'Deactivated', schema: memberSchema }, 401: err('Not logged in'), 403: err('Not admin'), 404: err('No such member') },
       async handler(req, res) {
         const { id } = parseWith(memberParams, req.params, req, ['params']);
-        const u = await member(id);
-        await StaffUser.updateOne({ _id: id }, { $set: { active: false, chair: false } });
-        await audit(req, 'panel.member_deactivated', `staff:${id}`);
-        res.json(view({ ...u, active: false, chair: false }));
+        res.json(await panel.deactivate(id, by(req)));
       },
     },
     {
@@ -86,12 +68,7 @@ export function panelRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The new chair', schema: memberSchema }, 401: err('Not logged in'), 403: err('Not admin'), 404: err('No such member'), 409: err('Member deactivated') },
       async handler(req, res) {
         const { id } = parseWith(memberParams, req.params, req, ['params']);
-        const u = await member(id);
-        if (!u.active) throw new AppError(409, 'invalid_state', [{ code: 'member_inactive' }]);
-        await StaffUser.updateMany({ role: 'panel', chair: true, _id: { $ne: id } }, { $set: { chair: false } });
-        await StaffUser.updateOne({ _id: id }, { $set: { chair: true } });
-        await audit(req, 'panel.chair_named', `staff:${id}`);
-        res.json(view({ ...u, chair: true }));
+        res.json(await panel.nameChair(id, by(req)));
       },
     },
   ];

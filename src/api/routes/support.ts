@@ -13,7 +13,7 @@ import { errorSchema } from '../schemas.ts';
 const err = (description: string) => ({ description, schema: errorSchema });
 
 const caseParams = z.object({ applicationId: z.uuid() });
-const noteInputSchema = z
+export const noteInputSchema = z
   .object({
     kind: z.enum(supportNoteKinds),
     text: z.string().trim().min(1).max(2_000),

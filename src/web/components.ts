@@ -216,7 +216,8 @@ export interface TableInput {
 
 export function table(tb: TableInput): SafeHtml {
   const num = (i: number) => tb.numeric?.includes(i);
-  return html`<div class="utrecht-table-container"><table class="utrecht-table utrecht-table--html-table">
+  // A table wider than the screen scrolls: the scrolling box can take focus, so it scrolls by keyboard too.
+  return html`<div class="utrecht-table-container" role="region" tabindex="0" aria-label="${tb.caption ?? tb.head.join(', ')}"><table class="utrecht-table utrecht-table--html-table">
 ${tb.caption ? html`<caption class="utrecht-table__caption">${tb.caption}</caption>` : ''}
 <thead class="utrecht-table__header"><tr class="utrecht-table__row">${tb.head.map(
     (h, i) => html`<th scope="col" class="utrecht-table__header-cell${num(i) ? ' utrecht-table__header-cell--numeric-column' : ''}">${h}</th>`,

@@ -69,15 +69,22 @@ export function requiredMessage(t: PageTexts, field: string): string {
   return t.fields.required[last] ?? t.fields.invalidValue;
 }
 
-type Issue = z.core.$ZodIssue & { params?: { rule?: RuleCode }; input?: unknown; minimum?: number | bigint; maximum?: number | bigint; origin?: string; expected?: string };
+type Issue = z.core.$ZodIssue & { params?: { rule?: RuleCode }; minimum?: number | bigint; maximum?: number | bigint; origin?: string; expected?: string };
 
-/** One zod issue in the words of the page. */
-export function issueMessage(issue: Issue, field: string, t: PageTexts, locale: Locale): string {
+/** The value at a path of the input (zod does not report it with the issue). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+/** One zod issue in the words of the page; `value` is what the input held there. */
+export function issueMessage(issue: Issue, value: unknown, field: string, t: PageTexts, locale: Locale): string {
   const rule = issue.params?.rule;
   if (rule) return ruleMessages[locale][rule];
+  if (value === undefined || value === null || value === '') return requiredMessage(t, field);
   switch (issue.code) {
     case 'invalid_type':
-      if (issue.input === undefined || issue.input === '' || issue.input === null) return requiredMessage(t, field);
       return issue.expected === 'number' ? t.fields.notANumber : t.fields.invalidValue;
     case 'too_small': {
       const min = Number(issue.minimum);
@@ -114,7 +121,7 @@ export function validate<T extends z.ZodType>(
   for (const issue of result.error.issues) {
     const path = issue.path.map(String).join('.');
     const field = ctx.fieldOf ? ctx.fieldOf(path) : path;
-    errors.add(field, issueMessage(issue as Issue, field, ctx.t, ctx.locale));
+    errors.add(field, issueMessage(issue as Issue, valueAt(input, issue.path), field, ctx.t, ctx.locale));
   }
   return undefined;
 }

@@ -9,7 +9,7 @@
 import type { ApiDeps } from '../../api/deps.ts';
 import { isAllowed } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
-import { formatDateTime } from '../../domain/dates.ts';
+import { formatDate, formatDateTime } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { moveMeetingInputSchema, recusalInputSchema, voteInputSchema } from '../../domain/meeting-inputs.ts';
 import { euros, type FlashCode } from '../../domain/page-messages.ts';
@@ -72,14 +72,14 @@ ${extra?.description ? html`<p class="utrecht-paragraph bf-pre">${extra.descript
 <dt class="utrecht-data-list__item-key">${mt.requested}</dt><dd class="utrecht-data-list__item-value">${euros(item.amountRequestedCents, locale)}</dd>
 <dt class="utrecht-data-list__item-key">${t.apply.purposes}</dt><dd class="utrecht-data-list__item-value">${item.purposes.map((p) => t.purposes[p as keyof typeof t.purposes] ?? p).join(', ')}</dd>
 <dt class="utrecht-data-list__item-key">${t.apply.participants}</dt><dd class="utrecht-data-list__item-value">${String(item.expectedParticipants)}</dd>
-${extra?.activity ? html`<dt class="utrecht-data-list__item-key">${t.status.activity}</dt><dd class="utrecht-data-list__item-value">${extra.activity.startDate}, ${extra.activity.location}</dd>` : ''}
+${extra?.activity ? html`<dt class="utrecht-data-list__item-key">${t.status.activity}</dt><dd class="utrecht-data-list__item-value">${formatDate(new Date(`${extra.activity.startDate}T12:00:00Z`), locale)}, ${extra.activity.location}</dd>` : ''}
 <dt class="utrecht-data-list__item-key">${mt.budgetYear(item.budgetYear)}</dt><dd class="utrecht-data-list__item-value">${mt.remainingAtFreeze}: ${euros(item.budgetRemainingCents, locale)}${item.budgetRemainingCentsNow !== undefined ? html`<br>${mt.remainingNow}: ${euros(item.budgetRemainingCentsNow, locale)}` : ''}</dd>
 <dt class="utrecht-data-list__item-key">${mt.applicantHad}</dt><dd class="utrecht-data-list__item-value">${euros(item.fairSpread.applicantGrantedCents, locale)}</dd>
 <dt class="utrecht-data-list__item-key">${mt.wijkHad}</dt><dd class="utrecht-data-list__item-value">${wijkSpread.length ? wijkSpread.map(([w, c]) => `${w}: ${euros(c, locale)}`).join('; ') : t.common.none}</dd>
 ${item.fairSpread.earlierRejection ? html`<dt class="utrecht-data-list__item-key">${mt.earlierRejection}</dt><dd class="utrecht-data-list__item-value"><a class="utrecht-link" href="${pagePaths.application(item.fairSpread.earlierRejection.applicationId)}">${item.fairSpread.earlierRejection.reference}</a>${item.fairSpread.earlierRejection.whatChanged ? html`<br>${mt.whatChanged}: <span class="bf-pre">${item.fairSpread.earlierRejection.whatChanged}</span>` : ''}</dd>` : ''}
 ${item.rollovers ? html`<dt class="utrecht-data-list__item-key">${t.common.status}</dt><dd class="utrecht-data-list__item-value">${mt.rollovers(item.rollovers)}</dd>` : ''}
 </dl>
-${table({ caption: t.apply.budgetLines, head: ['#', t.common.item, t.common.amount], rows: item.budgetLines.map((l, i) => [String(i + 1), l.description, euros(l.amountCents, locale)]), numeric: [2] })}
+${table({ caption: mt.budget, head: ['#', t.common.item, t.common.amount], rows: item.budgetLines.map((l, i) => [String(i + 1), l.description, euros(l.amountCents, locale)]), numeric: [2] })}
 ${item.coFunding.length ? paragraph(html`<strong>${t.apply.coFunding}</strong> ${item.coFunding.map((c) => `${c.source}: ${euros(c.amountCents, locale)}`).join('; ')}`) : ''}
 ${item.documents.length ? html`<p class="utrecht-paragraph"><strong>${t.staff.documents}:</strong></p><ul class="utrecht-unordered-list">${item.documents.map((d) => html`<li class="utrecht-unordered-list__item"><a class="utrecht-link" href="${pagePaths.application(item.applicationId)}/documenten/${d.id}">${d.fileName}</a></li>`)}</ul>` : ''}
 ${item.invited ? paragraph(mt.invited) : ''}

@@ -103,7 +103,7 @@ ${errorSummary(t, allErrors)}
 <p class="utrecht-paragraph">${t.common.status}: ${statusBadge(app.status, t)}</p>
 ${sections}
 <section aria-labelledby="summary-title">${heading(2, t.status.summary, 'summary-title')}${summaryView(app, t, locale, { staff: true })}
-${table({ caption: t.apply.budgetLines, head: [t.common.item, t.common.amount], rows: app.budgetLines.map((l) => [l.description, euros(l.amountCents, locale)]), numeric: [1], foot: [t.common.total, euros(app.amountRequestedCents, locale)] })}</section>
+${table({ caption: t.meeting.budget, head: [t.common.item, t.common.amount], rows: app.budgetLines.map((l) => [l.description, euros(l.amountCents, locale)]), numeric: [1], foot: [t.common.total, euros(app.amountRequestedCents, locale)] })}</section>
 <section aria-labelledby="documents-title">${heading(2, st.documents, 'documents-title')}${documentsView(app, t, (d) => `${base(id)}/documenten/${d}`)}
 ${
   may(page, rule.addDocuments) && ['submitted', 'screening', 'awaiting_information', 'ready_for_meeting', 'scheduled'].includes(app.status)

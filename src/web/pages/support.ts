@@ -85,7 +85,7 @@ ${
   mine && can(rule.notes)
     ? html`<form class="bf-form" method="post" action="${base(id)}/notities" novalidate>${csrfField(page.csrf)}
 ${choices({ name: 'kind', label: w.noteKind, type: 'radio', options: supportNoteKinds.map((k) => ({ value: k, label: w.noteKinds[k]! })), checked: [note ? str(note.body, 'kind') : 'contact'], error: errors.of('kind') })}
-${textArea({ name: 'text', label: w.noteText, value: note ? str(note.body, 'text') : '', rows: 4, error: errors.of('text') })}
+${textArea({ name: 'noteText', label: w.noteText, value: note ? str(note.body, 'noteText') : '', rows: 4, error: errors.of('noteText') })}
 <div class="bf-actions">${button(w.noteButton)}</div></form>`
     : ''
 }</section>
@@ -204,7 +204,7 @@ ${organisation ? html`<p class="utrecht-paragraph"><a class="utrecht-link" href=
         const id = page.param('id');
         const body = (page.req.body ?? {}) as FormBody;
         const errors = new FormErrors();
-        const input = validate(noteInputSchema, { kind: opt(body, 'kind'), text: opt(body, 'text') }, errors, { t: page.t, locale: page.locale });
+        const input = validate(noteInputSchema, { kind: opt(body, 'kind'), text: opt(body, 'noteText') }, errors, { t: page.t, locale: page.locale, fieldOf: (p) => (p === 'text' ? 'noteText' : p) });
         if (!input) return casePage(page, id, { body, errors }, 422);
         try {
           await deps.support.addNote(id, actor(page), input);

@@ -1,0 +1,253 @@
+/**
+ * The pages the whole-life test does not pass, in a real Chromium, each checked with
+ * axe-core (WCAG 2.1 A/AA) empty, filled and with errors, and photographed: the budget
+ * page with its chart, the English home page, login (wrong password, expired session),
+ * a page that does not exist, an expired form (CSRF), withdrawing with its confirm
+ * step, the report form after the activity (with errors), the welfare queue and case
+ * (one click to claim, notes, release), and the admin's budget, panel, audit log,
+ * meetings and monitoring pages.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { submittedApplication } from '../../src/db/models.ts';
+import { amsterdamYear } from '../../src/domain/dates.ts';
+import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
+import { validApplication } from '../helpers/fixtures.ts';
+import { grant, submitReady } from '../helpers/grants.ts';
+import { axe, DESKTOP, launchBrowser, loginAs, openTab, PHONE, serve, shoot, visible, type Tab } from '../helpers/browser.ts';
+
+let ctx: TestContext;
+let browser: Browser;
+let server: { url: string; close(): Promise<void> };
+const tabs: Tab[] = [];
+const year = amsterdamYear(new Date());
+
+beforeAll(async () => {
+  ctx = await createTestContext({ env: { PUBLIC_BASE_URL: 'http://buurtfonds.test' } });
+  server = await serve(ctx);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  for (const t of tabs) expect(t.problems, 'script errors, CSP violations or dialogs in the pages').toEqual([]);
+  await browser?.close();
+  await server?.close();
+  await ctx?.close();
+});
+
+async function tab(opts: Parameters<typeof openTab>[2] = {}): Promise<Tab> {
+  const t = await openTab(browser, server.url, opts);
+  tabs.push(t);
+  return t;
+}
+
+async function accessible(page: Page, what: string): Promise<void> {
+  expect(await axe(page), `axe-core violations on ${what} (${page.url()})`).toEqual([]);
+}
+
+/** Opens the application's pages as its applicant would from the e-mail (the link's token becomes a cookie). */
+async function asApplicant(t: Tab, applicationId: string): Promise<void> {
+  const link = await ctx.deps.signer.signApplicantLink(applicationId);
+  await t.page.goto(`/aanvraag/${applicationId}?token=${link}`);
+  expect(t.page.url()).not.toContain('token');
+}
+
+describe('public pages', () => {
+  it('the budget page: figures, the pace as a chart with a table beside it, the spread over the wijken (phone and desktop)', async () => {
+    await grant(ctx, { wijken: ['Bovenveen', 'Damsigt'], activity: { startDate: `${year + 1}-03-01`, endDate: `${year + 1}-03-01`, location: 'Plein' } });
+    for (const [name, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+      const t = await tab({ viewport });
+      await t.page.goto(`/budget/${year + 1}`);
+      await visible(t.page.getByRole('heading', { name: `Het budget van ${year + 1}` }));
+      await visible(t.page.getByRole('img', { name: new RegExp(`Uitgegeven en toegekend geld in ${year + 1}`) }));
+      await visible(t.page.getByRole('cell', { name: 'Bovenveen' }));
+      await accessible(t.page, `the budget page (${name})`);
+      await shoot(t.page, `budget-${name}`);
+    }
+  });
+
+  it('switches to English and back, on every page through the header', async () => {
+    const t = await tab({ viewport: PHONE });
+    await t.page.goto('/aanvragen');
+    await t.page.getByRole('link', { name: 'English' }).click();
+    await visible(t.page.getByRole('heading', { name: 'Apply for money for your initiative' }));
+    expect(new URL(t.page.url()).pathname).toBe('/aanvragen');
+    expect(await t.page.getAttribute('html', 'lang')).toBe('en');
+    await accessible(t.page, 'the English application form');
+    await t.page.getByRole('button', { name: 'Send application' }).click();
+    await visible(t.page.getByText('Enter your name.').first());
+    await accessible(t.page, 'the English form with errors');
+    await t.page.getByRole('link', { name: 'Nederlands' }).click();
+    await visible(t.page.getByRole('heading', { name: 'Geld aanvragen voor uw initiatief' }));
+  });
+
+  it('login: empty, wrong password, expired session; a page that does not exist; an expired form', async () => {
+    const t = await tab();
+    const p = t.page;
+    await p.goto('/inloggen');
+    await accessible(p, 'the login page');
+    await shoot(p, 'login-desktop');
+    await p.getByLabel('E-mailadres').fill('panel1@buurtfonds.test');
+    await p.getByLabel('Wachtwoord').fill('niet-het-wachtwoord');
+    await p.getByRole('button', { name: 'Inloggen' }).click();
+    await visible(p.getByText('Het e-mailadres of wachtwoord is onjuist.'));
+    await accessible(p, 'the login page after a wrong password');
+    await p.goto('/inloggen?terug=%2Fbeheer%2Faanvragen&verlopen=1');
+    await visible(p.getByText('Uw sessie is verlopen.', { exact: false }));
+    await accessible(p, 'the login page after an expired session');
+    // Logging in from there goes back to where the person was.
+    await p.getByLabel('E-mailadres').fill('panel1@buurtfonds.test');
+    await p.getByLabel('Wachtwoord').fill('test-password-123');
+    await p.getByRole('button', { name: 'Inloggen' }).click();
+    await p.waitForURL(/\/beheer\/aanvragen$/);
+
+    const r = await p.goto('/deze-pagina-bestaat-niet');
+    expect(r?.status()).toBe(404);
+    await visible(p.getByRole('heading', { name: 'Pagina niet gevonden' }));
+    await accessible(p, 'the not-found page');
+
+    // A form sent after its CSRF cookie is gone (another tab logged out, cookies cleared): refused, said plainly.
+    await p.goto('/aanvragen');
+    await t.context.clearCookies();
+    await p.getByRole('button', { name: 'Aanvraag versturen' }).click();
+    await visible(p.getByRole('heading', { name: 'Het formulier is verlopen' }));
+    await accessible(p, 'the expired-form page');
+  });
+});
+
+describe('the applicant after the decision', () => {
+  it('withdraws with a confirm step', async () => {
+    const a = await submitReady(ctx);
+    const t = await tab({ viewport: PHONE });
+    await asApplicant(t, a.id);
+    await t.page.getByRole('link', { name: 'Aanvraag intrekken' }).click();
+    await visible(t.page.getByRole('heading', { name: 'Weet u zeker dat u de aanvraag wilt intrekken?' }));
+    await accessible(t.page, 'the withdraw confirm page');
+    await shoot(t.page, 'withdraw-phone');
+    await t.page.getByLabel('Waarom trekt u de aanvraag in?').fill('Het feest gaat niet door.');
+    await t.page.getByRole('button', { name: 'Ja, trek mijn aanvraag in' }).click();
+    await visible(t.page.getByText('Uw aanvraag is ingetrokken.'));
+    await visible(t.page.getByText('Ingetrokken').first());
+  });
+
+  it('the report form after the activity: traffic light with words, cost lines, photos; errors at the fields', async () => {
+    // The read model of an initiative whose activity is over (the workflow's follow-up stage is tested on the
+    // time-skipping server; this page only renders it and checks the input before anything is sent).
+    const id = crypto.randomUUID();
+    const form = validApplication({ wantsSupport: false, supportWish: undefined });
+    const doc = submittedApplication({ id, form: { ...form, coFunding: form.coFunding } as never, reference: 'VW-2026-9901', year, submittedAt: new Date() });
+    await ctx.models.Application.collection.insertOne({
+      ...doc,
+      status: 'report_due',
+      statusSeq: 20,
+      decision: { meetingId: 'meeting-2026-01-08', outcome: 'approved', grantedCents: 60_050, requestedCents: 60_050, reasons: [], struckLines: [], decidedAt: new Date().toISOString() },
+    } as never);
+    await ctx.models.Event.collection.insertOne({ _id: `${doc.workflowId}:19`, applicationId: id, at: new Date().toISOString(), type: 'report_due', status: 'report_due', note: new Date(Date.now() + 56 * 86_400_000).toISOString() } as never);
+    const t = await tab({ viewport: PHONE });
+    await asApplicant(t, id);
+    await visible(t.page.getByRole('heading', { name: 'Vertel hoe het ging' }));
+    await visible(t.page.getByText('Groen: uitgevoerd zoals gepland'));
+    await accessible(t.page, 'the report form');
+    await shoot(t.page, 'report-phone');
+    await t.page.getByLabel('Wat is er gebeurd?').fill('Kort');
+    await t.page.getByLabel('Uitgave 1').fill('Partytent');
+    await t.page.getByLabel('Bedrag 1 in euro').fill('veel');
+    await t.page.getByRole('button', { name: 'Verantwoording versturen' }).click();
+    await visible(t.page.getByRole('alert').filter({ hasText: 'Er is een probleem' }));
+    await visible(t.page.getByText('Dit is te kort. Gebruik minstens 20 tekens.').first());
+    await visible(t.page.getByText('Kies hoe het ging.').first());
+    expect(await t.page.getByLabel('Bedrag 1 in euro').inputValue()).toBe('veel');
+    await accessible(t.page, 'the report form with errors');
+  });
+});
+
+describe('welfare workers', () => {
+  it('see the queue of their organisation, claim with one click, keep notes, release', async () => {
+    const g = await grant(ctx, { wijken: ['Bovenveen'], title: 'Huiswerkclub Bovenveen' });
+    await eventually(async () => (await ctx.deps.support.get(g.id)) !== undefined, 20_000, 'support case queued');
+    const t = await tab();
+    const p = t.page;
+    await loginAs(t, 'welzijn1@buurtfonds.test');
+    await visible(p.getByRole('heading', { name: 'Wachtrij ondersteuning' }));
+    await visible(p.getByRole('cell', { name: /Huiswerkclub Bovenveen/ }));
+    await accessible(p, 'the support queue');
+    await shoot(p, 'support-queue-desktop');
+    // One click from the queue.
+    await p.getByRole('row', { name: /Huiswerkclub Bovenveen/ }).getByRole('button', { name: 'Oppakken' }).click();
+    await visible(p.getByText('U helpt dit initiatief nu.'));
+    await visible(p.getByText('Opgepakt door Opbouwwerker Woej'));
+    await p.getByRole('button', { name: 'Notitie opslaan' }).click();
+    await visible(p.getByRole('alert').filter({ hasText: 'Schrijf de notitie.' }));
+    await accessible(p, 'the support case with a note error');
+    await p.getByLabel('Notitie', { exact: true }).fill('Gebeld met de initiatiefnemer: zoekt nog twee vrijwilligers.');
+    await p.getByRole('button', { name: 'Notitie opslaan' }).click();
+    await visible(p.getByText('De notitie is opgeslagen.'));
+    await visible(p.getByText('Gebeld met de initiatiefnemer: zoekt nog twee vrijwilligers.'));
+    await accessible(p, 'the support case with a note');
+    await shoot(p, 'support-case-desktop');
+    // Another worker sees who has it, and cannot take it.
+    const other = await tab();
+    await loginAs(other, 'welzijn2@buurtfonds.test');
+    await other.page.goto('/beheer/ondersteuning?organisatie=');
+    await visible(other.page.getByRole('row', { name: /Huiswerkclub Bovenveen/ }).getByText('Opgepakt door Opbouwwerker Woej'));
+    expect(await other.page.getByRole('row', { name: /Huiswerkclub Bovenveen/ }).getByRole('button', { name: 'Oppakken' }).count()).toBe(0);
+    await p.getByRole('button', { name: 'Teruggeven aan de wachtrij' }).click();
+    await visible(p.getByText('Het initiatief staat weer in de wachtrij.'));
+  });
+});
+
+describe('the municipality', () => {
+  it('admin: budget (with a refusal), panel (add, errors), audit log, meetings, monitoring', async () => {
+    const t = await tab();
+    const p = t.page;
+    await loginAs(t, 'admin@buurtfonds.test');
+    await p.goto('/beheer/budget');
+    await accessible(p, 'the budget admin page');
+    await p.getByLabel('Jaar', { exact: true }).fill(String(year + 1));
+    await p.getByLabel('Budget in euro').fill('1');
+    await p.getByRole('button', { name: 'Budget opslaan' }).click();
+    await visible(p.getByText('Dit kan niet: er is al', { exact: false }).first());
+    await accessible(p, 'the budget admin page with a refusal');
+    await p.getByLabel('Budget in euro').fill('95.000');
+    await p.getByRole('button', { name: 'Budget opslaan' }).click();
+    await visible(p.getByText('Het budget is opgeslagen.'));
+    await shoot(p, 'admin-budget-desktop');
+
+    await p.goto('/beheer/panel');
+    await p.getByRole('button', { name: 'Lid toevoegen' }).click();
+    await visible(p.getByRole('alert').filter({ hasText: 'Er is een probleem' }));
+    await accessible(p, 'the panel page with errors');
+    await p.getByLabel('Naam', { exact: true }).fill('Nieuw Panellid');
+    await p.getByRole('textbox', { name: 'E-mailadres' }).fill('panel6@buurtfonds.test');
+    await p.getByLabel('Eerste wachtwoord').fill('een-lang-wachtwoord');
+    await p.getByRole('button', { name: 'Lid toevoegen' }).click();
+    await visible(p.getByText('Het panellid is toegevoegd.'));
+    await visible(p.getByRole('cell', { name: 'Nieuw Panellid' }));
+
+    await p.goto('/beheer/logboek');
+    await visible(p.getByRole('cell', { name: 'panel.member_added' }));
+    await accessible(p, 'the audit log');
+    await p.goto('/beheer/vergaderingen');
+    await accessible(p, 'the meetings list (admin)');
+    await p.goto('/beheer/monitoring');
+    await visible(p.getByRole('heading', { name: `Monitoring ${year}` }));
+    await visible(p.getByRole('img', { name: /Toegekend geld per wijk/ }));
+    await accessible(p, 'the monitoring page');
+    await shoot(p, 'monitoring-desktop');
+    const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('link', { name: 'Download de initiatieven (CSV voor Excel)' }).click()]);
+    expect(download.suggestedFilename()).toBe(`initiatieven-${year}.csv`);
+  });
+
+  it('panel: the application page with an error in the information request', async () => {
+    const a = await submitReady(ctx);
+    await ctx.http().post(`/api/v1/applications/${a.id}/information-requests`).set('Authorization', `Bearer ${await ctx.staff.panel()}`).send({ missing: 'x' });
+    const fresh = await ctx.http().post('/api/v1/applications').send(validApplication());
+    await eventually(async () => (await ctx.models.Application.findById(fresh.body.id, { status: 1 }).lean())?.status === 'screening', 15_000, 'in screening');
+    const t = await tab();
+    await loginAs(t, 'panel2@buurtfonds.test');
+    await t.page.goto(`/beheer/aanvragen/${fresh.body.id}`);
+    await t.page.getByRole('button', { name: 'Vraag om aanvulling' }).click();
+    await visible(t.page.getByText('Schrijf wat er ontbreekt.').first());
+    await accessible(t.page, 'the staff application page with an error');
+    await shoot(t.page, 'staff-application-desktop');
+  });
+});

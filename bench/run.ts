@@ -6,6 +6,7 @@
 import { runBudgetBench } from './budget.ts';
 import { runIntakeBench } from './intake.ts';
 import { runMeetingBench } from './meeting.ts';
+import { runPagesBench } from './pages.ts';
 import { runReportsBench } from './reports.ts';
 
 const benchmarks: Record<string, () => Promise<unknown>> = {
@@ -13,6 +14,7 @@ const benchmarks: Record<string, () => Promise<unknown>> = {
   meeting: () => runMeetingBench(),
   budget: () => runBudgetBench(),
   reports: () => runReportsBench(),
+  pages: () => runPagesBench(),
 };
 
 const selected = process.argv.slice(2);

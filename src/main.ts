@@ -49,10 +49,11 @@ try {
   const lines = [
     '',
     `  buurtfonds is running`,
+    `  Website:          ${api.url}/   (staff: ${api.url}/inloggen)`,
     `  API:              ${api.url}/api/v1`,
     `  OpenAPI document: ${api.url}/api/openapi.json`,
     `  Temporal Web UI:  ${uiUrl ?? '(external Temporal: see its own UI)'}`,
-    ...(api.demoPassword ? [`  Demo staff (admin@, panel1..5@, welzijn1..2@buurtfonds.test) password: ${api.demoPassword}`, '  (printed once; set DEMO_PASSWORD to choose it)'] : []),
+    ...(api.demoPassword ? [`  Demo staff (admin@, financien@, panel1..5@, welzijn1..2@buurtfonds.test) password: ${api.demoPassword}`, '  (printed once; set DEMO_PASSWORD to choose it)'] : []),
     '  Ctrl-C stops everything.',
     '',
   ];

@@ -60,7 +60,11 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
       // Evaluated again for the "request completed" line, when the route's :id is known.
       customProps: (req) => ({ requestId: req.id, ...applicationContext(req as express.Request) }),
       autoLogging: { ignore: (req) => req.url === '/healthz' },
-      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/, '$1[redacted]') }) },
+      // No headers in the log: requests carry cookies and bearer tokens, responses Set-Cookie with sessions and access tokens.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/, '$1[redacted]') }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use(

@@ -123,6 +123,8 @@ export class Chain<E extends ChainEntry> {
 
   private async run(): Promise<void> {
     this.running = true;
+    // Requests made in the same turn (e.g. a page's Promise.all of two reads) join the first group.
+    await Promise.resolve();
     while (this.ops.length) {
       const group = this.ops.splice(0, GROUP);
       const written: Written<E>[] = [];
@@ -162,8 +164,8 @@ export class Chain<E extends ChainEntry> {
         await flush();
         if (group[0] !== op) continue;
         await this.refresh();
-        group.shift();
-        op.resolve(this.entries!);
+        // One read serves every read waiting next to it in the group: they all arrived before it began.
+        while (group[0]?.kind === 'read') (group.shift() as ReadOp<E>).resolve(this.entries!);
         continue;
       }
       const earlier = this.byKey.get(op.key);

@@ -21,6 +21,8 @@ export interface LineSeries {
   /** One value per x label; null where there is no value (yet). */
   values: readonly (number | null)[];
   className: string;
+  /** A dot on each value (so a single value shows too). */
+  dots?: boolean;
 }
 
 export function lineChart(c: { title: string; description: string; xLabels: readonly string[]; series: readonly LineSeries[]; yMax: number; yLabel: (v: number) => string }): SafeHtml {
@@ -54,7 +56,12 @@ ${ticks.map((v) => html`<line class="bf-chart__grid" x1="${left}" x2="${W - righ
 <line class="bf-chart__axis" x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}"></line>
 <line class="bf-chart__axis" x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}"></line>
 ${c.xLabels.map((l, i) => html`<text x="${x(i).toFixed(1)}" y="${H - bottom + 18}" text-anchor="middle">${l}</text>`)}
-${c.series.map((s) => html`<path class="bf-chart__line ${s.className}" d="${path(s.values)}"></path>`)}
+${c.series.map(
+    (s) =>
+      html`<path class="bf-chart__line ${s.className}" d="${path(s.values)}"></path>${
+        s.dots ? s.values.map((v, i) => (v === null ? '' : html`<circle class="bf-chart__dot" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="4"></circle>`)) : ''
+      }`,
+  )}
 </svg>`;
 }
 

@@ -32,6 +32,18 @@ export class FormErrors {
     const to = anchor ?? this.anchors[field];
     if (!this.list.some((e) => e.field === field)) this.list.push({ field, message, ...(to ? { anchor: to } : {}) });
   }
+  /** Puts the errors in the order of the form's fields (a field of a group, `budgetLines.1.amount`, sorts by its group and line). */
+  sortBy(fields: readonly string[]): this {
+    const rank = (f: string) => {
+      const exact = fields.indexOf(f);
+      if (exact >= 0) return exact * 1000;
+      const [group, line] = f.split('.');
+      const g = fields.indexOf(group!);
+      return (g >= 0 ? g : fields.length) * 1000 + (Number(line) || 0) + 1;
+    };
+    this.list.sort((a, b) => rank(a.field) - rank(b.field));
+    return this;
+  }
   of(field: string): string | undefined {
     return this.list.find((e) => e.field === field)?.message;
   }

@@ -222,7 +222,7 @@ describe('the whole life through the pages', () => {
     const finance = await tab({ viewport: DESKTOP });
     const f = finance.page;
     await loginAs(finance, 'financien@buurtfonds.test');
-    await visible(f.getByRole('link', { name: reference }));
+    await visible(f.getByRole('cell', { name: reference }));
     await accessible(f, 'the payouts page with a pending payout');
     await f.getByRole('button', { name: 'Maak een betaalbatch (SEPA)' }).click();
     await visible(f.getByText('De betaalbatch is gemaakt.'));

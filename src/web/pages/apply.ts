@@ -14,7 +14,7 @@ import { inspectFile, uploadedFiles, type IngestedFile } from '../../api/uploads
 import { purposes, WHOLE_MUNICIPALITY } from '../../domain/application.ts';
 import { AppError } from '../../domain/errors.ts';
 import { errorMessages } from '../../domain/messages.ts';
-import { sumCents } from '../../domain/money.ts';
+import { formatEuros, sumCents } from '../../domain/money.ts';
 import { requestHash } from '../../services/intake.ts';
 import { button, checkbox, choices, csrfField, errorSummary, fieldId, fileField, FormErrors, heading, paragraph, textArea, textField, alert } from '../components.ts';
 import { amount, int, list, opt, str, validate, type FormBody } from '../forms.ts';
@@ -44,6 +44,37 @@ function rows<K extends string>(body: FormBody, prefix: string, keys: readonly K
     .sort((a, b) => a - b)
     .map((i) => Object.fromEntries(keys.map((k) => [k, str(body, `${prefix}.${i}.${k}`)])) as Record<K, string>);
 }
+
+/** The form's fields in reading order (the error summary follows it). */
+const FIELD_ORDER = [
+  'applicant.name',
+  'applicant.email',
+  'applicant.phone',
+  'applicant.address.street',
+  'applicant.address.postalCode',
+  'applicant.address.city',
+  'applicant.organisation',
+  'title',
+  'description',
+  'purposes',
+  'wijken',
+  'targetGroup',
+  'expectedParticipants',
+  'volunteers',
+  'activity.startDate',
+  'activity.endDate',
+  'activity.location',
+  'budgetLines',
+  'coFunding',
+  'wantsSupport',
+  'supportWish',
+  'iban',
+  'accountHolder',
+  'previousReference',
+  'whatChanged',
+  'privacyConsent',
+  'documents',
+];
 
 /** Maps the input's paths onto the form's fields. */
 function fieldOf(path: string): string {
@@ -157,10 +188,11 @@ ${fileField({ name: 'documents', label: a.documentsLabel, hint: a.documentsHint(
   function totalText(page: Page, amounts: string[]): string {
     const errors = new FormErrors();
     const cents = amounts.map((x) => amount({ x }, 'x', errors, page.t) ?? 0);
-    return errors.any ? '–' : new Intl.NumberFormat(page.locale === 'en' ? 'en-IE' : 'nl-NL', { style: 'currency', currency: 'EUR' }).format(sumCents(cents) / 100);
+    return errors.any ? '–' : formatEuros(sumCents(cents), page.locale);
   }
 
   function show(page: Page, s: ApplyState, errors: FormErrors, status = 200): void {
+    errors.sortBy(FIELD_ORDER);
     page.render(page.t.apply.title, form(page, s, errors), { status, hasErrors: errors.any, script: true });
   }
 

@@ -10,10 +10,11 @@ import { formatDate, formatDateTime } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { euros } from '../../domain/page-messages.ts';
 import { sumCents } from '../../domain/money.ts';
-import { actionForm, heading, paragraph, table } from '../components.ts';
+import { actionForm, button, csrfField, errorSummary, fieldId, FormErrors, heading, paragraph, table, textField } from '../components.ts';
+import { amount, str, type FormBody } from '../forms.ts';
 import { html } from '../html.ts';
 import { pagePaths, staffPaths } from '../paths.ts';
-import { sameAccessAs, type PageSpec } from '../router.ts';
+import { sameAccessAs, type Page, type PageSpec } from '../router.ts';
 
 const BATCH_ID = /^PB-\d{4}-\d{4,}$/;
 
@@ -24,6 +25,7 @@ export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSp
     file: sameAccessAs(routes, 'get', '/api/v1/payouts/batches/:id'),
     executed: sameAccessAs(routes, 'post', '/api/v1/payouts/batches/:id/executed'),
     refund: sameAccessAs(routes, 'post', '/api/v1/applications/:id/refunds'),
+    read: sameAccessAs(routes, 'get', '/api/v1/applications/:id').filter((a) => a !== 'applicant_self'),
   };
   const batchPath = (id: string) => `${staffPaths.payouts}/batches/${id}`;
   const batchId = (raw: string) => {
@@ -31,33 +33,33 @@ export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSp
     return raw;
   };
 
-  return [
-    {
-      method: 'get',
-      path: staffPaths.payouts,
-      access: rule.list,
-      async handler(page) {
-        const { t, locale } = page;
-        const f = t.finance;
-        const [pending, batches, refunds] = await Promise.all([
-          deps.payouts.list({ status: 'pending' }),
-          deps.payouts.listBatches(),
-          deps.models.Application.find({ status: 'settled', 'settlement.refundDueCents': { $gt: 0 } }, { reference: 1, title: 1, settlement: 1 }).lean(),
-        ]);
-        const open = refunds.filter((a) => (a.settlement?.refundDueCents ?? 0) > (a.settlement?.refundReceivedCents ?? 0));
-        const canBatch = isAllowed(rule.batch, page.principal, page.req.params);
-        const canExecute = isAllowed(rule.executed, page.principal, page.req.params);
-        page.render(
-          f.title,
-          html`${heading(1, f.title)}
+  async function payoutsPage(page: Page, refund?: { applicationId: string; body: FormBody; errors: FormErrors }, status = 200): Promise<void> {
+    const { t, locale } = page;
+    const f = t.finance;
+    const [pending, batches, refunds] = await Promise.all([
+      deps.payouts.list({ status: 'pending' }),
+      deps.payouts.listBatches(),
+      deps.models.Application.find({ status: 'settled', 'settlement.refundDueCents': { $gt: 0 } }, { reference: 1, title: 1, settlement: 1 }).lean(),
+    ]);
+    const open = refunds.filter((a) => (a.settlement?.refundDueCents ?? 0) > (a.settlement?.refundReceivedCents ?? 0));
+    const canBatch = isAllowed(rule.batch, page.principal, page.req.params);
+    const canExecute = isAllowed(rule.executed, page.principal, page.req.params);
+    const canRefund = isAllowed(rule.refund, page.principal, page.req.params);
+    // A link to the application only for who may read it (finance reads payouts, not applications).
+    const ref = (applicationId: string, reference: string) => (isAllowed(rule.read, page.principal, page.req.params) ? html`<a class="utrecht-link" href="${pagePaths.application(applicationId)}">${reference}</a>` : reference);
+    const errors = refund?.errors ?? new FormErrors();
+    page.render(
+      f.title,
+      html`${heading(1, f.title)}
+${errorSummary(t, errors)}
 <section aria-labelledby="pending-title">${heading(2, f.pendingTitle, 'pending-title')}
 ${
   pending.length
     ? html`${table({
-        head: [t.common.reference, f.holder, 'IBAN', t.common.amount, t.common.date],
-        rows: pending.map((p) => [html`<a class="utrecht-link" href="${pagePaths.application(p.applicationId)}">${p.reference}</a>`, p.accountHolder, p.iban, euros(p.amountCents, locale), formatDate(new Date(p.createdAt), locale)]),
-        numeric: [3],
-        foot: [t.common.total, '', '', euros(sumCents(pending.map((p) => p.amountCents)), locale), ''],
+    head: [t.common.reference, f.holder, 'IBAN', t.common.amount, t.common.date],
+    rows: pending.map((p) => [ref(p.applicationId, p.reference), p.accountHolder, p.iban, euros(p.amountCents, locale), formatDate(new Date(p.createdAt), locale)]),
+    numeric: [3],
+    foot: [t.common.total, '', '', euros(sumCents(pending.map((p) => p.amountCents)), locale), ''],
       })}
 ${canBatch ? html`<div class="bf-actions">${actionForm(`${staffPaths.payouts}/batches`, page.csrf, f.makeBatch)}</div>` : ''}`
     : paragraph(f.pendingNone)
@@ -66,16 +68,16 @@ ${canBatch ? html`<div class="bf-actions">${actionForm(`${staffPaths.payouts}/ba
 ${
   batches.length
     ? table({
-        head: [f.batch, f.created, f.transactions, f.sum, f.executed, t.common.actions],
-        rows: batches.map((b) => [
-          b.id,
-          formatDateTime(b.createdAt, locale),
-          String(b.numberOfTransactions),
-          euros(b.controlSumCents, locale),
-          b.executed ? formatDateTime(new Date(b.executed.at), locale) : f.notExecuted,
-          html`<a class="utrecht-link" href="${batchPath(b.id)}/bestand" download>${f.download}</a>${!b.executed && canExecute ? html`<br>${actionForm(`${batchPath(b.id)}/uitgevoerd`, page.csrf, f.reportExecuted, { variant: 'secondary' })}` : ''}`,
-        ]),
-        numeric: [2, 3],
+    head: [f.batch, f.created, f.transactions, f.sum, f.executed, t.common.actions],
+    rows: batches.map((b) => [
+      b.id,
+      formatDateTime(b.createdAt, locale),
+      String(b.numberOfTransactions),
+      euros(b.controlSumCents, locale),
+      b.executed ? formatDateTime(new Date(b.executed.at), locale) : f.notExecuted,
+      html`<a class="utrecht-link" href="${batchPath(b.id)}/bestand" download>${f.download}</a>${!b.executed && canExecute ? html`<br>${actionForm(`${batchPath(b.id)}/uitgevoerd`, page.csrf, f.reportExecuted, { variant: 'secondary' })}` : ''}`,
+    ]),
+    numeric: [2, 3],
       })
     : paragraph(f.noBatches)
 }</section>
@@ -83,14 +85,23 @@ ${
 ${
   open.length
     ? table({
-        head: [t.common.reference, t.common.title, f.refundOpen],
-        rows: open.map((a) => [html`<a class="utrecht-link" href="${pagePaths.application(a._id)}#refund-title">${a.reference}</a>`, a.title, euros((a.settlement?.refundDueCents ?? 0) - (a.settlement?.refundReceivedCents ?? 0), locale)]),
-        numeric: [2],
+    head: [t.common.reference, t.common.title, f.refundOpen],
+    rows: open.map((a) => [html`<a class="utrecht-link" href="${pagePaths.application(a._id)}#refund-title">${a.reference}</a>`, a.title, euros((a.settlement?.refundDueCents ?? 0) - (a.settlement?.refundReceivedCents ?? 0), locale)]),
+    numeric: [2],
       })
     : paragraph(f.refundsNone)
 }</section>`,
-          { wide: true },
-        );
+      { wide: true, status, hasErrors: errors.any },
+    );
+  }
+
+  return [
+    {
+      method: 'get',
+      path: staffPaths.payouts,
+      access: rule.list,
+      async handler(page) {
+        await payoutsPage(page);
       },
     },
     {
@@ -132,6 +143,30 @@ ${
         }
         page.req.log.info({ batchId: id }, 'payout batch executed (page)');
         page.redirect(staffPaths.payouts, 'batch_executed');
+      },
+    },
+    {
+      method: 'post',
+      path: `${staffPaths.payouts}/terugbetalingen/:id`,
+      access: rule.refund,
+      async handler(page) {
+        const id = page.param('id');
+        const body = (page.req.body ?? {}) as FormBody;
+        const errors = new FormErrors({ amount: fieldId(`refund.${id}.amount`) });
+        const cents = amount(body, 'amount', errors, page.t);
+        if (cents === undefined && !errors.any) errors.add('amount', page.t.fields.required.amountCents!);
+        else if (cents === 0) errors.add('amount', page.t.fields.tooSmallNumber(0.01));
+        if (errors.any || cents === undefined) return payoutsPage(page, { applicationId: id, body, errors }, 422);
+        try {
+          await deps.applications.recordRefund(id, cents, page.actor);
+        } catch (err) {
+          if (err instanceof AppError && err.status === 409) {
+            errors.add('amount', page.message(err));
+            return payoutsPage(page, { applicationId: id, body, errors }, 409);
+          }
+          throw err;
+        }
+        page.redirect(staffPaths.payouts, 'refund_recorded');
       },
     },
   ];

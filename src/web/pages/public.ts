@@ -17,7 +17,27 @@ const monthsShort = {
   en: ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'],
 };
 
-const percent = (share: number, locale: 'nl' | 'en') => new Intl.NumberFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', { style: 'percent', maximumFractionDigits: 0 }).format(share);
+// Made once: an Intl formatter costs far more to make than to use (bench/pages).
+const percentFormat = {
+  nl: new Intl.NumberFormat('nl-NL', { style: 'percent', maximumFractionDigits: 0 }),
+  en: new Intl.NumberFormat('en-GB', { style: 'percent', maximumFractionDigits: 0 }),
+};
+const wholeEuroFormat = {
+  nl: new Intl.NumberFormat('nl-NL', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 }),
+  en: new Intl.NumberFormat('en-IE', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 }),
+};
+const percent = (share: number, locale: 'nl' | 'en') => percentFormat[locale].format(share);
+
+/** A journal entry's Amsterdam date, worked out once per entry (entries never change; the journal grows all year). */
+const entryDates = new WeakMap<object, string>();
+function entryDate(e: { at: Date | string }): string {
+  let date = entryDates.get(e);
+  if (date === undefined) {
+    date = amsterdamDate(new Date(e.at));
+    entryDates.set(e, date);
+  }
+  return date;
+}
 
 export function publicPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpec[] {
   const now = () => deps.now?.() ?? new Date();
@@ -103,15 +123,16 @@ async function budgetPage(page: Page, deps: ApiDeps, year: number, at: Date): Pr
   const daysInYear = (Date.UTC(year + 1, 0, 1) - Date.UTC(year, 0, 1)) / 86_400_000;
   const months = Array.from({ length: 12 }, (_, m) => {
     const end = new Date(Date.UTC(year, m + 1, 0)).toISOString().slice(0, 10);
-    const reached = year < thisYear || (year === thisYear && end.slice(0, 7) <= today.slice(0, 7));
+    // A year still to come shows what is already committed to it at its first month.
+    const reached = year < thisYear || (year === thisYear && end.slice(0, 7) <= today.slice(0, 7)) || (year > thisYear && m === 0);
     const asOf = year === thisYear && end > today ? today : end;
-    const last = [...journal].reverse().find((e) => amsterdamDate(new Date(e.at)) <= asOf);
+    const last = journal.findLast((e) => entryDate(e) <= asOf);
     const used = last ? last.balances.totalCents - remainingCents(last.balances) : 0;
     const dayOfYear = (Date.parse(`${end}T00:00:00Z`) - Date.UTC(year, 0, 1)) / 86_400_000 + 1;
     return { label: monthsShort[locale][m]!, used: reached ? used : null, even: Math.round((s.totalCents * dayOfYear) / daysInYear) };
   });
   const money = (c: number) => euros(c, locale);
-  const yLabel = (c: number) => new Intl.NumberFormat(locale === 'nl' ? 'nl-NL' : 'en-IE', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 }).format(c / 100);
+  const yLabel = (c: number) => wholeEuroFormat[locale].format(c / 100);
   const wijken = s.perWijk.length ? s.perWijk : [];
   page.render(
     t.budgetPage.title(year),
@@ -136,7 +157,7 @@ ${lineChart({
   xLabels: months.map((m) => m.label),
   series: [
     { values: months.map((m) => m.even), className: 'bf-chart__line--even' },
-    { values: months.map((m) => m.used), className: '' },
+    { values: months.map((m) => m.used), className: '', dots: true },
   ],
   yMax: Math.max(s.totalCents, ...months.map((m) => m.used ?? 0)),
   yLabel,

@@ -1,7 +1,8 @@
 /**
  * The panel's (and admin's) applications: the list with filters and paging, and one
  * application with its documents, the screening actions (ask for information with a
- * deadline, mark complete), the support flag, the review of the report and the refund
+ * deadline, mark complete), the support flag and the review of the report. Refunds are
+ * booked on finance's payouts page (src/web/pages/payouts.ts), which this page links to.
  * (finance). Every action is the API route's service call, under that route's rule.
  */
 import type { ApiDeps } from '../../api/deps.ts';
@@ -24,7 +25,7 @@ import { pagePaths, staffPaths } from '../paths.ts';
 import { sameAccessAs, type Page, type PageSpec } from '../router.ts';
 import { decisionView, documentsView, reportView, summaryView, timelineView } from '../views.ts';
 
-type Forms = { ask?: { body: FormBody; errors: FormErrors }; review?: { body: FormBody; errors: FormErrors }; refund?: { body: FormBody; errors: FormErrors } };
+type Forms = { ask?: { body: FormBody; errors: FormErrors }; review?: { body: FormBody; errors: FormErrors } };
 
 export function staffApplicationPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpec[] {
   const staffOnly = (a: readonly Access[]) => a.filter((x) => x !== 'applicant_self' && x !== 'anonymous');
@@ -87,12 +88,10 @@ ${checkbox({ name: 'reclaim', label: st.reviewReclaim, value: 'ja', checked: v('
 <div class="bf-actions">${button(st.reviewButton)}</div></form></section>`);
     }
     const s = app.settlement;
-    if (s && s.refundDueCents > (s.refundReceivedCents ?? 0) && may(page, rule.refund)) {
-      const f = forms.refund;
-      sections.push(html`<section class="bf-panel" aria-labelledby="refund-title">${heading(2, st.refundTitle, 'refund-title')}${paragraph(st.refundDue(euros(s.refundDueCents, locale), euros(s.refundReceivedCents ?? 0, locale)))}
-<form class="bf-form" method="post" action="${base(id)}/terugbetaling" novalidate>${csrfField(page.csrf)}
-${textField({ name: 'amount', label: st.refundAmount, value: f ? str(f.body, 'amount') : '', inputmode: 'decimal', prefix: '€', width: 'medium', error: f?.errors.of('amount') })}
-<div class="bf-actions">${button(st.refundButton)}</div></form></section>`);
+    if (s && s.refundDueCents > (s.refundReceivedCents ?? 0)) {
+      sections.push(html`<section class="bf-panel" aria-labelledby="refund-title">${heading(2, st.refundTitle, 'refund-title')}${paragraph(st.refundDue(euros(s.refundDueCents, locale), euros(s.refundReceivedCents ?? 0, locale)))}${
+        may(page, rule.refund) ? paragraph(html`<a class="utrecht-link" href="${staffPaths.payouts}#refunds-title">${t.finance.refundsTitle}</a>`) : ''
+      }</section>`);
     }
 
     page.render(
@@ -276,30 +275,6 @@ ${pagination(t, { page: result.page, pageSize: result.pageSize, total: result.to
           return refused(page, id, err);
         }
         await done(page, id, (s) => s !== 'report_received', 'report_reviewed');
-      },
-    },
-    {
-      method: 'post',
-      path: `${staffPaths.applications}/:id/terugbetaling`,
-      access: rule.refund,
-      async handler(page) {
-        const id = page.param('id');
-        const body = (page.req.body ?? {}) as FormBody;
-        const errors = new FormErrors();
-        const cents = amount(body, 'amount', errors, page.t);
-        if (cents === undefined && !errors.any) errors.add('amount', page.t.fields.required.amountCents!);
-        else if (cents === 0) errors.add('amount', page.t.fields.tooSmallNumber(0.01));
-        if (errors.any || cents === undefined) return detail(page, await deps.applications.view(id, 'staff'), { refund: { body, errors } }, 422);
-        try {
-          await deps.applications.recordRefund(id, cents, page.actor);
-        } catch (err) {
-          if (err instanceof AppError && err.status === 409) {
-            errors.add('amount', page.message(err));
-            return detail(page, await deps.applications.view(id, 'staff'), { refund: { body, errors } }, 409);
-          }
-          throw err;
-        }
-        page.redirect(page.staff?.role === 'finance' ? staffPaths.payouts : base(id), 'refund_recorded');
       },
     },
   ];

@@ -93,17 +93,21 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     }),
   );
   app.use(compression());
-  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
-  // Bearer tokens (and the status link's ?token=) are the API's; the pages use cookies.
-  app.use('/api', authenticate(deps));
 
+  // The API and the pages are two routers: a request goes through one of them only.
+  const api = express.Router();
+  api.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  // Bearer tokens (and the status link's ?token=) are the API's; the pages use cookies.
+  api.use('/api', authenticate(deps));
   const routes = buildRoutes(deps);
   for (const r of routes) {
-    app[r.method](r.path, withApplicationContext, authorize(r.access), ...(r.before ?? []), async (req, res) => {
+    api[r.method](r.path, withApplicationContext, authorize(r.access), ...(r.before ?? []), async (req, res) => {
       await r.handler(req, res);
     });
   }
-  app.use(webRouter(deps, webPages(deps, routes), deps.webSecret));
+  const web = webRouter(deps, webPages(deps, routes), deps.webSecret);
+  const apiPaths = new Set(routes.filter((r) => !r.path.startsWith('/api/')).map((r) => r.path));
+  app.use((req, res, next) => (req.path.startsWith('/api/') || apiPaths.has(req.path) ? api(req, res, next) : web(req, res, next)));
   app.use((_req, _res, next) => next(new AppError(404, 'not_found')));
   app.use(errorHandler);
   return { app, routes };

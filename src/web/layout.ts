@@ -16,7 +16,8 @@ export interface LayoutInput {
   principal?: Principal;
   /** The path of this page (for the language switch and the menu's current item). */
   path: string;
-  csrfToken: string;
+  /** The CSRF token (made only when the page has a form that needs it: the staff's logout). */
+  csrf: () => string;
   /** The title gets "Fout: " in front when the page shows form errors (screen readers hear it first). */
   hasErrors?: boolean;
   /** Loads the small progressive-enhancement script. */
@@ -66,7 +67,7 @@ ${p.script ? html`<script src="${assetUrl('buurtfonds.js')}" defer></script>` : 
 <a href="/taal/${other}?terug=${encodeURIComponent(p.path)}" lang="${other}" hreflang="${other}">${t.common.switchTo}</a>
 ${
   staff
-    ? html`<span>${t.common.loggedInAs(staff.name)}</span><form method="post" action="/uitloggen"><input type="hidden" name="_csrf" value="${p.csrfToken}"><button class="bf-linkbutton" type="submit">${t.common.logout}</button></form>`
+    ? html`<span>${t.common.loggedInAs(staff.name)}</span><form method="post" action="/uitloggen"><input type="hidden" name="_csrf" value="${p.csrf()}"><button class="bf-linkbutton" type="submit">${t.common.logout}</button></form>`
     : html`<a href="/budget">${t.common.budget}</a>`
 }
 </div>

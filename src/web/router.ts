@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
-import express, { type Request, type RequestHandler, type Response, Router } from 'express';
+import express, { type CookieOptions, type Request, type RequestHandler, type Response, Router } from 'express';
 import type { Principal } from '../auth/tokens.ts';
 import { principalOf, isAllowed, type Access } from '../api/auth.ts';
 import type { ApiDeps } from '../api/deps.ts';
@@ -24,6 +24,7 @@ import { serveAsset } from './assets.ts';
 import { alert, heading, paragraph } from './components.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
+import { cachePage, fillPage, PageCache } from './page-cache.ts';
 import { pagePaths } from './paths.ts';
 
 declare module 'express-serve-static-core' {
@@ -96,10 +97,11 @@ export class Page {
     return (flashCodes as string[]).includes(code) ? (code as FlashCode) : undefined;
   }
 
-  render(title: string, content: SafeHtml, opts: { status?: number; hasErrors?: boolean; script?: boolean; wide?: boolean } = {}): void {
+  /** The page in the layout, as HTML (the message of the last action on top). */
+  private compose(title: string, content: SafeHtml, opts: RenderOptions): string {
     const flash = this.takeFlash();
     const notice = flash ? alert(flash === 'state_changed' || flash === 'not_possible' ? 'warning' : 'ok', html`<p class="utrecht-paragraph">${this.t.flash[flash]}</p>`) : undefined;
-    const page = layout({
+    return layout({
       title,
       content,
       locale: this.locale,
@@ -107,11 +109,42 @@ export class Page {
       fundName: this.deps.config.fund.name,
       principal: this.principal,
       path: this.req.path,
-      csrfToken: this.csrf,
+      csrf: () => this.csrf,
       ...(notice ? { notice } : {}),
       ...opts,
-    });
-    this.res.status(opts.status ?? 200).set('Cache-Control', 'no-store').type('html').send(page.value);
+    }).value;
+  }
+
+  render(title: string, content: SafeHtml, opts: RenderOptions = {}): void {
+    const page = this.compose(title, content, opts);
+    this.res.status(opts.status ?? 200).set('Cache-Control', 'no-store').type('html').send(page);
+  }
+
+  /**
+   * A page that is the same for every anonymous visitor while `key` stays the same (the
+   * key names the version of its data): rendered and compressed once (src/web/page-cache.ts).
+   * `values` go where the page put `slot(0)`, `slot(1)`, … (a form's CSRF token). A
+   * logged-in visitor, or one with a message waiting, gets it rendered as usual.
+   */
+  async renderShared(key: string, build: () => Promise<SharedPage> | SharedPage, values: readonly string[] = []): Promise<void> {
+    const shared = !this.principal && !this.req.cookies?.[cookies.flash];
+    let cached = shared ? this.env.pages.get(`${this.locale}|${key}`) : undefined;
+    if (!cached) {
+      const b = await build();
+      const page = cachePage(this.compose(b.title, b.content, b.opts ?? {}));
+      if (!shared) {
+        this.res.status(b.opts?.status ?? 200).set('Cache-Control', 'no-store').type('html').send(fillPage(page, values).html());
+        return;
+      }
+      this.env.pages.set(`${this.locale}|${key}`, page);
+      cached = page;
+    }
+    const filled = fillPage(cached, values);
+    const gzip = this.req.acceptsEncodings('gzip') === 'gzip';
+    const body = gzip ? filled.gzip() : filled.html();
+    // Written as is: no ETag to compute (the page is not stored anyway), no compression to run again.
+    this.res.status(200).set({ 'Cache-Control': 'no-store', Vary: 'Accept-Encoding', 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(body.length), ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });
+    this.res.end(this.req.method === 'HEAD' ? undefined : body);
   }
 
   /** After a POST: see the result at `to` (303), with a one-time message. */
@@ -131,6 +164,19 @@ export class Page {
   }
 }
 
+export interface SharedPage {
+  title: string;
+  content: SafeHtml;
+  opts?: RenderOptions;
+}
+
+export interface RenderOptions {
+  status?: number;
+  hasErrors?: boolean;
+  script?: boolean;
+  wide?: boolean;
+}
+
 export interface PageSpec {
   method: Extract<HttpMethod, 'get' | 'post'>;
   path: string;
@@ -145,6 +191,8 @@ export interface PageSpec {
 interface WebEnv {
   deps: ApiDeps;
   secure: boolean;
+  /** Pages the same for every anonymous visitor, rendered and compressed once. */
+  pages: PageCache;
   generateCsrfToken: (req: Request, res: Response) => string;
 }
 
@@ -171,12 +219,21 @@ export function webRouter(deps: ApiDeps, pages: readonly PageSpec[], secret: str
     cookieOptions: { sameSite: 'lax', secure, httpOnly: true, path: '/' },
     getCsrfTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
   });
-  const env: WebEnv = { deps, secure, generateCsrfToken: (req, res) => generateCsrfToken(req, res) };
+  const env: WebEnv = {
+    deps,
+    secure,
+    pages: new PageCache(),
+    // The browser keeps its token while it is valid: the cookie is only sent again when it changes.
+    generateCsrfToken: (req, res) =>
+      generateCsrfToken(req, {
+        cookie: (name: string, value: string, options: CookieOptions) => (req.cookies?.[name] === value ? res : res.cookie(name, value, options)),
+      } as unknown as Response),
+  };
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure };
 
   router.get('/static/:name', serveAsset);
   router.use(cookieParser());
-  router.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 1000 }));
+  const urlencoded = express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 1000 });
 
   // A browser id for binding CSRF tokens (made on the first visit).
   router.use((req, res, next) => {
@@ -189,7 +246,13 @@ export function webRouter(deps: ApiDeps, pages: readonly PageSpec[], secret: str
   });
 
   // Who is visiting: the staff session (renewed once half of it has passed) and the application cookie.
-  router.use(async (req, res, next) => {
+  router.use((req, res, next) => {
+    const session = req.cookies[cookies.session];
+    const applicantToken = req.cookies[cookies.applicant];
+    if (!session && !applicantToken) return next();
+    void identify(req, res).then(() => next(), next);
+  });
+  async function identify(req: Request, res: Response): Promise<void> {
     const session = req.cookies[cookies.session];
     if (typeof session === 'string' && session) {
       const inspected = await deps.signer.inspect(session);
@@ -211,8 +274,7 @@ export function webRouter(deps: ApiDeps, pages: readonly PageSpec[], secret: str
       const p = await principalOf(deps, applicantToken);
       if (p && p !== 'inactive' && p.kind === 'applicant') req.applicant = p;
     }
-    next();
-  });
+  }
 
   const upload = multipartUpload(deps.store, deps.config.uploads, { fields: 300 });
 
@@ -235,6 +297,7 @@ export function webRouter(deps: ApiDeps, pages: readonly PageSpec[], secret: str
       page.error(403, page.t.errors.forbiddenTitle, page.t.errors.forbidden);
     });
     if (spec.method === 'post') {
+      handlers.push(urlencoded);
       if (spec.upload) {
         handlers.push((req, res, next) =>
           upload(req, res, async (err?: unknown) => {

@@ -20,6 +20,7 @@ import { button, checkbox, choices, csrfField, errorSummary, fieldId, fileField,
 import { amount, int, list, opt, str, validate, type FormBody } from '../forms.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { KeptFiles, type KeptFile } from '../kept-files.ts';
+import { slot } from '../page-cache.ts';
 import { pagePaths } from '../paths.ts';
 import { cookies, sameAccessAs, type Page, type PageSpec } from '../router.ts';
 
@@ -93,7 +94,7 @@ export function applyPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpe
   const sweep = setInterval(() => void kept.sweep().catch(() => undefined), 60 * 60 * 1000);
   sweep.unref();
 
-  function form(page: Page, s: ApplyState, errors: FormErrors): SafeHtml {
+  function form(page: Page, s: ApplyState, errors: FormErrors, csrf = page.csrf): SafeHtml {
     const { t } = page;
     const a = t.apply;
     const v = (name: string) => str(s.body, name);
@@ -113,7 +114,7 @@ ${textField({ name: `coFunding.${i}.amount`, label: a.coFundingAmount(i + 1), da
 ${errorSummary(t, errors)}
 ${paragraph(a.intro)}
 <form class="bf-form" method="post" action="${pagePaths.apply}" enctype="multipart/form-data" novalidate data-progress="upload-progress">
-${csrfField(page.csrf)}
+${csrfField(csrf)}
 <input type="hidden" name="idempotencyKey" value="${s.key}">
 <fieldset class="bf-section utrecht-form-fieldset"><legend class="bf-section-title">${a.aboutYou}</legend>
 ${textField({ name: 'applicant.name', label: a.name, value: v('applicant.name'), autocomplete: 'name', error: e('applicant.name') })}
@@ -268,8 +269,9 @@ ${fileField({ name: 'documents', label: a.documentsLabel, hint: a.documentsHint(
       method: 'get',
       path: pagePaths.apply,
       access,
-      handler(page) {
-        show(page, { body: {}, lines: [], coFunding: [], kept: [], key: randomUUID() }, new FormErrors());
+      async handler(page) {
+        // The empty form is the same for everyone but its CSRF token and idempotency key: rendered and compressed once.
+        await page.renderShared('apply', () => ({ title: page.t.apply.title, content: form(page, { body: {}, lines: [], coFunding: [], kept: [], key: slot(1) }, new FormErrors(), slot(0)), opts: { script: true } }), [page.csrf, randomUUID()]);
       },
     },
     {

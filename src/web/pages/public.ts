@@ -10,7 +10,9 @@ import { barChart, lineChart } from '../charts.ts';
 import { dataList, heading, paragraph, table } from '../components.ts';
 import { html } from '../html.ts';
 import { pagePaths } from '../paths.ts';
-import { cookies, localPath, sameAccessAs, type Page, type PageSpec } from '../router.ts';
+import { cookies, localPath, sameAccessAs, type Page, type PageSpec, type SharedPage } from '../router.ts';
+import type { BudgetSummary } from '../../budget/ledger.ts';
+import type { LedgerEntryDoc } from '../../db/models.ts';
 
 const monthsShort = {
   nl: ['jan', 'feb', 'mrt', 'apr', 'mei', 'jun', 'jul', 'aug', 'sep', 'okt', 'nov', 'dec'],
@@ -55,9 +57,9 @@ export function publicPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSp
         const [summary, meetings] = await Promise.all([deps.ledger.summary(year, at), deps.calendar.list(3)]);
         // The first meeting whose agenda is still open for new applications.
         const next = meetings.upcoming.find((m) => Date.parse(m.cutoffAt) > at.getTime());
-        page.render(
-          t.home.title,
-          html`${heading(1, t.home.title)}
+        await page.renderShared(`home|${year}|${summary.entries}|${summary.totalCents}|${next?.id}|${next?.startsAt}|${next?.cutoffAt}`, () => ({
+          title: t.home.title,
+          content: html`${heading(1, t.home.title)}
 ${paragraph(t.home.lead(deps.config.fund.name), 'utrecht-paragraph--lead')}
 <p class="utrecht-paragraph"><a class="utrecht-button-link utrecht-button-link--html-a utrecht-button-link--primary-action utrecht-button utrecht-button--primary-action" href="${pagePaths.apply}">${t.home.applyButton}</a></p>
 <section class="bf-panel" aria-labelledby="budget-title">
@@ -75,7 +77,7 @@ ${paragraph(next ? t.home.nextMeeting(formatDateTime(new Date(next.startsAt), lo
 <ul class="utrecht-unordered-list">${t.home.rules(euros(deps.config.fund.maxAmountCents, locale)).map((r) => html`<li class="utrecht-unordered-list__item">${r}</li>`)}</ul></section>
 <section aria-labelledby="how-title">${heading(2, t.home.howTitle, 'how-title')}
 <ol class="utrecht-ordered-list">${t.home.how.map((r) => html`<li class="utrecht-ordered-list__item">${r}</li>`)}</ol></section>`,
-        );
+        }));
       },
     },
     {
@@ -116,7 +118,14 @@ ${paragraph(next ? t.home.nextMeeting(formatDateTime(new Date(next.startsAt), lo
 /** The budget of a year: the figures, the pace as a chart and a table, the spread over the wijken. */
 async function budgetPage(page: Page, deps: ApiDeps, year: number, at: Date): Promise<void> {
   const { t, locale } = page;
-  const [s, journal] = await Promise.all([deps.ledger.summary(year, at), deps.ledger.journal(year)]);
+  const s = await deps.ledger.summary(year, at);
+  // The page changes with the journal (its length), the day (the pace) and the year we are in.
+  await page.renderShared(`budget|${year}|${s.entries}|${s.pace.asOf}`, async () => budgetContent(page, deps, s, await deps.ledger.journal(year), at));
+}
+
+function budgetContent(page: Page, deps: ApiDeps, s: BudgetSummary, journal: readonly LedgerEntryDoc[], at: Date): SharedPage {
+  const { t, locale } = page;
+  const year = s.year;
   const today = amsterdamDate(at);
   const thisYear = amsterdamYear(at);
   // Granted and paid at the end of each month (Amsterdam), up to this month; an even pace beside it.
@@ -134,9 +143,9 @@ async function budgetPage(page: Page, deps: ApiDeps, year: number, at: Date): Pr
   const money = (c: number) => euros(c, locale);
   const yLabel = (c: number) => wholeEuroFormat[locale].format(c / 100);
   const wijken = s.perWijk.length ? s.perWijk : [];
-  page.render(
-    t.budgetPage.title(year),
-    html`${heading(1, t.budgetPage.title(year))}
+  return {
+    title: t.budgetPage.title(year),
+    content: html`${heading(1, t.budgetPage.title(year))}
 ${paragraph(t.budgetPage.intro(deps.config.fund.name))}
 <div class="bf-figures">
 ${[
@@ -185,5 +194,5 @@ ${table({
       .filter((y) => y !== year)
       .map((y, i) => html`${i ? ' · ' : ''}<a class="utrecht-link" href="${pagePaths.budget(y)}">${String(y)}</a>`)}</p></nav>
 ${dataList([[t.common.date, formatDate(at, locale)]])}`,
-  );
+  };
 }

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Request } from 'express';
+import mongoose from 'mongoose';
 import { z } from 'zod';
 import { AppError, type ErrorDetail } from '../domain/errors.ts';
 import { errorMessages, pickLocale, ruleMessages, type Locale, type RuleCode } from '../domain/messages.ts';
@@ -40,6 +41,9 @@ export const errorHandler: ErrorRequestHandler = async (err, req, res, _next) =>
         : err.type === 'entity.too.large'
           ? new AppError(413, 'file_too_large', [{ code: 'body_too_large' }])
           : new AppError(400, 'malformed_multipart', [{ code: String(err.type) }]);
+  } else if (isDatabaseUnavailable(err)) {
+    req.log?.warn({ err }, 'database unavailable');
+    appError = new AppError(503, 'service_unavailable', [{ code: 'database_unavailable' }], { 'Retry-After': '5' });
   } else {
     req.log?.error({ err }, 'unhandled error');
     appError = new AppError(500, 'internal_error');
@@ -49,6 +53,12 @@ export const errorHandler: ErrorRequestHandler = async (err, req, res, _next) =>
   res.status(appError.status).set(appError.headers);
   res.json({ error: { code: appError.code, message: errorMessages[locale][appError.code], details: appError.details } });
 };
+
+/** The database did not answer in time (down, or a machine too busy): the request may be sent again. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const { MongoServerSelectionError, MongoNetworkError } = mongoose.mongo;
+  return err instanceof MongoServerSelectionError || err instanceof MongoNetworkError;
+}
 
 function isBodyParserError(err: unknown): err is { type: string; status: number } {
   return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'status' in err;

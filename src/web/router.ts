@@ -18,6 +18,7 @@ import type { ApiDeps } from '../api/deps.ts';
 import type { HttpMethod, RouteSpec } from '../api/route-spec.ts';
 import { discardUploads, multipartUpload } from '../api/uploads.ts';
 import { AppError } from '../domain/errors.ts';
+import { isDatabaseUnavailable } from '../api/errors.ts';
 import { errorMessages, type Locale } from '../domain/messages.ts';
 import { flashCodes, pageTexts, type FlashCode, type PageTexts } from '../domain/page-messages.ts';
 import { serveAsset } from './assets.ts';
@@ -351,6 +352,10 @@ function failed(page: Page, err: unknown): void {
     if (err.status === 403) return page.error(403, t.errors.forbiddenTitle, t.errors.forbidden);
     if (err.status === 503) return page.error(503, t.errors.unavailableTitle, t.errors.unavailable);
     if (err.status < 500) return page.error(err.status, t.errors.serverTitle, page.message(err));
+  }
+  if (isDatabaseUnavailable(err)) {
+    page.req.log.warn({ err }, 'page failed: database unavailable');
+    return page.error(503, t.errors.unavailableTitle, t.errors.unavailable);
   }
   page.req.log.error({ err }, 'page failed');
   page.error(500, t.errors.serverTitle, t.errors.server);

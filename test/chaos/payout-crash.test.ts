@@ -28,16 +28,13 @@
  * killed activity was run to completion by a later worker.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowsPath } from '../../src/runtime.ts';
 import { BudgetLedger } from '../../src/budget/ledger.ts';
-import { createLogger, temporalLogger } from '../../src/logger.ts';
 import { decisionSignal, scheduledSignal } from '../../workflows/initiative-signals.ts';
 import { stateQuery } from '../../workflows/initiative.ts';
 import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
@@ -94,8 +91,8 @@ describe('a payout happens exactly once, even if the worker is killed mid-way', 
   beforeAll(async () => {
     ctx = await createTestContext({ noWorker: true });
     dir = mkdtempSync(join(tmpdir(), 'buurtfonds-chaos-'));
-    const { code } = await bundleWorkflowCode({ workflowsPath, logger: temporalLogger(createLogger('silent')) });
-    writeFileSync(join(dir, 'workflows.js'), code);
+    // The run's workflow bundle (test/setup/global.ts): the restarted workers load it instead of bundling.
+    copyFileSync(inject('workflowBundlePath'), join(dir, 'workflows.js'));
     childEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

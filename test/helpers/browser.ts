@@ -66,8 +66,8 @@ export interface Tab {
 /** A fresh browser profile (its own cookies) with one page, watched for problems. */
 export async function openTab(browser: Browser, base: string, opts: { viewport?: { width: number; height: number }; javaScript?: boolean; locale?: string } = {}): Promise<Tab> {
   const context = await browser.newContext({ baseURL: base, viewport: opts.viewport ?? DESKTOP, javaScriptEnabled: opts.javaScript !== false, locale: opts.locale ?? 'nl-NL', acceptDownloads: true });
-  // A step that cannot happen fails within 10 s, naming the step (not at the test's own timeout).
-  context.setDefaultTimeout(10_000);
+  // A step that cannot happen fails within 20 s, naming the step (not at the test's own timeout).
+  context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`script error on ${page.url()}: ${e.message}`));
@@ -129,9 +129,9 @@ export async function axeWithoutScript(browser: Browser, page: Page): Promise<st
   }
 }
 
-/** Waits until the locator's first match is visible (fails after 10 s, naming what it waited for). */
+/** Waits until the locator's first match is visible (fails after 20 s, naming what it waited for). */
 export async function visible(locator: Locator): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await locator.first().waitFor({ state: 'visible', timeout: 20_000 });
 }
 
 /** A full-page screenshot, named `<name>.png` in the screenshot folder. */

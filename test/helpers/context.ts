@@ -72,7 +72,7 @@ export async function createTestContext(opts: TestContextOptions = {}) {
   let stopWorker = async () => {};
   if (!opts.noWorker) {
     const connection = await NativeConnection.connect({ address: temporalAddress });
-    const { worker, mailer } = await createWorker({ config, logger, models, secret, connection });
+    const { worker, mailer } = await createWorker({ config, logger, models, secret, connection, workflowBundle: { codePath: inject('workflowBundlePath') } });
     const running = worker.run();
     stopWorker = async () => {
       worker.shutdown();
@@ -122,9 +122,16 @@ export async function createTestContext(opts: TestContextOptions = {}) {
 
 export type TestContext = Awaited<ReturnType<typeof createTestContext>>;
 
+/**
+ * How much longer a wait may take than a test names: files run three at a time on two
+ * cores (vitest.config.ts), where a step that takes a second alone can take several.
+ * Only a failing wait lasts longer for it.
+ */
+export const WAIT_SLACK = 2;
+
 /** Polls until `fn` returns a truthy value (workflow steps land asynchronously). */
 export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * WAIT_SLACK;
   let last: unknown;
   for (;;) {
     try {

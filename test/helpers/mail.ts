@@ -28,6 +28,10 @@ export async function startMailCatcher() {
         .catch(callback);
     },
   });
+  // A sender killed mid-mail (the chaos test SIGKILLs workers) resets its connection: that is the sender's end, not ours.
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') throw err;
+  });
   const port = await freePort();
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   return {
@@ -35,7 +39,7 @@ export async function startMailCatcher() {
     mails,
     /** Waits until a mail matching `pred` has arrived. */
     async waitFor(pred: (m: CapturedMail) => boolean, timeoutMs = 15_000): Promise<CapturedMail> {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = Date.now() + timeoutMs * 2; // files run side by side (test/helpers/context.ts WAIT_SLACK)
       for (;;) {
         const found = mails.find(pred);
         if (found) return found;

@@ -51,7 +51,7 @@ const STAFF = {
 } as const;
 
 beforeAll(async () => {
-  suite = await startTimeSkipping({ logger, mongoUri: inject('mongoUri'), dbName: `t_support_${suffix}`, taskQueue, catchMail: true, runWorker: true });
+  suite = await startTimeSkipping({ logger, mongoUri: inject('mongoUri'), workflowBundlePath: inject('workflowBundlePath'), dbName: `t_support_${suffix}`, taskQueue, catchMail: true, runWorker: true });
   ({ env, models } = suite);
   plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
   await models.StaffUser.create(Object.values(STAFF).map((s) => ({ ...s, chair: false, passwordHash: 'not-used', createdAt: new Date() })));

@@ -60,7 +60,8 @@ async function statusInDb(id: string, status: string, timeoutMs = 20_000): Promi
   await eventually(async () => (await ctx.models.Application.findById(id, { status: 1 }).lean())?.status === status, timeoutMs, `application in ${status}`);
 }
 
-describe('the whole life through the pages', () => {
+// A long scenario (five browser profiles, a meeting, a payout): more than the default minute on a loaded machine.
+describe('the whole life through the pages', { timeout: 180_000 }, () => {
   it('a resident applies on a phone, the panel screens and decides, finance pays: every step in the browser', async () => {
     // --- The resident applies on a 360 px phone, with a PDF.
     const resident = await tab({ viewport: PHONE });

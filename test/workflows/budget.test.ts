@@ -56,6 +56,7 @@ beforeAll(async () => {
   suite = await startTimeSkipping({
     logger,
     mongoUri: inject('mongoUri'),
+    workflowBundlePath: inject('workflowBundlePath'),
     dbName: `t_budget_${suffix}`,
     taskQueue,
     catchMail: true,

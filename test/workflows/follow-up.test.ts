@@ -104,6 +104,7 @@ beforeAll(async () => {
   suite = await startTimeSkipping({
     logger,
     mongoUri: inject('mongoUri'),
+    workflowBundlePath: inject('workflowBundlePath'),
     dbName: `t_followup_${suffix}`,
     taskQueue,
     catchMail: true,

@@ -48,6 +48,7 @@ beforeAll(async () => {
   suite = await startTimeSkipping({
     logger,
     mongoUri: inject('mongoUri'),
+    workflowBundlePath: inject('workflowBundlePath'),
     dbName: `t_wf_${suffix}`,
     taskQueue,
     catchMail: true,

@@ -88,6 +88,7 @@ beforeAll(async () => {
   suite = await startTimeSkipping({
     logger,
     mongoUri: inject('mongoUri'),
+    workflowBundlePath: inject('workflowBundlePath'),
     dbName: `t_life_${suffix}`,
     taskQueue,
     catchMail: true,

@@ -74,6 +74,7 @@ beforeAll(async () => {
   suite = await startTimeSkipping({
     logger,
     mongoUri: inject('mongoUri'),
+    workflowBundlePath: inject('workflowBundlePath'),
     dbName: `t_meeting_${suffix}`,
     taskQueue,
     catchMail: true,
@@ -125,7 +126,9 @@ interface App {
 /** Stores an application as intake does and starts its initiative workflow; returns once it is in screening. */
 async function submit(label: string): Promise<Omit<App, 'readyAt'>> {
   const email = `${label}-${suffix}@example.nl`;
-  const form = validApplication();
+  // No support case: its timers, skipped past by the next meeting's cut-off, can hang the
+  // time-skipping server when the case outlives its initiative (a known issue, see NOTES.md).
+  const form = validApplication({ wantsSupport: false, supportWish: undefined });
   const { applicationId, reference, handle } = await submitApplication(suite, {
     number: ++referenceSeq,
     form: { ...form, title: `Buurtinitiatief ${label}`, applicant: { ...form.applicant, name: `Aanvrager ${label}`, email } },
@@ -442,7 +445,8 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
   });
 });
 
-describe('panelMeetingWorkflow: votes and decisions', () => {
+// Some twenty updates in a row, each a workflow task on a loaded machine: more than the default minute.
+describe('panelMeetingWorkflow: votes and decisions', { timeout: 180_000 }, () => {
   it('applies the decision rule end to end, counts the last vote, and hands each decision over exactly once', async () => {
     const [p] = (await plan(1)) as [PlannedMeeting];
     const full = await ready('volledig');

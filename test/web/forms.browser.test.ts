@@ -5,31 +5,18 @@
  * trip), and with the keyboard only (every field reached by Tab in reading order, the
  * file chosen through the keyboard, sent with Enter). axe-core checks each state.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes } from '../helpers/fixtures.ts';
-import { axe, axeWithoutScript, DESKTOP, launchBrowser, openTab, PHONE, serve, shoot, visible, type Tab } from '../helpers/browser.ts';
+import { axeWithoutScript, browserSuite, DESKTOP, PHONE, shoot, visible } from '../helpers/browser.ts';
 
+const suite = browserSuite();
 let ctx: TestContext;
 let browser: Browser;
-let server: { url: string; close(): Promise<void> };
-const tabs: Tab[] = [];
-
-beforeAll(async () => {
-  ctx = await createTestContext();
-  server = await serve(ctx);
-  browser = await launchBrowser();
+beforeAll(() => {
+  ({ ctx, browser } = suite);
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await ctx?.close();
-});
-
-async function accessible(page: Page, what: string): Promise<void> {
-  expect(await axe(page), `axe-core violations on ${what}`).toEqual([]);
-}
 
 async function applicationsOf(email: string) {
   return ctx.models.Application.find({ 'applicant.email': email }, { reference: 1, documentIds: 1, budgetLines: 1, amountRequestedCents: 1 }).lean();
@@ -37,8 +24,7 @@ async function applicationsOf(email: string) {
 
 describe('the application form without JavaScript, on a phone', () => {
   it('shows the errors at the top and at the fields, keeps what was typed and the file, adds a line by a round trip, and sends', async () => {
-    const t = await openTab(browser, server.url, { viewport: PHONE, javaScript: false });
-    tabs.push(t);
+    const t = await suite.tab({ viewport: PHONE, javaScript: false });
     const p = t.page;
     await p.goto('/aanvragen');
     await p.getByLabel('Uw naam').fill('Jan <b>Jansen</b>');
@@ -114,8 +100,7 @@ describe('the application form without JavaScript, on a phone', () => {
 
 describe('the application form with the keyboard only', () => {
   it('reaches every field with Tab in order, chooses the file and sends with the keyboard', async () => {
-    const t = await openTab(browser, server.url, { viewport: DESKTOP });
-    tabs.push(t);
+    const t = await suite.tab({ viewport: DESKTOP });
     const p = t.page;
     const kb = p.keyboard;
     await p.goto('/aanvragen');

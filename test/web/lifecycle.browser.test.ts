@@ -12,57 +12,34 @@
  * (WCAG 2.1 A/AA) and watched for script errors, CSP violations and dialogs; the main
  * pages are photographed for the README.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { planMeeting } from '../../src/domain/meetings.ts';
 import { calendarRules, meetingInput } from '../../src/temporal/schedule.ts';
 import { meetingStateQuery, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
-import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
+import { eventually } from '../helpers/context.ts';
 import { pdfBytes } from '../helpers/fixtures.ts';
 import { statusLinkIn } from '../helpers/web.ts';
-import { axe, DESKTOP, launchBrowser, loginAs, openTab, PHONE, serve, shoot, visible, type Tab } from '../helpers/browser.ts';
+import { browserSuite, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const amsterdamDay = (at: Date) => at.toLocaleDateString('sv-SE', { timeZone: 'Europe/Amsterdam' });
 /** This file's own meeting calendar: its first meeting 3 days from now (no other test file uses that date). */
 const meetingDate = amsterdamDay(new Date(Date.now() + 3 * DAY_MS));
 
-let ctx: TestContext;
-let browser: Browser;
-let server: { url: string; close(): Promise<void> };
-const tabs: Tab[] = [];
 let meetingId: string | undefined;
-
-beforeAll(async () => {
-  ctx = await createTestContext({ env: { MEETING_FIRST_DATE: meetingDate, PUBLIC_BASE_URL: 'http://buurtfonds.test' } });
-  server = await serve(ctx);
-  browser = await launchBrowser();
-});
-afterAll(async () => {
+const suite = browserSuite({ env: { MEETING_FIRST_DATE: meetingDate, PUBLIC_BASE_URL: 'http://buurtfonds.test' } }, async ({ ctx }) => {
   if (meetingId) await ctx.client.workflow.getHandle(meetingId).terminate('test over').catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-  await ctx?.close();
 });
-
-async function tab(opts: Parameters<typeof openTab>[2] = {}): Promise<Tab> {
-  const t = await openTab(browser, server.url, opts);
-  tabs.push(t);
-  return t;
-}
-
-/** axe-core on the page as it is: no WCAG 2.1 A/AA violation. */
-async function accessible(page: Page, what: string): Promise<void> {
-  expect(await axe(page), `axe-core violations on ${what} (${page.url()})`).toEqual([]);
-}
+const { tab, accessible } = suite;
 
 async function statusInDb(id: string, status: string, timeoutMs = 20_000): Promise<void> {
-  await eventually(async () => (await ctx.models.Application.findById(id, { status: 1 }).lean())?.status === status, timeoutMs, `application in ${status}`);
+  await eventually(async () => (await suite.ctx.models.Application.findById(id, { status: 1 }).lean())?.status === status, timeoutMs, `application in ${status}`);
 }
 
 // A long scenario (five browser profiles, a meeting, a payout): more than the default minute on a loaded machine.
 describe('the whole life through the pages', { timeout: 180_000 }, () => {
   it('a resident applies on a phone, the panel screens and decides, finance pays: every step in the browser', async () => {
+    const { ctx } = suite;
     // --- The resident applies on a 360 px phone, with a PDF.
     const resident = await tab({ viewport: PHONE });
     const r = resident.page;
@@ -129,7 +106,7 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     const mail = await ctx.mail.waitFor((m) => m.to.includes('fatima@example.nl') && m.subject.includes('informatie'));
     const link = statusLinkIn(mail.text);
     expect(link, `no status link in the e-mail:\n${mail.text}`).toBeDefined();
-    await r.goto(link!.replace('http://buurtfonds.test', server.url));
+    await r.goto(link!.replace('http://buurtfonds.test', suite.url));
     expect(r.url(), 'the token must leave the address bar').not.toContain('token');
     await visible(r.getByRole('heading', { name: 'Het panel vraagt om een aanvulling' }));
     await accessible(r, 'the status page with an open request');
@@ -252,6 +229,5 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await accessible(r, 'the status page after the payout');
     await shoot(r, 'status-paid-phone');
 
-    for (const t of tabs) expect(t.problems, 'script errors, CSP violations or dialogs in the pages').toEqual([]);
   });
 });

@@ -7,42 +7,21 @@
  * (one click to claim, notes, release), and the admin's budget, panel, audit log,
  * meetings and monitoring pages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { submittedApplication } from '../../src/db/models.ts';
 import { amsterdamYear } from '../../src/domain/dates.ts';
-import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
+import { eventually, type TestContext } from '../helpers/context.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 import { grant, submitReady } from '../helpers/grants.ts';
-import { axe, DESKTOP, launchBrowser, loginAs, openTab, PHONE, serve, shoot, visible, type Tab } from '../helpers/browser.ts';
+import { browserSuite, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
 
-let ctx: TestContext;
-let browser: Browser;
-let server: { url: string; close(): Promise<void> };
-const tabs: Tab[] = [];
 const year = amsterdamYear(new Date());
-
-beforeAll(async () => {
-  ctx = await createTestContext({ env: { PUBLIC_BASE_URL: 'http://buurtfonds.test' } });
-  server = await serve(ctx);
-  browser = await launchBrowser();
+const suite = browserSuite({ env: { PUBLIC_BASE_URL: 'http://buurtfonds.test' } });
+const { tab, accessible } = suite;
+let ctx: TestContext;
+beforeAll(() => {
+  ctx = suite.ctx;
 });
-afterAll(async () => {
-  for (const t of tabs) expect(t.problems, 'script errors, CSP violations or dialogs in the pages').toEqual([]);
-  await browser?.close();
-  await server?.close();
-  await ctx?.close();
-});
-
-async function tab(opts: Parameters<typeof openTab>[2] = {}): Promise<Tab> {
-  const t = await openTab(browser, server.url, opts);
-  tabs.push(t);
-  return t;
-}
-
-async function accessible(page: Page, what: string): Promise<void> {
-  expect(await axe(page), `axe-core violations on ${what} (${page.url()})`).toEqual([]);
-}
 
 /** Opens the application's pages as its applicant would from the e-mail (the link's token becomes a cookie). */
 async function asApplicant(t: Tab, applicationId: string): Promise<void> {

@@ -156,6 +156,13 @@ ${m.status === 'open' && isChair && isAllowed(rule.close, page.principal, page.r
     );
   }
 
+  /** The meeting page again, with the item's form and its errors, each linked to its field in that item. */
+  function itemFormBack(page: Page, id: string, body: FormBody, errors: FormErrors): Promise<void> {
+    const anchored = new FormErrors();
+    for (const e of errors.list) anchored.add(e.field, e.message, fieldId(`items.${str(body, 'item')}.${e.field}`));
+    return meetingPage(page, id, { applicationId: str(body, 'applicationId'), body, errors: anchored }, 422);
+  }
+
   /** Back to the item on the meeting page. */
   function backTo(page: Page, id: string, flash: FlashCode): void {
     const n = Number(str(page.req.body as FormBody, 'item'));
@@ -232,7 +239,6 @@ ${list.past.length ? html`<ul class="utrecht-unordered-list">${list.past.map((m)
         const vote = opt(body, 'vote');
         const cents = vote === 'partial' ? amount(body, 'amount', errors, page.t) : undefined;
         const struck = vote === 'partial' ? list(body, 'struckLines').map(Number) : [];
-        const n = str(body, 'item');
         const input = validate(
           voteInputSchema,
           { applicationId: opt(body, 'applicationId'), vote, ...(cents !== undefined ? { amountCents: cents } : {}), ...(struck.length ? { struckLines: struck } : {}), ...(opt(body, 'reasons') ? { reasons: opt(body, 'reasons') } : {}) },
@@ -240,11 +246,7 @@ ${list.past.length ? html`<ul class="utrecht-unordered-list">${list.past.map((m)
           { t: page.t, locale: page.locale, fieldOf: (p) => (p === 'amountCents' ? 'amount' : p.startsWith('struckLines') ? 'struckLines' : p) },
         );
         if (vote === 'partial' && cents === undefined && !errors.of('amount')) errors.add('amount', page.t.fields.required.amountCents!);
-        if (!input || errors.any) {
-          const anchored = new FormErrors();
-          for (const e of errors.list) anchored.add(e.field, e.message, fieldId(`items.${n}.${e.field}`));
-          return meetingPage(page, id, { applicationId: str(body, 'applicationId'), body, errors: anchored }, 422);
-        }
+        if (!input || errors.any) return itemFormBack(page, id, body, errors);
         try {
           await deps.meetings.castVote(id, { ...input, memberId: page.staff!.userId });
         } catch (err) {
@@ -264,11 +266,7 @@ ${list.past.length ? html`<ul class="utrecht-unordered-list">${list.past.map((m)
         const body = (page.req.body ?? {}) as FormBody;
         const errors = new FormErrors();
         const input = validate(recusalInputSchema, { applicationId: opt(body, 'applicationId'), reason: opt(body, 'reason') }, errors, { t: page.t, locale: page.locale });
-        if (!input) {
-          const anchored = new FormErrors();
-          for (const e of errors.list) anchored.add(e.field, e.message, fieldId(`items.${str(body, 'item')}.${e.field}`));
-          return meetingPage(page, id, { applicationId: str(body, 'applicationId'), body, errors: anchored }, 422);
-        }
+        if (!input) return itemFormBack(page, id, body, errors);
         try {
           await deps.meetings.recuse(id, { ...input, memberId: page.staff!.userId });
         } catch (err) {

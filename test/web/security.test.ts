@@ -222,6 +222,15 @@ describe('headers and inline code', () => {
 describe('CSRF', () => {
   const FORGED = 'forged-token-0123456789abcdef';
 
+  /** The tokens a forged form could carry: none, a made-up one, a real one of another browser. */
+  function wrongTokens(othersToken: string, othersLabel = "another browser's token"): [string, string | null][] {
+    return [
+      ['no token', null],
+      ['a forged token', FORGED],
+      [othersLabel, othersToken],
+    ];
+  }
+
   it('the apply form without a token, with a forged one or with another browser’s answers 403 and stores nothing', async () => {
     const client = webClient(ctx);
     await client.get('/aanvragen');
@@ -257,11 +266,7 @@ describe('CSRF', () => {
     const other = webClient(ctx);
     await other.get('/aanvragen');
     const before = await untouched(id);
-    for (const [what, csrf] of [
-      ['no token', null],
-      ['a forged token', FORGED],
-      ["another browser's token", other.csrf()],
-    ] as const) {
+    for (const [what, csrf] of wrongTokens(other.csrf())) {
       const res = await client.post(`/aanvraag/${id}/intrekken`, { reason: 'Gaat niet door' }, { csrf });
       expect(res.status, `withdraw with ${what}: expected 403, got ${res.status} ${res.headers.location ?? ''}`).toBe(403);
     }
@@ -276,11 +281,7 @@ describe('CSRF', () => {
     expect((await panel.get(`/beheer/aanvragen/${id}`)).status).toBe(200);
     const otherPanel = await staffClient('panel2@buurtfonds.test');
     const before = await untouched(id);
-    for (const [what, csrf] of [
-      ['no token', null],
-      ['a forged token', FORGED],
-      ["another browser's token (another panel member's)", otherPanel.csrf()],
-    ] as const) {
+    for (const [what, csrf] of wrongTokens(otherPanel.csrf(), "another browser's token (another panel member's)")) {
       const complete = await panel.post(`/beheer/aanvragen/${id}/compleet`, {}, { csrf });
       expect(complete.status, `screening complete with ${what}: expected 403, got ${complete.status} ${complete.headers.location ?? ''}`).toBe(403);
       const ask = await panel.post(`/beheer/aanvragen/${id}/aanvulling-vragen`, { missing: 'Een offerte.', deadlineDays: '14' }, { csrf });
@@ -295,11 +296,7 @@ describe('CSRF', () => {
     await browser.get('/inloggen');
     const other = webClient(ctx);
     await other.get('/inloggen');
-    for (const [what, csrf] of [
-      ['no token', null],
-      ['a forged token', FORGED],
-      ["another browser's token", other.csrf()],
-    ] as const) {
+    for (const [what, csrf] of wrongTokens(other.csrf())) {
       const res = await browser.post('/inloggen', { email: 'panel1@buurtfonds.test', password: DEMO_PASSWORD }, { csrf });
       expect(res.status, `login with ${what}: expected 403, got ${res.status} ${res.headers.location ?? ''}`).toBe(403);
       expect(cookieLine(res, 'bf_sessie'), `login with ${what} set a session`).toBeUndefined();
@@ -312,11 +309,7 @@ describe('CSRF', () => {
     await panel.get('/beheer/aanvragen');
     const other = webClient(ctx);
     await other.get('/inloggen');
-    for (const [what, csrf] of [
-      ['no token', null],
-      ['a forged token', FORGED],
-      ["another browser's token", other.csrf()],
-    ] as const) {
+    for (const [what, csrf] of wrongTokens(other.csrf())) {
       const res = await panel.post('/uitloggen', {}, { csrf });
       expect(res.status, `logout with ${what}: expected 403, got ${res.status}`).toBe(403);
       expect(cookieLine(res, 'bf_sessie'), `logout with ${what} touched the session cookie`).toBeUndefined();

@@ -75,6 +75,22 @@ async function waitFor(name: string, server: RunningServer, output: string[], pr
   throw new Error(`${name} did not become ready in ${timeoutMs} ms:\n${output.join('')}`);
 }
 
+/**
+ * Starts a server on ports picked just before: another process (a server starting beside
+ * it, or the server's own internal listeners) can take such a port first. When the start
+ * fails on "address already in use" and the caller did not choose the ports, it is tried
+ * again on new ones.
+ */
+async function onFreshPorts<T>(chosen: boolean, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (chosen || attempt >= 3 || !String((err as Error).message).includes('address already in use')) throw err;
+    }
+  }
+}
+
 export interface FerretOptions {
   dir: string;
   port?: number;
@@ -84,6 +100,10 @@ export interface FerretOptions {
 export async function startFerretDB(opts: FerretOptions): Promise<RunningServer & { uri: string; port: number }> {
   requireTool(toolPaths.ferretdb);
   mkdirSync(opts.dir, { recursive: true });
+  return onFreshPorts(opts.port !== undefined, () => startFerretOnce(opts));
+}
+
+async function startFerretOnce(opts: FerretOptions): Promise<RunningServer & { uri: string; port: number }> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freePort());
   const output: string[] = [];
@@ -107,6 +127,10 @@ export async function startTemporalDevServer(
   opts: TemporalDevOptions = {},
 ): Promise<RunningServer & { address: string; uiUrl?: string }> {
   requireTool(toolPaths.temporal);
+  return onFreshPorts(opts.port !== undefined && (opts.headless || opts.uiPort !== undefined), () => startTemporalOnce(opts));
+}
+
+async function startTemporalOnce(opts: TemporalDevOptions): Promise<RunningServer & { address: string; uiUrl?: string }> {
   const port = opts.port ?? (await freePort());
   const uiPort = opts.uiPort ?? (await freePort());
   const namespace = opts.namespace ?? 'default';

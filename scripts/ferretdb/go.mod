@@ -67,3 +67,7 @@ require (
 	modernc.org/strutil v1.2.0 // indirect
 	modernc.org/token v1.1.0 // indirect
 )
+
+// The published module with our patches (scripts/ferretdb/patches/, see the README there),
+// copied and patched by scripts/servers.sh before it builds.
+replace github.com/FerretDB/FerretDB v1.24.2 => ../../.tools/ferretdb-src/FerretDB

@@ -74,7 +74,8 @@ import {
   type RunInfo,
 } from './support.ts';
 
-const YEAR = 2090; // far from real years
+export const SYNTHETIC_YEAR = 2090; // far from real years
+const YEAR = SYNTHETIC_YEAR;
 const WIJKEN = ['Bovenveen', 'Damsigt', 'Heuvel/Amstelwijk', 'Leidschendam-Noord', 'Prinsenhof', 'Stompwijk', 'Voorburg-Midden', 'Voorburg-Noord', 'Voorburg-West'];
 const PURPOSES = ['cohesion', 'safety', 'liveability'] as const;
 const LIGHTS = ['green', 'orange', 'red'] as const;
@@ -125,6 +126,18 @@ export class SyntheticLedger {
   private readonly years = new Map<number, YearBooks>();
   readonly pending: LedgerEntryDoc[] = [];
   count = 0;
+
+  /** Takes in entries that others wrote after ours (e.g. real reservations), so the next positions follow them. */
+  follow(entries: readonly LedgerEntryDoc[]): void {
+    for (const e of entries) {
+      const y = this.years.get(e.year);
+      if (!y || e.seq <= y.seq) continue;
+      y.seq = e.seq;
+      y.balances = e.balances;
+      if (e.applicationId) y.shares.set(e.applicationId, { committedCents: (y.shares.get(e.applicationId)?.committedCents ?? 0) + (e.kind === 'reserve' ? e.amountCents : 0), paidCents: y.shares.get(e.applicationId)?.paidCents ?? 0 });
+      this.count += 1;
+    }
+  }
 
   move(year: number, kind: MovementKind, key: string, amountCents: number, at: Date, applicationId?: string, wijken?: string[]): void {
     let y = this.years.get(year);
@@ -262,7 +275,7 @@ export function syntheticApplication(i: number, ledger: SyntheticLedger, documen
   return doc;
 }
 
-async function insertInBatches(collection: { insertMany(docs: never[], opts: object): Promise<unknown> }, docs: unknown[], batch = 1000): Promise<void> {
+export async function insertInBatches(collection: { insertMany(docs: never[], opts: object): Promise<unknown> }, docs: unknown[], batch = 1000): Promise<void> {
   for (let k = 0; k < docs.length; k += batch) await collection.insertMany(docs.slice(k, k + batch) as never[], { ordered: true });
 }
 

@@ -8,6 +8,7 @@ import { runIntakeBench } from './intake.ts';
 import { runMeetingBench } from './meeting.ts';
 import { runPagesBench } from './pages.ts';
 import { runReportsBench } from './reports.ts';
+import { runScaleBench } from './scale.ts';
 
 const benchmarks: Record<string, () => Promise<unknown>> = {
   intake: () => runIntakeBench(),
@@ -15,6 +16,7 @@ const benchmarks: Record<string, () => Promise<unknown>> = {
   budget: () => runBudgetBench(),
   reports: () => runReportsBench(),
   pages: () => runPagesBench(),
+  scale: () => runScaleBench(),
 };
 
 const selected = process.argv.slice(2);

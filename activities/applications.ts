@@ -1,4 +1,5 @@
-import { insertOnce, type Models } from '../src/db/models.ts';
+import type { Models } from '../src/db/models.ts';
+import { insertEvent } from '../src/db/keys.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../src/domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 import type { InitiativeReport, ReportReview, Settlement } from '../src/domain/report.ts';
@@ -25,7 +26,7 @@ export function createApplicationActivities(deps: { models: Models }) {
     /** Projects one workflow step into the read model. Safe to run twice. */
     async recordProgress(input: RecordProgressInput): Promise<void> {
       const { id, ...event } = input.event;
-      await insertOnce(Event, { _id: id, applicationId: input.applicationId, ...event });
+      await insertEvent(deps.models, { _id: id, applicationId: input.applicationId, ...event });
       // The workflow sends these one at a time, in order; the seq guard drops a stale retry.
       await Application.updateOne(
         { _id: input.applicationId, statusSeq: { $lt: input.seq } },

@@ -14,6 +14,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { insertOnce, type ApplicationDoc, type Models } from '../src/db/models.ts';
+import { documentsOfApplication, documentsWithContent, eventsOfApplication, insertEvent, removeDocumentsOfApplication } from '../src/db/keys.ts';
 import type { DocumentStore } from '../src/documents/store.ts';
 import { isFinal, type TimelineEventType } from '../src/domain/status.ts';
 import { payoutEndToEndId } from '../src/domain/payouts.ts';
@@ -80,17 +81,17 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
       const erasedAt = app.erasedAt ? new Date(app.erasedAt) : (deps.now?.() ?? new Date());
 
       // Files before their Document records: a retry after a crash still knows which files were the application's.
-      const documents = await Document.find({ applicationId }, { sha256: 1 }).lean();
+      const documents = await documentsOfApplication(deps.models, applicationId);
       let filesRemoved = 0;
       for (const sha256 of new Set(documents.map((d) => d.sha256))) {
         // Content-addressed: the same file uploaded with another application stays for that one.
-        if (await Document.exists({ sha256, applicationId: { $ne: applicationId } })) continue;
+        if ((await documentsWithContent(deps.models, sha256)).some((d) => d.applicationId !== applicationId)) continue;
         if (await store.has(sha256)) {
           await store.remove(sha256);
           filesRemoved += 1;
         }
       }
-      const documentsRemoved = (await Document.deleteMany({ applicationId })).deletedCount;
+      const documentsRemoved = await removeDocumentsOfApplication(deps.models, applicationId);
       const accessTokensRemoved = (await AccessToken.deleteMany({ applicationId })).deletedCount;
       const idempotencyKeysRemoved = (await Idempotency.deleteMany({ applicationId })).deletedCount;
 
@@ -103,8 +104,8 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
       }
 
       let timelineNotesStripped = 0;
-      for (const event of await Event.find({ applicationId, note: { $exists: true } }, { note: 1 }).lean()) {
-        if (erasedNote(event.note) === event.note) continue;
+      for (const event of await eventsOfApplication(deps.models, applicationId)) {
+        if (event.note === undefined || erasedNote(event.note) === event.note) continue;
         await Event.updateOne({ _id: event._id }, { $set: { note: ERASED } });
         timelineNotesStripped += 1;
       }
@@ -145,7 +146,7 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
 
       // The marker last. Through the driver: the schema does not declare `erasedAt` (mongoose would drop it).
       await Application.collection.updateOne({ _id: applicationId as never }, applicationErasure(app, erasedAt));
-      await insertOnce(Event, { _id: `${applicationId}:personal_data_erased`, applicationId, at: erasedAt.toISOString(), type: erasedEventType, actor: 'system' });
+      await insertEvent(deps.models, { _id: `${applicationId}:personal_data_erased`, applicationId, at: erasedAt.toISOString(), type: erasedEventType, actor: 'system' });
 
       const result: ErasureResult = {
         applicationId,

@@ -1,5 +1,6 @@
 /** Starting and stopping the api and the worker against given servers. */
 import type { Server } from 'node:http';
+import { backfillApplicationKeys } from './db/keys.ts';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -34,6 +35,8 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   const store = await openStore(config);
   const deps = buildApiDeps({ config, logger, models, client, store, secret: authSecret(config) });
   await seedBudget(deps.ledger);
+  const backfilled = await backfillApplicationKeys(models);
+  if (backfilled) logger.info({ backfilled }, 'keys written for events and documents stored before keys existed');
   const { app } = createApp(deps);
 
   // Completes what a crash left half done: unstarted workflows, payout projections and

@@ -6,6 +6,7 @@ import { AppError } from '../domain/errors.ts';
 import { DocumentStore } from '../documents/store.ts';
 import { sniffContentType } from '../documents/sniff.ts';
 import type { Models, StoredDocument } from '../db/models.ts';
+import { documentsWithContent } from '../db/keys.ts';
 
 export interface IngestedFile {
   tempPath: string;
@@ -136,7 +137,6 @@ export function toStoredDocuments(
 /** Removes stored blobs that no application refers to (after a failed write). */
 export async function removeOrphans(store: DocumentStore, models: Models, sha256s: string[]): Promise<void> {
   for (const sha of new Set(sha256s)) {
-    const used = await models.Document.exists({ sha256: sha });
-    if (!used) await store.remove(sha);
+    if (!(await documentsWithContent(models, sha)).length) await store.remove(sha);
   }
 }

@@ -466,8 +466,17 @@ const auditSchema = new Schema<AuditDoc>(
   { versionKey: false },
 );
 
+/** An ordered key of our own (src/db/keys.ts). */
+export interface KeyDoc {
+  _id: string;
+  ref: string;
+}
+
+const keySchema = new Schema<KeyDoc>({ _id: String, ref: { type: String, required: true } }, { versionKey: false });
+
 export interface Models {
   connection: Connection;
+  Key: Model<KeyDoc>;
   Application: Model<ApplicationDoc>;
   ReferenceClaim: Model<ReferenceClaimDoc>;
   Document: Model<DocumentDoc>;
@@ -488,6 +497,7 @@ export interface Models {
 export function createModels(connection: Connection): Models {
   return {
     connection,
+    Key: connection.model<KeyDoc>('Key', keySchema, 'keys'),
     Application: connection.model<ApplicationDoc>('Application', applicationSchema, 'applications'),
     ReferenceClaim: connection.model<ReferenceClaimDoc>('ReferenceClaim', referenceClaimSchema, 'reference_claims'),
     Document: connection.model<DocumentDoc>('Document', documentSchema, 'documents'),

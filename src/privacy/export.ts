@@ -23,6 +23,7 @@
  */
 import type { Config } from '../config.ts';
 import type { Models } from '../db/models.ts';
+import { documentsOfApplication, eventsOfApplication } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import type { PayoutService } from '../payouts/service.ts';
 import { renderEmail, type EmailTemplate, type EmailVars } from '../domain/emails.ts';
@@ -56,8 +57,8 @@ export async function personalDataExport(deps: ExportDeps, applicationId: string
   if (!app) return null;
   const exportedAt = (deps.now?.() ?? new Date()).toISOString();
   const [events, documents, payout, movements, mails, support] = await Promise.all([
-    models.Event.find({ applicationId }).lean(),
-    models.Document.find({ applicationId }).lean(),
+    eventsOfApplication(models, applicationId),
+    documentsOfApplication(models, applicationId),
     deps.payouts.byApplication(app.reference),
     models.LedgerEntry.find({ applicationId }).sort({ at: 1, _id: 1 }).lean(),
     applicantMail(models, applicationId),

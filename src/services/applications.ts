@@ -10,6 +10,7 @@ import { AppError } from '../domain/errors.ts';
 import { warningMessages, type Locale } from '../domain/messages.ts';
 import type { ReportInput, ReportReviewInput } from '../domain/report.ts';
 import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type Models, type PayoutDoc, type StoredDocument } from '../db/models.ts';
+import { documentsOfApplication, eventsOfApplication, insertDocuments, insertEvent, removeDocumentsOfApplication } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { supportView } from '../support/case.ts';
@@ -60,8 +61,8 @@ export class ApplicationService {
     const { models } = this.deps;
     const app = await this.load(id);
     const [events, documents, payout, support] = await Promise.all([
-      models.Event.find({ applicationId: id }).lean(),
-      models.Document.find({ applicationId: id }).sort({ uploadedAt: 1 }).lean(),
+      eventsOfApplication(models, id),
+      documentsOfApplication(models, id),
       this.deps.payouts.byApplication(app.reference),
       this.deps.support.get(id),
     ]);
@@ -179,8 +180,8 @@ export class ApplicationService {
     }
     await commitFiles(store, files);
     const docs = toStoredDocuments(app._id, files, by.uploadedBy, context);
-    await models.Document.insertMany(docs.map(({ id, ...d }) => ({ _id: id, ...d })));
-    await insertOnce(models.Event, {
+    await insertDocuments(models, docs.map(({ id, ...d }) => ({ _id: id, ...d })));
+    await insertEvent(models, {
       _id: `documents:${docs[0]!.id}`,
       applicationId: app._id,
       at: new Date().toISOString(),
@@ -198,8 +199,8 @@ export class ApplicationService {
       if (docs.length) {
         const { models, store } = this.deps;
         const ids = docs.map((d) => d.id);
-        await models.Document.deleteMany({ _id: { $in: ids } });
         await models.Event.deleteOne({ _id: `documents:${ids[0]}` });
+        await removeDocumentsOfApplication(models, docs[0]!.applicationId, ids);
         await removeOrphans(store, models, docs.map((d) => d.sha256));
       }
       throw error;

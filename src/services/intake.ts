@@ -7,6 +7,7 @@ import { applicationInputSchema, formatReference, type ApplicationInput } from '
 import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, isDuplicateKeyError, submittedApplication, type ApplicationDoc, type Models } from '../db/models.ts';
+import { insertDocuments, removeDocumentsOfApplication } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { createAccessToken, hashToken } from '../auth/tokens.ts';
@@ -92,7 +93,7 @@ export class IntakeService {
     const accessToken = createAccessToken(applicationId);
     const undoAll = async () => {
       await models.Application.deleteOne({ _id: applicationId });
-      await models.Document.deleteMany({ applicationId });
+      await removeDocumentsOfApplication(models, applicationId);
       await undoClaim();
       await removeOrphans(this.deps.store, models, files.map((f) => f.sha256));
     };
@@ -104,7 +105,7 @@ export class IntakeService {
       const year = amsterdamYear(submittedAt);
       const reference = await this.nextReference(year);
       const documents = toStoredDocuments(applicationId, files, 'applicant', 'intake', submittedAt);
-      if (documents.length) await models.Document.insertMany(documents.map(({ id, ...d }) => ({ _id: id, ...d })));
+      await insertDocuments(models, documents.map(({ id, ...d }) => ({ _id: id, ...d })));
       // The first token and the `submitted` event live in the application document itself
       // (its one write at intake); tokens of idempotent replays are documents of their own.
       application = submittedApplication({

@@ -10,6 +10,7 @@ import { AppError } from '../domain/errors.ts';
 import { isRegularDate, planMeeting, regularDateOf, upcomingMeetings, type MeetingCalendarRules } from '../domain/meetings.ts';
 import { loadOverrides } from '../temporal/schedule.ts';
 import type { AgendaItemDoc, MeetingDoc, Models } from '../db/models.ts';
+import { documentsOfApplication } from '../db/keys.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
 import type { MeetingCommands } from './meetings.ts';
 import type { CastVote, ItemOutcome, Recusal } from '../../workflows/meeting.ts';
@@ -94,7 +95,7 @@ export class MeetingCalendar {
     const live = doc?.status === 'closed' ? undefined : await this.deps.meetings.state(id);
     if (!planned && !doc) throw new AppError(404, 'not_found'); // skipped
     const documents = doc
-      ? await models.Document.find({ applicationId: { $in: doc.agenda.map((i) => i.applicationId) } }, { _id: 1, applicationId: 1, fileName: 1, contentType: 1, size: 1 }).lean()
+      ? (await Promise.all(doc.agenda.map((i) => documentsOfApplication(models, i.applicationId)))).flat()
       : [];
     // While the meeting is open the panel also sees what is left now, per budget year.
     const remainingNow = new Map<number, number>();

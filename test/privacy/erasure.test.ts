@@ -7,6 +7,8 @@
  * follow-up stage is not what this file tests).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { insertEvent } from '../../src/db/keys.ts';
+import type { EventDoc } from '../../src/db/models.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/activity';
 import { createPrivacyActivities, type ErasureResult } from '../../activities/privacy.ts';
@@ -141,11 +143,14 @@ describe('erasePersonalData', () => {
         },
       },
     );
-    await ctx.models.Event.insertMany([
+    // Written as the workflow's projection writes them (with their keys).
+    for (const event of [
       { _id: `initiative-${a.id}:900`, applicationId: a.id, at: now, type: 'clarification_requested', status: 'clarification_requested', actor: 'staff:x', note: personal.clarification },
       { _id: `initiative-${a.id}:901`, applicationId: a.id, at: now, type: 'report_accepted', status: 'settled', actor: 'staff:x', note: 'orange' },
       { _id: `initiative-${a.id}:902`, applicationId: a.id, at: now, type: 'closed', status: 'closed' },
-    ]);
+    ] as EventDoc[]) {
+      await insertEvent(ctx.models, event);
+    }
     // A frozen agenda naming her, and a welfare worker's note.
     const item = (id: string, reference: string, applicantName: string, whatChanged: string): AgendaItemDoc => ({
       applicationId: id,

@@ -1,0 +1,162 @@
+/**
+ * Ordered keys of our own: how this service finds documents by something other than
+ * their `_id` with a cost that does not grow with the collection.
+ *
+ * The embedded FerretDB answers only conditions on `_id` from an index (and, with our
+ * patch, ranges, sorts and limits on it: scripts/ferretdb/README.md); any other filter
+ * reads the whole collection. So every lookup "the events of application A" or "the
+ * applications with status S, newest first" is a range of `_id`s in the `keys`
+ * collection: one small document per (index, value, reference), its `_id` the index
+ * name, the values, a sort part and the referenced document's `_id`, joined by `:`.
+ * Real MongoDB answers the same range from its `_id` index.
+ *
+ * Writes are crash-safe without transactions: a key is inserted before the document it
+ * points to is written (a key to a missing document is skipped by readers) and removed
+ * after the document no longer matches it (readers check what they fetch, so a stale key
+ * costs a skipped row until it is removed).
+ *
+ * Values are escaped to letters, digits and `-._` with `~XX` for anything else, so the
+ * `_id`s stay in the character range the FerretDB patch orders exactly, and `:` only
+ * ever separates parts.
+ */
+import type { DocumentDoc, EventDoc, KeyDoc, Models } from './models.ts';
+import { insertOnce, isDuplicateKeyError } from './models.ts';
+
+export type { KeyDoc };
+
+export function escapeKeyPart(value: string): string {
+  return value.replace(/[^A-Za-z0-9._-]/g, (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `~${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}
+
+/** The key `index:part…:ref`. */
+export function keyId(index: string, parts: readonly string[], ref: string): string {
+  return [index, ...parts.map(escapeKeyPart), escapeKeyPart(ref)].join(':');
+}
+
+/** The filter of every key under `index:part…:` (`;` is the character after `:`). */
+export function keyRange(index: string, parts: readonly string[]): { _id: { $gt: string; $lt: string } } {
+  const prefix = [index, ...parts.map(escapeKeyPart)].join(':');
+  return { _id: { $gt: `${prefix}:`, $lt: `${prefix};` } };
+}
+
+/** Inserts keys; those already there are left as they are (a retry writes nothing twice). */
+export async function addKeys(models: Models, keys: readonly KeyDoc[]): Promise<void> {
+  if (!keys.length) return;
+  try {
+    await models.Key.collection.insertMany(keys as never[], { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
+    const allDuplicates = isDuplicateKeyError(err) && (!Array.isArray(writeErrors) || writeErrors.every(isDuplicateKeyError));
+    if (!allDuplicates) throw err;
+  }
+}
+
+export async function removeKeys(models: Models, ids: readonly string[]): Promise<void> {
+  if (ids.length) await models.Key.deleteMany({ _id: { $in: [...ids] } });
+}
+
+/** The references under `index:part…`, in key order (or reversed), a page at a time. */
+export async function refsUnder(
+  models: Models,
+  index: string,
+  parts: readonly string[],
+  page: { skip?: number; limit?: number; descending?: boolean } = {},
+): Promise<KeyDoc[]> {
+  let query = models.Key.find(keyRange(index, parts)).sort({ _id: page.descending ? -1 : 1 });
+  if (page.skip) query = query.skip(page.skip);
+  if (page.limit) query = query.limit(page.limit);
+  return query.lean<KeyDoc[]>();
+}
+
+/** How many keys there are under `index:part…`. */
+export async function countUnder(models: Models, index: string, parts: readonly string[]): Promise<number> {
+  return models.Key.countDocuments(keyRange(index, parts));
+}
+
+// --- the keys of an application's own documents -------------------------------------------
+
+/** Key of a timeline event or a stored document under its application. */
+export const applicationKey = {
+  event: (applicationId: string, eventId: string): KeyDoc => ({ _id: keyId('event', [applicationId], eventId), ref: eventId }),
+  document: (applicationId: string, documentId: string): KeyDoc => ({ _id: keyId('document', [applicationId], documentId), ref: documentId }),
+  /** Documents by their content (files are stored once per SHA-256, shared between applications). */
+  content: (sha256: string, documentId: string): KeyDoc => ({ _id: keyId('content', [sha256], documentId), ref: documentId }),
+};
+
+/** Stores a timeline event once (its `_id` is its idempotency key), its key first. */
+export async function insertEvent(models: Models, event: EventDoc): Promise<boolean> {
+  await addKeys(models, [applicationKey.event(event.applicationId, event._id)]);
+  return insertOnce(models.Event, event);
+}
+
+/** Stores documents' metadata, their keys first. */
+export async function insertDocuments(models: Models, docs: readonly DocumentDoc[]): Promise<void> {
+  if (!docs.length) return;
+  await addKeys(models, docs.flatMap((d) => [applicationKey.document(d.applicationId, d._id), applicationKey.content(d.sha256, d._id)]));
+  await models.Document.insertMany(docs);
+}
+
+async function refsOf(models: Models, kind: 'event' | 'document', applicationId: string): Promise<string[]> {
+  return (await refsUnder(models, kind, [applicationId])).map((k) => k.ref);
+}
+
+/** An application's timeline events, by key (the order is the caller's). */
+export async function eventsOfApplication(models: Models, applicationId: string): Promise<EventDoc[]> {
+  const ids = await refsOf(models, 'event', applicationId);
+  return ids.length ? models.Event.find({ _id: { $in: ids } }).lean<EventDoc[]>() : [];
+}
+
+/** An application's stored documents, oldest first. */
+export async function documentsOfApplication(models: Models, applicationId: string): Promise<DocumentDoc[]> {
+  const ids = await refsOf(models, 'document', applicationId);
+  const docs = ids.length ? await models.Document.find({ _id: { $in: ids } }).lean<DocumentDoc[]>() : [];
+  return docs.sort((a, b) => new Date(a.uploadedAt).getTime() - new Date(b.uploadedAt).getTime() || a._id.localeCompare(b._id));
+}
+
+/** Removes an application's documents' metadata and then their keys; returns how many documents went. */
+export async function removeDocumentsOfApplication(models: Models, applicationId: string, only?: readonly string[]): Promise<number> {
+  const ids = only ? [...only] : await refsOf(models, 'document', applicationId);
+  if (!ids.length) return 0;
+  const docs = await models.Document.find({ _id: { $in: ids } }, { sha256: 1 }).lean<Pick<DocumentDoc, '_id' | 'sha256'>[]>();
+  const { deletedCount } = await models.Document.deleteMany({ _id: { $in: ids } });
+  await removeKeys(models, [...ids.map((id) => applicationKey.document(applicationId, id)._id), ...docs.map((d) => applicationKey.content(d.sha256, d._id)._id)]);
+  return deletedCount;
+}
+
+/** The stored documents (of any application) whose file has this SHA-256. */
+export async function documentsWithContent(models: Models, sha256: string): Promise<DocumentDoc[]> {
+  const ids = (await refsUnder(models, 'content', [sha256])).map((k) => k.ref);
+  return ids.length ? models.Document.find({ _id: { $in: ids } }).lean<DocumentDoc[]>() : [];
+}
+
+/** Marks that the keys of documents stored before keys existed were written. */
+const BACKFILLED = 'migration:application-keys:v1';
+
+/**
+ * Writes the keys of timeline events and documents stored by a version without them
+ * (once per database: a marker records it; a crash half-way writes them again, which
+ * changes nothing). Reads the two collections once, at start-up.
+ */
+export async function backfillApplicationKeys(models: Models): Promise<number> {
+  if (await models.Key.exists({ _id: BACKFILLED })) return 0;
+  let written = 0;
+  const batch: KeyDoc[] = [];
+  const flush = async () => {
+    await addKeys(models, batch.splice(0));
+  };
+  for await (const e of models.Event.find({}, { _id: 1, applicationId: 1 }).lean<Pick<EventDoc, '_id' | 'applicationId'>[]>().cursor()) {
+    batch.push(applicationKey.event(e.applicationId, e._id));
+    written += 1;
+    if (batch.length >= 1000) await flush();
+  }
+  for await (const d of models.Document.find({}, { _id: 1, applicationId: 1, sha256: 1 }).lean<Pick<DocumentDoc, '_id' | 'applicationId' | 'sha256'>[]>().cursor()) {
+    batch.push(applicationKey.document(d.applicationId, d._id), applicationKey.content(d.sha256, d._id));
+    written += 1;
+    if (batch.length >= 1000) await flush();
+  }
+  await flush();
+  await addKeys(models, [{ _id: BACKFILLED, ref: new Date().toISOString() }]);
+  return written;
+}

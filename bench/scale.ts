@@ -35,6 +35,7 @@ import { pino } from 'pino';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ApplicationDoc, Models } from '../src/db/models.ts';
 import { freePort } from '../src/embedded/servers.ts';
+import { applicationKey } from '../src/db/keys.ts';
 import { buildApiDeps, openStore } from '../src/runtime.ts';
 import { createApp } from '../src/api/app.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
@@ -167,6 +168,11 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
         insertInBatches(models.Document.collection as never, documents),
         insertInBatches(models.Event.collection as never, events),
         insertInBatches(models.Meeting.collection as never, meetings),
+        // The keys the application writes with its events and documents (src/db/keys.ts).
+        insertInBatches(models.Key.collection as never, [
+          ...events.map((e) => applicationKey.event(e.applicationId as string, e._id as string)),
+          ...documents.flatMap((d) => [applicationKey.document(d.applicationId, d._id), applicationKey.content(d.sha256, d._id)]),
+        ]),
       ]);
       for (const a of apps) if (seenApps.length < 5_000 || Math.random() < 5_000 / target) seenApps.push(a._id);
       eventCount += events.length;

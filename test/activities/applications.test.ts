@@ -4,6 +4,7 @@
  * as if it ran once and in order.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { insertEvent } from '../../src/db/keys.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createApplicationActivities, type RecordProgressInput } from '../../activities/applications.ts';
@@ -34,7 +35,7 @@ beforeEach(async () => {
   env = new MockActivityEnvironment({ activityType: 'recordProgress' });
   applicationId = randomUUID();
   workflowId = `initiative-${applicationId}`;
-  await models.Event.create({ _id: `${workflowId}:1`, applicationId, at: '2026-03-02T09:00:00.000Z', type: 'submitted', status: 'submitted', actor: 'applicant' });
+  await insertEvent(models, { _id: `${workflowId}:1`, applicationId, at: '2026-03-02T09:00:00.000Z', type: 'submitted', status: 'submitted', actor: 'applicant' });
   await models.Application.create({
     ...validApplication(),
     _id: applicationId,

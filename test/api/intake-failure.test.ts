@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { insertEvent } from '../../src/db/keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, validApplication } from '../helpers/fixtures.ts';
@@ -77,7 +78,7 @@ describe('no application without workflow, no workflow without application', () 
       workflowId: `initiative-${id}`,
       createdAt,
     });
-    await ctx.models.Event.create({ _id: `initiative-${id}:1`, applicationId: id, at: createdAt.toISOString(), type: 'submitted', status: 'submitted' });
+    await insertEvent(ctx.models, { _id: `initiative-${id}:1`, applicationId: id, at: createdAt.toISOString(), type: 'submitted', status: 'submitted' });
     expect(await ctx.deps.intake.resumeUnstarted()).toBeGreaterThanOrEqual(1);
     await eventually(async () => (await ctx.models.Application.findById(id).lean())?.status === 'screening', 15_000, 'screening');
     // A second pass finds nothing left to do for it.

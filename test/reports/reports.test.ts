@@ -10,6 +10,7 @@
  * 2030 holds one application whose money is in budget year 2031; 2034 is the cache's.
  */
 import { randomUUID } from 'node:crypto';
+import { insertDocuments } from '../../src/db/keys.ts';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -200,7 +201,7 @@ async function storeDocument(applicationId: string, fileName: string, contentTyp
   await writeFile(tmp, bytes);
   await ctx.store.commit(tmp, sha256);
   const id = randomUUID();
-  await ctx.models.Document.collection.insertOne({ _id: id, applicationId, fileName, contentType, size: bytes.length, sha256, uploadedAt: new Date(), uploadedBy: 'applicant', context: 'report' } as never);
+  await insertDocuments(ctx.models, [{ _id: id, applicationId, fileName, contentType, size: bytes.length, sha256, uploadedAt: new Date(), uploadedBy: 'applicant', context: 'report' }]);
   return id;
 }
 

@@ -8,6 +8,7 @@
  * meetings and monitoring pages.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { insertEvent } from '../../src/db/keys.ts';
 import { submittedApplication } from '../../src/db/models.ts';
 import { amsterdamYear } from '../../src/domain/dates.ts';
 import { eventually, type TestContext } from '../helpers/context.ts';
@@ -120,7 +121,7 @@ describe('the applicant after the decision', () => {
       statusSeq: 20,
       decision: { meetingId: 'meeting-2026-01-08', outcome: 'approved', grantedCents: 60_050, requestedCents: 60_050, reasons: [], struckLines: [], decidedAt: new Date().toISOString() },
     } as never);
-    await ctx.models.Event.collection.insertOne({ _id: `${doc.workflowId}:19`, applicationId: id, at: new Date().toISOString(), type: 'report_due', status: 'report_due', note: new Date(Date.now() + 56 * 86_400_000).toISOString() } as never);
+    await insertEvent(ctx.models, { _id: `${doc.workflowId}:19`, applicationId: id, at: new Date().toISOString(), type: 'report_due', status: 'report_due', note: new Date(Date.now() + 56 * 86_400_000).toISOString() });
     const t = await tab({ viewport: PHONE });
     await asApplicant(t, id);
     await visible(t.page.getByRole('heading', { name: 'Vertel hoe het ging' }));

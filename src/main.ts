@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole service on one machine. Starts the Temporal dev server and
  * FerretDB (unless TEMPORAL_ADDRESS / MONGODB_URI name servers to use), then the api
- * and the worker. Ctrl-C stops everything it started.
+ * and the worker. Ctrl-C stops everything it started; when this process is killed, the
+ * embedded servers stop too, or the next start stops them (src/embedded/leftovers.ts).
  */
 import { resolve } from 'node:path';
 import { loadConfigOrExit } from './config.ts';
@@ -26,10 +27,11 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, ()
 
 try {
   const dataDir = resolve(config.dataDir);
+  const onLeftover = (pid: number, command: string) => logger.warn({ pid, command }, 'stopped an embedded server left running by an earlier start');
   let temporalAddress = config.temporal.address;
   let uiUrl: string | undefined;
   if (!temporalAddress) {
-    const t = await startTemporalDevServer({ dbFile: `${dataDir}/temporal.db`, port: config.temporal.port, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace });
+    const t = await startTemporalDevServer({ dbFile: `${dataDir}/temporal.db`, port: config.temporal.port, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, pidFile: `${dataDir}/temporal.pid`, onLeftover });
     stack.push(t);
     temporalAddress = t.address;
     uiUrl = t.uiUrl;
@@ -37,7 +39,7 @@ try {
   }
   let mongoUri = config.mongo.uri;
   if (!mongoUri) {
-    const f = await startFerretDB({ dir: `${dataDir}/ferretdb`, port: config.mongo.ferretPort });
+    const f = await startFerretDB({ dir: `${dataDir}/ferretdb`, port: config.mongo.ferretPort, pidFile: `${dataDir}/ferretdb.pid`, onLeftover });
     stack.push(f);
     mongoUri = `${f.uri}buurtfonds`;
     logger.info({ uri: f.uri }, 'embedded FerretDB started');

@@ -2,74 +2,25 @@
  * `npm start` (src/main.ts) as a user runs it: the whole service on the embedded
  * servers, Ctrl-C stops every process it started, and the data survives a restart.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, projectRoot } from '../src/embedded/servers.ts';
 import { validApplication } from './helpers/fixtures.ts';
+import { freeMainPorts, interrupt, killMains, listening, processesUsing, startMain, type MainPorts, type MainProcess } from './helpers/npm-start.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'buurtfonds-embedded-'));
-let ports: { api: number; temporal: number; ui: number; ferret: number };
-let running: ChildProcess | undefined;
-let output = '';
+let ports: MainPorts;
+let running: MainProcess | undefined;
 
 afterAll(async () => {
-  running?.kill('SIGKILL');
+  killMains();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function start(): Promise<ChildProcess> {
-  ports ??= { api: await freePort(), temporal: await freePort(), ui: await freePort(), ferret: await freePort() };
-  output = '';
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      DATA_DIR: dataDir,
-      PORT: String(ports.api),
-      TEMPORAL_PORT: String(ports.temporal),
-      TEMPORAL_UI_PORT: String(ports.ui),
-      FERRETDB_PORT: String(ports.ferret),
-      TEMPORAL_ADDRESS: '',
-      MONGODB_URI: '',
-      DEMO_PASSWORD: 'embedded-demo-1',
-      LOG_LEVEL: 'warn',
-      MEETING_SCHEDULE_ID: `panel-meetings-embedded-${ports.api}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 90_000;
-  while (!output.includes('Ctrl-C stops everything')) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return child;
-}
-
-/** Sends what Ctrl-C sends and waits for the process to end. */
-async function interrupt(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGINT');
-  return exited;
-}
-
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-
-function processesUsing(dir: string): string[] {
-  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return ps.split('\n').filter((l) => l.includes(dir) && !l.includes(' ps '));
+async function start(): Promise<MainProcess> {
+  ports ??= await freeMainPorts();
+  return startMain(dataDir, ports);
 }
 
 describe('npm start (embedded default)', () => {
@@ -78,9 +29,9 @@ describe('npm start (embedded default)', () => {
 
   it('starts Temporal, FerretDB, the worker and the API, and prints where they are', async () => {
     running = await start();
-    expect(output).toContain(`API:              http://127.0.0.1:${ports.api}/api/v1`);
-    expect(output).toContain(`OpenAPI document: http://127.0.0.1:${ports.api}/api/openapi.json`);
-    expect(output).toContain(`Temporal Web UI:  http://127.0.0.1:${ports.ui}`);
+    expect(running.output()).toContain(`API:              http://127.0.0.1:${ports.api}/api/v1`);
+    expect(running.output()).toContain(`OpenAPI document: http://127.0.0.1:${ports.api}/api/openapi.json`);
+    expect(running.output()).toContain(`Temporal Web UI:  http://127.0.0.1:${ports.ui}`);
     const ready = await fetch(`http://127.0.0.1:${ports.api}/readyz`);
     expect(ready.status).toBe(200);
 
@@ -109,7 +60,7 @@ describe('npm start (embedded default)', () => {
 
   it('keeps the data across a restart: the application, its workflow and the staff accounts', async () => {
     running = await start();
-    expect(output).not.toContain('password:'); // the demo password is only printed at first start
+    expect(running.output()).not.toContain('password:'); // the demo password is only printed at first start
     const res = await fetch(`http://127.0.0.1:${ports.api}/api/v1/applications/${id}`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; reference: string };

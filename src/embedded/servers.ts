@@ -1,7 +1,8 @@
 /**
  * Starts the real servers the embedded default and the tests run on: FerretDB v1
  * (SQLite backend) and the Temporal CLI dev server, both installed into .tools/
- * by scripts/servers.sh. Each is a child process that stops with us.
+ * by scripts/servers.sh. Each is a child process that stops with us, also when we are
+ * killed (see leftovers.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -10,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { customSearchAttributes } from '../domain/search-attributes.ts';
+import { clearLeftovers, guard, type ServerIdentity } from './leftovers.ts';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -41,6 +43,22 @@ function requireTool(path: string): void {
   if (!existsSync(path)) throw new Error(`${path} is missing: run "bash scripts/servers.sh" (npm start/test do this for you)`);
 }
 
+/** Where an embedded server keeps its pid, and who hears of a leftover of an earlier run stopped before it starts. */
+export interface LeftoverOptions {
+  /** A file under the data dir (`npm start`); without it no leftover is looked for. */
+  pidFile?: string;
+  onLeftover?: (pid: number, command: string) => void;
+}
+
+/** Spawns a server with its watchdog and pid file (leftovers.ts) and keeps its last output. */
+function launch(id: ServerIdentity, args: string[], output: string[]): RunningServer {
+  const child = spawn(id.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  guard(id, child);
+  return supervise(id.name.toLowerCase(), child, output);
+}
+
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 function supervise(name: string, child: ChildProcess, output: string[]): RunningServer {
   const remember = (chunk: Buffer) => {
     output.push(chunk.toString());
@@ -53,7 +71,7 @@ function supervise(name: string, child: ChildProcess, output: string[]): Running
     name,
     child,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (hasExited(child)) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
@@ -65,10 +83,11 @@ function supervise(name: string, child: ChildProcess, output: string[]): Running
 async function waitFor(name: string, server: RunningServer, output: string[], probe: () => Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) {
-      throw new Error(`${name} exited with code ${server.child.exitCode}:\n${output.join('')}`);
+    if (hasExited(server.child)) {
+      throw new Error(`${name} exited with ${server.child.signalCode ?? `code ${server.child.exitCode}`}:\n${output.join('')}`);
     }
-    if (await probe().catch(() => false)) return;
+    // Ready only while our child runs: a probe can be answered by another process on the port.
+    if ((await probe().catch(() => false)) && !hasExited(server.child)) return;
     await new Promise((r) => setTimeout(r, 150));
   }
   await server.stop();
@@ -91,7 +110,7 @@ async function onFreshPorts<T>(chosen: boolean, start: () => Promise<T>): Promis
   }
 }
 
-export interface FerretOptions {
+export interface FerretOptions extends LeftoverOptions {
   dir: string;
   port?: number;
   host?: string;
@@ -100,22 +119,23 @@ export interface FerretOptions {
 export async function startFerretDB(opts: FerretOptions): Promise<RunningServer & { uri: string; port: number }> {
   requireTool(toolPaths.ferretdb);
   mkdirSync(opts.dir, { recursive: true });
+  const ports = opts.port === undefined ? [] : [opts.port];
+  await clearLeftovers(ferretIdentity(opts), opts.host ?? '127.0.0.1', ports, opts.onLeftover);
   return onFreshPorts(opts.port !== undefined, () => startFerretOnce(opts));
 }
+
+const ferretIdentity = (opts: FerretOptions): ServerIdentity => ({ name: 'FerretDB', binary: toolPaths.ferretdb, dataPath: opts.dir, pidFile: opts.pidFile });
 
 async function startFerretOnce(opts: FerretOptions): Promise<RunningServer & { uri: string; port: number }> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freePort());
   const output: string[] = [];
-  const child = spawn(toolPaths.ferretdb, ['-listen-addr', `${host}:${port}`, '-sqlite-dir', opts.dir, '-log-level', 'error'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const server = supervise('ferretdb', child, output);
+  const server = launch(ferretIdentity(opts), ['-listen-addr', `${host}:${port}`, '-sqlite-dir', opts.dir, '-log-level', 'error'], output);
   await waitFor('ferretdb', server, output, async () => output.join('').includes('ferretdb listening:'), 30_000);
   return { ...server, uri: `mongodb://${host}:${port}/`, port };
 }
 
-export interface TemporalDevOptions {
+export interface TemporalDevOptions extends LeftoverOptions {
   dbFile?: string;
   port?: number;
   uiPort?: number;
@@ -127,8 +147,12 @@ export async function startTemporalDevServer(
   opts: TemporalDevOptions = {},
 ): Promise<RunningServer & { address: string; uiUrl?: string }> {
   requireTool(toolPaths.temporal);
+  const ports = [opts.port, opts.headless ? undefined : opts.uiPort].filter((p) => p !== undefined);
+  await clearLeftovers(temporalIdentity(opts), '127.0.0.1', ports, opts.onLeftover);
   return onFreshPorts(opts.port !== undefined && (opts.headless || opts.uiPort !== undefined), () => startTemporalOnce(opts));
 }
+
+const temporalIdentity = (opts: TemporalDevOptions): ServerIdentity => ({ name: 'Temporal', binary: toolPaths.temporal, dataPath: opts.dbFile, pidFile: opts.pidFile });
 
 async function startTemporalOnce(opts: TemporalDevOptions): Promise<RunningServer & { address: string; uiUrl?: string }> {
   const port = opts.port ?? (await freePort());
@@ -143,8 +167,7 @@ async function startTemporalOnce(opts: TemporalDevOptions): Promise<RunningServe
   }
   for (const sa of customSearchAttributes) args.push('--search-attribute', `${sa.name}=Keyword`);
   const output: string[] = [];
-  const child = spawn(toolPaths.temporal, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const server = supervise('temporal', child, output);
+  const server = launch(temporalIdentity(opts), args, output);
   const address = `127.0.0.1:${port}`;
   await waitFor(
     'temporal',

@@ -636,6 +636,7 @@ const nl = {
     expired: 'Uw sessie is verlopen. Log opnieuw in. Wat u net deed, is misschien niet opgeslagen.',
     wrong: 'Het e-mailadres of wachtwoord is onjuist.',
     rateLimited: 'Te veel mislukte pogingen. Probeer het over een kwartier opnieuw.',
+    locked: (until: string) => `Er is te vaak geprobeerd met dit e-mailadres in te loggen. Inloggen met dit e-mailadres kan weer vanaf ${until}. Was u dit niet? Neem dan contact op met de beheerder.`,
     required: 'U moet inloggen om deze pagina te zien.',
   },
   errors: {
@@ -1283,6 +1284,7 @@ const en: PageTexts = {
     expired: 'Your session has expired. Please log in again. What you just did may not have been saved.',
     wrong: 'The email address or password is incorrect.',
     rateLimited: 'Too many failed attempts. Please try again in fifteen minutes.',
+    locked: (until: string) => `There have been too many attempts to log in with this email address. You can log in with it again from ${until}. Was this not you? Please contact the administrator.`,
     required: 'You need to log in to see this page.',
   },
   errors: {

@@ -2,7 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Models } from '../src/db/models.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
 import { createOutbox } from './outbox.ts';
-import { renderAgendaEmail, renderEmail, renderStaffEmail, type EmailTemplate, type EmailVars, type StaffEmailTemplate } from '../src/domain/emails.ts';
+import { renderAccountLockedEmail, renderAgendaEmail, renderEmail, renderStaffEmail, type EmailTemplate, type EmailVars, type StaffEmailTemplate } from '../src/domain/emails.ts';
+import type { AccountLockedInput } from '../workflows/account-lock.ts';
 
 export interface NotifyApplicantInput {
   /** Business key of this notification, e.g. "<applicationId>:information_request:<requestId>". */
@@ -27,6 +28,8 @@ export interface NotificationDeps {
   refundIban?: string;
   /** Where staff read an application (default: the API path). */
   applicationUrl?(applicationId: string): string;
+  /** The staff login page (in the e-mail about a locked account). */
+  loginUrl?: string;
 }
 
 export function createNotificationActivities(deps: NotificationDeps) {
@@ -66,6 +69,14 @@ export function createNotificationActivities(deps: NotificationDeps) {
         if ((await deliver(`${input.key}:${s._id}`, { to: s.email, template: input.template, applicationId: input.applicationId, ...mail })) === 'sent') sent++;
       }
       return { sent };
+    },
+
+    /** The holder of an account locked after many failed logins is told once per lock (the outbox row is keyed by the lock). */
+    async notifyAccountLocked(input: AccountLockedInput): Promise<{ status: 'sent' | 'already_sent' | 'no_account' }> {
+      const user = await StaffUser.findById(input.userId, { email: 1, name: 1, active: 1 }).lean();
+      if (!user?.active) return { status: 'no_account' };
+      const mail = renderAccountLockedEmail({ fundName: deps.fundName, staffName: user.name, email: user.email, failures: input.failures, lockedUntil: input.lockedUntil, loginUrl: deps.loginUrl ?? '/inloggen' });
+      return { status: await deliver(`account-locked:${input.lockId}`, { to: user.email, template: 'account_locked', ...mail }) };
     },
 
     /**

@@ -41,6 +41,9 @@ const envSchema = z.object({
   TOKEN_TTL_MINUTES: int(30, 1),
   LOGIN_RATE_LIMIT: int(10, 1),
   LOGIN_RATE_WINDOW_SECONDS: int(900, 1),
+  LOGIN_ACCOUNT_LIMIT: int(10, 1),
+  LOGIN_ACCOUNT_WINDOW_SECONDS: int(900, 1),
+  LOGIN_ACCOUNT_LOCK_SECONDS: int(900, 1),
   DEMO_PASSWORD: z.string().min(8).optional(),
   DEMO_SEED: z.enum(['true', 'false']).optional(),
 
@@ -103,7 +106,21 @@ export interface Config {
   documentDir: string;
   temporal: { address?: string; namespace: string; taskQueue: string; port: number; uiPort: number };
   mongo: { uri?: string; ferretPort: number };
-  auth: { secret?: string; tokenTtlMinutes: number; loginRateLimit: number; loginRateWindowSeconds: number };
+  /**
+   * Failed logins are limited twice: per client address (`loginRate…`, in the process's
+   * memory) and per account (`account…`, in the database, so every api process counts
+   * the same failures): `accountLimit` failures on one e-mail address within
+   * `accountWindowSeconds`, from any addresses, lock that address for `accountLockSeconds`.
+   */
+  auth: {
+    secret?: string;
+    tokenTtlMinutes: number;
+    loginRateLimit: number;
+    loginRateWindowSeconds: number;
+    accountLimit: number;
+    accountWindowSeconds: number;
+    accountLockSeconds: number;
+  };
   demo: { seed: boolean; password?: string };
   mail: { smtpUrl?: string; from: string };
   fund: {
@@ -192,6 +209,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokenTtlMinutes: e.TOKEN_TTL_MINUTES,
       loginRateLimit: e.LOGIN_RATE_LIMIT,
       loginRateWindowSeconds: e.LOGIN_RATE_WINDOW_SECONDS,
+      accountLimit: e.LOGIN_ACCOUNT_LIMIT,
+      accountWindowSeconds: e.LOGIN_ACCOUNT_WINDOW_SECONDS,
+      accountLockSeconds: e.LOGIN_ACCOUNT_LOCK_SECONDS,
     },
     demo: { seed: e.DEMO_SEED ? e.DEMO_SEED === 'true' : e.NODE_ENV !== 'production', password: e.DEMO_PASSWORD },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },

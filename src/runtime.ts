@@ -15,7 +15,8 @@ import { TokenSigner } from './auth/tokens.ts';
 import { IntakeService } from './services/intake.ts';
 import { InitiativeCommands } from './services/initiatives.ts';
 import { ApplicationService } from './services/applications.ts';
-import { temporalInitiativeStarter, type InitiativeStarter } from './temporal/starter.ts';
+import { temporalAccountLockNotifier, temporalInitiativeStarter, type InitiativeStarter } from './temporal/starter.ts';
+import { StaffLogin } from './services/staff-login.ts';
 import { calendarRules, ensureMeetingSchedule } from './temporal/schedule.ts';
 import { MeetingCommands } from './services/meetings.ts';
 import { MeetingCalendar } from './services/meeting-calendar.ts';
@@ -140,6 +141,7 @@ export function buildApiDeps(args: {
     meetings,
     calendar: new MeetingCalendar({ models, rules: calendarRules(config), meetings, ledger, ...(refreshSchedule ? { refreshSchedule } : {}), now: () => args.now?.() ?? new Date() }),
     panel: new PanelService(models),
+    staffLogin: new StaffLogin({ models, auth: config.auth, notify: temporalAccountLockNotifier(client, config.temporal.taskQueue), logger }),
     ...(refreshSchedule ? { refreshSchedule } : {}),
     readiness: [
       {
@@ -202,6 +204,7 @@ export async function createWorker(args: {
     wijkOrganisations: config.support.wijkOrganisations,
     supportUrl: links.supportCase,
     applicationUrl: links.application,
+    loginUrl: links.login,
     store: await openStore(config),
     retention: config.retention,
     retentionPersonalDays: config.retention.personalDataDays,

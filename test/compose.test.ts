@@ -125,8 +125,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('passes every fund and panel setting through to both api and worker, so .env values are not ignored', () => {
-    // Only settings for the embedded servers (ports of the dev servers) and per-process ones are left out.
-    const notForCompose = new Set(['HOST', 'PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'DOCUMENT_DIR', 'MAX_UPLOAD_BYTES', 'MAX_UPLOAD_FILES', 'LOGIN_RATE_LIMIT', 'LOGIN_RATE_WINDOW_SECONDS']);
+    // Only settings for the embedded servers (ports of the dev servers) and those only the api reads (uploads, login limits) are left out.
+    const notForCompose = new Set(['HOST', 'PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'DOCUMENT_DIR', 'MAX_UPLOAD_BYTES', 'MAX_UPLOAD_FILES', 'LOGIN_RATE_LIMIT', 'LOGIN_RATE_WINDOW_SECONDS', 'LOGIN_ACCOUNT_LIMIT', 'LOGIN_ACCOUNT_WINDOW_SECONDS', 'LOGIN_ACCOUNT_LOCK_SECONDS']);
     for (const name of ['api', 'worker']) {
       const missing = configVariables.filter((k) => !notForCompose.has(k) && !(k in environment(name)));
       expect(missing, `${name}: settings not passed through`).toEqual([]);

@@ -4,3 +4,4 @@ export * from './meeting.ts';
 export * from './meeting-cutoff.ts';
 export * from './retention.ts';
 export * from './support.ts';
+export * from './account-lock.ts';

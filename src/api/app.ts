@@ -101,7 +101,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   api.use('/api', authenticate(deps));
   const routes = buildRoutes(deps);
   for (const r of routes) {
-    api[r.method](r.path, withApplicationContext, authorize(r.access), ...(r.before ?? []), async (req, res) => {
+    api[r.method](r.path, withApplicationContext, authorize(r.access, deps.support), ...(r.before ?? []), async (req, res) => {
       await r.handler(req, res);
     });
   }

@@ -3,8 +3,19 @@ import { AppError } from '../domain/errors.ts';
 import { hashToken, parseAccessToken, sameHash, type Principal, type TokenSigner } from '../auth/tokens.ts';
 import type { Models, StaffRole } from '../db/models.ts';
 
-/** Who may call a route. `applicant_self`: the applicant of the application named by `:id`. */
-export type Access = 'anonymous' | 'applicant_self' | StaffRole;
+/**
+ * Who may call a route. `applicant_self`: the applicant of the application named by `:id`.
+ * `welfare_case`: a welfare worker, for the applications that are support cases of their
+ * organisation or that they (or a colleague of their organisation) hold: any other `:id`
+ * answers 404, as if it did not exist, and a list (no `:id`) is narrowed to those by its
+ * handler (`caseScoped`). Plain `welfare` reads everything the route serves.
+ */
+export type Access = 'anonymous' | 'applicant_self' | 'welfare_case' | StaffRole;
+
+/** Which applications a welfare worker may read under `welfare_case` (the support service knows the cases). */
+export interface WelfareCases {
+  mayRead(userId: string, applicationId: string): Promise<boolean>;
+}
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -63,15 +74,27 @@ export function authenticate(deps: { signer: TokenSigner; models: Models }): Req
 export function isAllowed(access: readonly Access[], principal: Principal | undefined, params: Record<string, unknown>): boolean {
   if (access.includes('anonymous')) return true;
   if (!principal) return false;
-  if (principal.kind === 'staff') return access.includes(principal.role);
+  if (principal.kind === 'staff') return access.includes(principal.role) || (principal.role === 'welfare' && access.includes('welfare_case'));
   return access.includes('applicant_self') && typeof params.id === 'string' && params.id === principal.applicationId;
 }
 
-/** The route's declared rule, enforced: 401 without credentials, 403 with the wrong ones. */
-export function authorize(access: readonly Access[]): RequestHandler {
-  return (req, _res, next) => {
-    if (isAllowed(access, req.principal, req.params)) return next();
-    next(req.principal ? new AppError(403, 'forbidden') : unauthenticated('credentials_required'));
+/** The welfare worker a `welfare_case` rule narrows this caller to; undefined when the rule does not narrow them. */
+export function caseScoped(access: readonly Access[], principal: Principal | undefined): string | undefined {
+  if (principal?.kind !== 'staff' || principal.role !== 'welfare') return undefined;
+  return access.includes('welfare_case') && !access.includes('welfare') ? principal.userId : undefined;
+}
+
+/** After isAllowed: true when a `welfare_case` rule keeps this caller away from the application of `:id`. */
+export async function outsideCases(access: readonly Access[], principal: Principal | undefined, params: Record<string, unknown>, cases: WelfareCases): Promise<boolean> {
+  const worker = caseScoped(access, principal);
+  return worker !== undefined && typeof params.id === 'string' && !(await cases.mayRead(worker, params.id));
+}
+
+/** The route's declared rule, enforced: 401 without credentials, 403 with the wrong ones, 404 for an application outside a welfare worker's cases. */
+export function authorize(access: readonly Access[], cases: WelfareCases): RequestHandler {
+  return async (req, _res, next) => {
+    if (!isAllowed(access, req.principal, req.params)) return next(req.principal ? new AppError(403, 'forbidden') : unauthenticated('credentials_required'));
+    next((await outsideCases(access, req.principal, req.params, cases)) ? new AppError(404, 'not_found') : undefined);
   };
 }
 

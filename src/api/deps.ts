@@ -9,6 +9,7 @@ import type { InitiativeCommands } from '../services/initiatives.ts';
 import type { MeetingCommands } from '../services/meetings.ts';
 import type { MeetingCalendar } from '../services/meeting-calendar.ts';
 import type { PanelService } from '../services/panel.ts';
+import type { StaffLogin } from '../services/staff-login.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
 import type { PayoutService } from '../payouts/service.ts';
 import type { SupportService } from '../support/service.ts';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   /** The calendar, meeting views, skip and move. */
   calendar: MeetingCalendar;
   panel: PanelService;
+  /** Staff login with the per-account failed-login limit (the API route and the login page share it). */
+  staffLogin: StaffLogin;
   ledger: BudgetLedger;
   payouts: PayoutService;
   /** Welfare support cases: the queue, claims, hand-overs, notes (src/support/service.ts). */

@@ -92,6 +92,30 @@ export interface StaffUserDoc {
   createdAt: Date;
 }
 
+/**
+ * One failed staff login (src/services/staff-login.ts): inserted, never updated, and
+ * counted per account; a successful login or age removes it.
+ */
+export interface LoginFailureDoc {
+  _id: string;
+  /** SHA-256 of the normalised e-mail address typed (known account or not). */
+  account: string;
+  at: Date;
+}
+
+/**
+ * A per-account login lock, `_id` `<account>:<n>` (the account's n-th lock): claimed by
+ * a unique insert, so api processes that reach the limit at the same time agree on one
+ * lock (and one e-mail).
+ */
+export interface LoginLockDoc {
+  _id: string;
+  account: string;
+  n: number;
+  lockedAt: Date;
+  until: Date;
+}
+
 export interface OutboxDoc {
   /** Idempotency key: the notification's business key (application id + step). */
   _id: string;
@@ -363,6 +387,15 @@ const outboxSchema = new Schema<OutboxDoc>(
   { versionKey: false, minimize: false },
 );
 
+const loginFailureSchema = new Schema<LoginFailureDoc>({ _id: String, account: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
+loginFailureSchema.index({ account: 1, at: 1 });
+
+const loginLockSchema = new Schema<LoginLockDoc>(
+  { _id: String, account: { type: String, required: true }, n: { type: Number, required: true }, lockedAt: { type: Date, required: true }, until: { type: Date, required: true } },
+  { versionKey: false },
+);
+loginLockSchema.index({ account: 1, n: -1 });
+
 const ledgerEntrySchema = new Schema<LedgerEntryDoc>(
   {
     _id: String,
@@ -485,6 +518,8 @@ export interface Models {
   Idempotency: Model<IdempotencyDoc>;
   StaffUser: Model<StaffUserDoc>;
   Outbox: Model<OutboxDoc>;
+  LoginFailure: Model<LoginFailureDoc>;
+  LoginLock: Model<LoginLockDoc>;
   LedgerEntry: Model<LedgerEntryDoc>;
   Payout: Model<PayoutDoc>;
   PayoutEvent: Model<PayoutEventDoc>;
@@ -506,6 +541,8 @@ export function createModels(connection: Connection): Models {
     Idempotency: connection.model<IdempotencyDoc>('Idempotency', idempotencySchema, 'idempotency_keys'),
     StaffUser: connection.model<StaffUserDoc>('StaffUser', staffSchema, 'staff_users'),
     Outbox: connection.model<OutboxDoc>('Outbox', outboxSchema, 'outbox'),
+    LoginFailure: connection.model<LoginFailureDoc>('LoginFailure', loginFailureSchema, 'login_failures'),
+    LoginLock: connection.model<LoginLockDoc>('LoginLock', loginLockSchema, 'login_locks'),
     LedgerEntry: connection.model<LedgerEntryDoc>('LedgerEntry', ledgerEntrySchema, 'ledger_entries'),
     Payout: connection.model<PayoutDoc>('Payout', payoutSchema, 'payouts'),
     PayoutEvent: connection.model<PayoutEventDoc>('PayoutEvent', payoutEventSchema, 'payout_events'),

@@ -729,3 +729,27 @@ export function renderSupportFlaggedEmail(v: SupportEmailVars, locale: Locale = 
     ].join('\n'),
   };
 }
+
+/**
+ * To a staff member whose account is locked after many failed logins (from any
+ * address). Dutch only, like the other staff e-mails: staff accounts have no language.
+ */
+export function renderAccountLockedEmail(v: { fundName: string; staffName: string; email: string; failures: number; lockedUntil: string; loginUrl: string }): RenderedEmail {
+  const until = formatDateTime(new Date(v.lockedUntil));
+  return {
+    subject: `Inloggen bij ${v.fundName} is tijdelijk geblokkeerd`,
+    text: [
+      `Beste ${v.staffName},`,
+      '',
+      `Er is ${v.failures} keer kort na elkaar geprobeerd in te loggen met uw e-mailadres (${v.email}) en een verkeerd wachtwoord.`,
+      `Om uw account te beschermen kan tot ${until} niemand met dit e-mailadres inloggen, ook niet met het juiste wachtwoord.`,
+      '',
+      `Was u dit zelf? Log dan na ${until} opnieuw in: ${v.loginUrl}`,
+      '',
+      `Was u dit niet? Dan probeert iemand anders misschien uw wachtwoord te raden. Neem contact op met de beheerder van ${v.fundName}, zodat die uw wachtwoord kan vervangen, en gebruik dit wachtwoord nergens anders. Wij vragen nooit per e-mail of telefoon naar uw wachtwoord.`,
+      '',
+      'Met vriendelijke groet,',
+      v.fundName,
+    ].join('\n'),
+  };
+}

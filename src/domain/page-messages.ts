@@ -537,6 +537,7 @@ const nl = {
     caseTitle: (reference: string) => `Ondersteuning ${reference}`,
     wish: 'Waarmee wil de aanvrager hulp?',
     contact: 'Contact met de aanvrager',
+    contactHidden: 'De contactgegevens en de aanvraag ziet u zodra u of iemand van uw organisatie dit initiatief helpt.',
     releaseButton: 'Teruggeven aan de wachtrij',
     handoverTitle: 'Overdragen',
     handoverTo: 'Aan wie?',
@@ -636,6 +637,7 @@ const nl = {
     expired: 'Uw sessie is verlopen. Log opnieuw in. Wat u net deed, is misschien niet opgeslagen.',
     wrong: 'Het e-mailadres of wachtwoord is onjuist.',
     rateLimited: 'Te veel mislukte pogingen. Probeer het over een kwartier opnieuw.',
+    locked: (until: string) => `Er is te vaak geprobeerd met dit e-mailadres in te loggen. Inloggen met dit e-mailadres kan weer vanaf ${until}. Was u dit niet? Neem dan contact op met de beheerder.`,
     required: 'U moet inloggen om deze pagina te zien.',
   },
   errors: {
@@ -1184,6 +1186,7 @@ const en: PageTexts = {
     caseTitle: (reference) => `Support ${reference}`,
     wish: 'What help does the applicant want?',
     contact: 'Contact the applicant',
+    contactHidden: 'You will see the contact details and the application once you or someone from your organisation helps this initiative.',
     releaseButton: 'Give back to the queue',
     handoverTitle: 'Hand over',
     handoverTo: 'To whom?',
@@ -1283,6 +1286,7 @@ const en: PageTexts = {
     expired: 'Your session has expired. Please log in again. What you just did may not have been saved.',
     wrong: 'The email address or password is incorrect.',
     rateLimited: 'Too many failed attempts. Please try again in fifteen minutes.',
+    locked: (until: string) => `There have been too many attempts to log in with this email address. You can log in with it again from ${until}. Was this not you? Please contact the administrator.`,
     required: 'You need to log in to see this page.',
   },
   errors: {

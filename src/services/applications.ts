@@ -69,9 +69,11 @@ export class ApplicationService {
     return { ...applicationView(app, events, documents, payout), support: supportView(support, reader === 'applicant') };
   }
 
-  async list(q: ApplicationListQuery) {
+  /** A page of applications; `casesOf`: only those this welfare worker may read (the `welfare_case` rule, `caseScoped`). */
+  async list(q: ApplicationListQuery, casesOf?: string) {
     const { Application } = this.deps.models;
     const filter: Record<string, unknown> = {};
+    if (casesOf) filter._id = { $in: await this.deps.support.readableBy(casesOf) };
     if (q.status) filter.status = q.status;
     if (q.wijk) filter.wijken = q.wijk;
     if (q.year) filter.year = q.year;

@@ -1,23 +1,145 @@
 /**
  * Staff log in with e-mail and password, through the API (a bearer token) or the login
  * page (a session cookie). Both check the same way and count failed attempts in the
- * same limiter: an attacker gains nothing by switching between them.
+ * same two limiters, so an attacker gains nothing by switching between them:
+ *
+ * - per client address (`loginLimiter`, express-rate-limit in the process's memory):
+ *   one address guessing many passwords;
+ * - per account (`StaffLogin`, in the database, so every api process counts the same
+ *   failures): many addresses guessing one account's password slowly. After
+ *   `auth.accountLimit` failures on one e-mail address within `auth.accountWindowSeconds`
+ *   the address is locked for `auth.accountLockSeconds`: every attempt is refused, the
+ *   right password too, without checking it. An address no account has is counted and
+ *   locked the same way (the answers do not tell whether an account exists); only a real
+ *   account's holder is e-mailed, once per lock (accountLockedWorkflow).
+ *
+ * FerretDB v1 updates are not isolated, so nothing here is a counter: each failure is an
+ * inserted document (counted), and a lock is claimed by inserting `<account>:<n>`, the
+ * account's next lock number, into a unique _id: processes that reach the limit together
+ * agree on one lock, and only the one whose insert won sends the e-mail.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import argon2 from 'argon2';
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.ts';
-import type { Models, StaffUserDoc } from '../db/models.ts';
+import { insertOnce, type LoginLockDoc, type Models, type StaffUserDoc } from '../db/models.ts';
 import type { Config } from '../config.ts';
+import type { AccountLockedInput } from '../../workflows/account-lock.ts';
 
 /** Verified against when the e-mail is unknown, so both failures cost the same time. */
 const dummyHash = argon2.hash('buurtfonds-timing-equaliser');
 
-/** The active account with this e-mail and password; 401 invalid_credentials otherwise (the same answer for both). */
-export async function checkLogin(models: Models, email: string, password: string): Promise<StaffUserDoc> {
-  const user = await models.StaffUser.findOne({ email: email.toLowerCase(), active: true }).lean();
-  const ok = await argon2.verify(user?.passwordHash ?? (await dummyHash), password);
-  if (!user || !ok) throw new AppError(401, 'invalid_credentials');
-  return user;
+/** Expired locks are kept this long (then the account's lock numbers may start again; lock ids stay unique by their time). */
+const LOCK_KEPT_MS = 24 * 60 * 60 * 1000;
+
+/** Tells the holder of a locked account (the API's side of accountLockedWorkflow). */
+export type AccountLockNotifier = (notice: AccountLockedInput) => Promise<void>;
+
+export interface StaffLoginDeps {
+  models: Models;
+  auth: Pick<Config['auth'], 'accountLimit' | 'accountWindowSeconds' | 'accountLockSeconds'>;
+  notify?: AccountLockNotifier;
+  logger?: Logger;
+}
+
+/** The refusal while an account is locked: the per-address limiter's code, with the lock's end. */
+export function accountLocked(until: Date): AppError {
+  return new AppError(429, 'rate_limited', [{ code: 'account_locked', lockedUntil: until.toISOString() }], {
+    'Retry-After': String(Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000))),
+  });
+}
+
+/** The lock's end when `err` is the per-account refusal. */
+export function lockedUntilOf(err: unknown): Date | undefined {
+  const detail = err instanceof AppError && err.code === 'rate_limited' ? err.details.find((d) => d.code === 'account_locked') : undefined;
+  return typeof detail?.lockedUntil === 'string' ? new Date(detail.lockedUntil) : undefined;
+}
+
+/** What failures and locks are keyed by: the normalised e-mail address, hashed (typed addresses of no account are not kept readable). */
+export function accountKey(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+}
+
+export class StaffLogin {
+  private readonly deps: StaffLoginDeps;
+  constructor(deps: StaffLoginDeps) {
+    this.deps = deps;
+  }
+
+  /**
+   * The active account with this e-mail and password. Refused with 401 invalid_credentials
+   * (the same answer for a wrong password and an unknown address), or 429 rate_limited
+   * `account_locked` while the address is locked (the same answer whatever the password).
+   */
+  async check(email: string, password: string): Promise<StaffUserDoc> {
+    const { models } = this.deps;
+    const account = accountKey(email);
+    const now = new Date();
+    const last = await this.lastLock(account);
+    if (last && last.until > now) throw accountLocked(last.until);
+
+    const user = await models.StaffUser.findOne({ email: email.toLowerCase(), active: true }).lean();
+    const ok = await argon2.verify(user?.passwordHash ?? (await dummyHash), password);
+    if (user && ok) {
+      await models.LoginFailure.deleteMany({ account });
+      return user;
+    }
+    const lock = await this.recordFailure(account, now, last);
+    if (lock) {
+      if (lock.created && user) this.tell(lock.doc, user);
+      throw accountLocked(lock.doc.until);
+    }
+    throw new AppError(401, 'invalid_credentials');
+  }
+
+  private async lastLock(account: string): Promise<LoginLockDoc | null> {
+    return this.deps.models.LoginLock.findOne({ account }).sort({ n: -1 }).lean();
+  }
+
+  /** Stores the failure; at the limit, the lock (claimed now, or by a request that got there first). */
+  private async recordFailure(account: string, now: Date, last: LoginLockDoc | null): Promise<{ doc: LoginLockDoc; created: boolean } | undefined> {
+    const { models, auth } = this.deps;
+    await models.LoginFailure.collection.insertOne({ _id: randomUUID() as never, account, at: now });
+    const windowStart = new Date(now.getTime() - auth.accountWindowSeconds * 1000);
+    // Failures before the last lock began were paid for by that lock.
+    const since = last && last.lockedAt > windowStart ? last.lockedAt : windowStart;
+    const [failures] = await Promise.all([
+      models.LoginFailure.countDocuments({ account, at: { $gt: since } }),
+      // Out of every window: nobody counts them any more.
+      models.LoginFailure.deleteMany({ at: { $lt: windowStart } }),
+    ]);
+    if (failures < auth.accountLimit) return undefined;
+    return this.claimLock(account, now, last);
+  }
+
+  /** The account's next lock, by unique insert; when another request's insert won, that lock. */
+  private async claimLock(account: string, now: Date, last: LoginLockDoc | null): Promise<{ doc: LoginLockDoc; created: boolean }> {
+    const { models, auth } = this.deps;
+    let latest = last;
+    for (;;) {
+      if (latest && latest.until > now) return { doc: latest, created: false };
+      const n = (latest?.n ?? 0) + 1;
+      const doc: LoginLockDoc = { _id: `${account}:${n}`, account, n, lockedAt: now, until: new Date(now.getTime() + auth.accountLockSeconds * 1000) };
+      if (await insertOnce(models.LoginLock, doc)) {
+        await models.LoginLock.deleteMany({ until: { $lt: new Date(now.getTime() - LOCK_KEPT_MS) } });
+        this.deps.logger?.warn({ account, until: doc.until.toISOString() }, 'account locked after failed logins');
+        return { doc, created: true };
+      }
+      latest = await this.lastLock(account);
+    }
+  }
+
+  /** Not awaited: the answer takes as long whether or not an account (and an e-mail) is behind the address. */
+  private tell(lock: LoginLockDoc, user: StaffUserDoc): void {
+    const notice: AccountLockedInput = {
+      lockId: `${lock._id}@${lock.lockedAt.getTime()}`,
+      userId: user._id,
+      failures: this.deps.auth.accountLimit,
+      lockedUntil: lock.until.toISOString(),
+    };
+    void this.deps.notify?.(notice).catch((err: unknown) => this.deps.logger?.error({ err, userId: user._id }, 'could not start the locked-account e-mail'));
+  }
 }
 
 const limiters = new WeakMap<object, RateLimitRequestHandler>();

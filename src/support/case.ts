@@ -84,6 +84,18 @@ export function foldSupport(entries: readonly SupportEventDoc[]): SupportCase | 
   return c;
 }
 
+/**
+ * Whether a welfare worker may read the application behind a case (least privilege: the
+ * `welfare_case` rule, src/api/auth.ts): the case is in their organisation's queue, or
+ * they or a colleague of their organisation hold it (a case may be claimed or handed
+ * over across organisations). It stays readable after the initiative ends; the
+ * retention erasure removes the personal data in time.
+ */
+export function welfareMayRead(c: SupportCase, worker: { id: string; organisation?: string }): boolean {
+  if (c.claimedBy?.id === worker.id) return true;
+  return worker.organisation !== undefined && (c.organisation === worker.organisation || c.claimedBy?.organisation === worker.organisation);
+}
+
 // ---------------------------------------------------------------------------------
 // Views
 

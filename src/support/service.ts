@@ -21,7 +21,7 @@ import { AppError } from '../domain/errors.ts';
 import { isFinal, type ApplicationStatus } from '../domain/status.ts';
 import type { SupportNoteKind } from '../domain/report.ts';
 import type { SupportTiming, SupportWorkflowInput } from '../../workflows/support.ts';
-import { foldSupport, type SupportCase, type SupportCaseState } from './case.ts';
+import { foldSupport, welfareMayRead, type SupportCase, type SupportCaseState } from './case.ts';
 import type { SupportEventDoc, SupportWorker } from './events.ts';
 import { organisationFor, type WijkOrganisations } from './organisations.ts';
 
@@ -142,6 +142,30 @@ export class SupportService {
 
   /** The queue: every case of an initiative still going, oldest first. One read of all support events. */
   async queue(filter: QueueFilter = {}): Promise<SupportCase[]> {
+    const cases = await this.allCases();
+    const statuses = await this.statuses(cases.map((c) => c.applicationId));
+    return cases
+      .filter((c) => !isFinal(statuses.get(c.applicationId) ?? 'reserved'))
+      .filter((c) => (filter.wijk ? c.wijken.includes(filter.wijk) : true))
+      .filter((c) => (filter.organisation ? c.organisation === filter.organisation : true))
+      .filter((c) => (filter.state ? c.state === filter.state : true))
+      .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt) || a.reference.localeCompare(b.reference));
+  }
+
+  /** Whether this welfare worker may read the application (`welfareMayRead`); false when it has no case. */
+  async mayRead(userId: string, applicationId: string): Promise<boolean> {
+    const [worker, c] = await Promise.all([this.worker(userId), this.get(applicationId)]);
+    return c !== undefined && welfareMayRead(c, worker);
+  }
+
+  /** The applications this welfare worker may read (`welfareMayRead`). One read of all support events. */
+  async readableBy(userId: string): Promise<string[]> {
+    const [worker, cases] = await Promise.all([this.worker(userId), this.allCases()]);
+    return cases.filter((c) => welfareMayRead(c, worker)).map((c) => c.applicationId);
+  }
+
+  /** Every case there is, folded from one read of all support events. */
+  private async allCases(): Promise<SupportCase[]> {
     const model = await this.events();
     const byChain = new Map<string, SupportEventDoc[]>();
     for (const e of (await model.find({}).lean()) as SupportEventDoc[]) {
@@ -157,13 +181,7 @@ export class SupportService {
       const c = foldSupport(prefix);
       if (c) cases.push(c);
     }
-    const statuses = await this.statuses(cases.map((c) => c.applicationId));
-    return cases
-      .filter((c) => !isFinal(statuses.get(c.applicationId) ?? 'reserved'))
-      .filter((c) => (filter.wijk ? c.wijken.includes(filter.wijk) : true))
-      .filter((c) => (filter.organisation ? c.organisation === filter.organisation : true))
-      .filter((c) => (filter.state ? c.state === filter.state : true))
-      .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt) || a.reference.localeCompare(b.reference));
+    return cases;
   }
 
   private async statuses(ids: string[]): Promise<Map<string, ApplicationStatus>> {

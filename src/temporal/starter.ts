@@ -1,5 +1,7 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { initiativeWorkflow, type InitiativeInput } from '../../workflows/initiative.ts';
+import { accountLockedWorkflow, accountLockedWorkflowId } from '../../workflows/account-lock.ts';
+import type { AccountLockNotifier } from '../services/staff-login.ts';
 import { initiativeWorkflowId } from '../domain/application.ts';
 import { referenceSearchAttribute, statusSearchAttribute } from '../domain/search-attributes.ts';
 
@@ -25,5 +27,16 @@ export function temporalInitiativeStarter(client: Client, taskQueue: string): In
         ],
       });
     },
+  };
+}
+
+/** Starts the e-mail about a locked account; the lock's id is the workflow's, so a second start of one lock is a no-op. */
+export function temporalAccountLockNotifier(client: Client, taskQueue: string): AccountLockNotifier {
+  return async (notice) => {
+    try {
+      await client.workflow.start(accountLockedWorkflow, { taskQueue, workflowId: accountLockedWorkflowId(notice.lockId), args: [notice], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
   };
 }

@@ -32,5 +32,6 @@ export function emailLinks(publicBaseUrl: string) {
     meeting: (meetingId: string) => `${publicBaseUrl}${pagePaths.meeting(meetingId)}`,
     supportCase: (applicationId: string) => `${publicBaseUrl}${pagePaths.supportCase(applicationId)}`,
     application: (applicationId: string) => `${publicBaseUrl}${pagePaths.application(applicationId)}`,
+    login: `${publicBaseUrl}${pagePaths.login}`,
   };
 }

@@ -13,7 +13,7 @@ import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
 import express, { type CookieOptions, type Request, type RequestHandler, type Response, Router } from 'express';
 import type { Principal } from '../auth/tokens.ts';
-import { principalOf, isAllowed, type Access } from '../api/auth.ts';
+import { principalOf, isAllowed, outsideCases, type Access } from '../api/auth.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import type { HttpMethod, RouteSpec } from '../api/route-spec.ts';
 import { discardUploads, multipartUpload } from '../api/uploads.ts';
@@ -282,13 +282,17 @@ export function webRouter(deps: ApiDeps, pages: readonly PageSpec[], secret: str
   for (const spec of pages) {
     const handlers: RequestHandler[] = [];
     if (spec.when) handlers.push((req, _res, next) => (spec.when!(req) ? next() : next('route')));
-    handlers.push((req, res, next) => {
+    handlers.push(async (req, res, next) => {
       // The visitor as this page's rule sees them: the application's own applicant, else the staff member.
       const candidates = [req.applicant, req.staff].filter((p): p is NonNullable<typeof p> => p !== undefined);
       const principal = candidates.find((p) => isAllowed(spec.access, p, req.params)) ?? req.staff ?? req.applicant;
       res.locals.principal = principal;
-      if (isAllowed(spec.access, principal, req.params)) return next();
       const page = new Page(req, res, env, principal);
+      if (isAllowed(spec.access, principal, req.params)) {
+        // An application outside a welfare worker's cases is not there for them (as in the API).
+        if (await outsideCases(spec.access, principal, req.params, deps.support)) return page.error(404, page.t.errors.notFoundTitle, page.t.errors.notFound);
+        return next();
+      }
       if (!principal && spec.access.some((a) => a !== 'anonymous' && a !== 'applicant_self')) {
         const back = spec.method === 'get' ? req.originalUrl : req.path;
         res.redirect(303, `${pagePaths.login}?terug=${encodeURIComponent(back)}${req.sessionExpired ? '&verlopen=1' : ''}`);

@@ -17,7 +17,7 @@ import { upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings
 import { calendarRules, meetingInput } from '../../src/temporal/schedule.ts';
 import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
-import { grant, waitForStatus, type Granted } from '../helpers/grants.ts';
+import { grant, grantWithDocument, waitForStatus, type Granted } from '../helpers/grants.ts';
 
 let ctx: TestContext;
 const staffTokens = {} as Record<StaffRole, string>;
@@ -40,7 +40,13 @@ afterAll(async () => {
 const roles = ['anonymous', 'applicant', 'other_applicant', 'panel', 'welfare', 'admin', 'finance'] as const;
 type Role = (typeof roles)[number];
 type StaffRole = 'panel' | 'welfare' | 'admin' | 'finance';
-const staff: readonly Role[] = ['panel', 'welfare', 'admin'];
+/**
+ * In a row's `allow`, `welfare_case`: the `welfare` caller (welzijn1, of Woej) only on
+ * applications of their cases. On the row's own application (no support case) it gets
+ * 404 not_found, as if it did not exist, and changes nothing; on `ownCase` (a grant in
+ * Woej's support queue) the row's `ok`. A list shows them only their cases.
+ */
+type Allowed = Role | 'welfare_case';
 const everyone: readonly Role[] = roles;
 
 interface Fixture {
@@ -51,7 +57,7 @@ interface Fixture {
 }
 
 interface Case {
-  allow: readonly Role[];
+  allow: readonly Allowed[];
   /** Brings the application to the state in which an allowed call succeeds. */
   prepare?: (app: Fixture) => Promise<void>;
   /** Runs before each allowed call (after the refusals): for a call that succeeds only once per state (a batch takes every pending payout). */
@@ -199,15 +205,16 @@ const table: Record<string, Case> = {
     send: () => ctx.http().post('/api/v1/auth/login').send({ email: 'panel2@buurtfonds.test', password: DEMO_PASSWORD }),
   },
   'POST /api/v1/applications': { allow: everyone, ok: 201, send: () => ctx.http().post('/api/v1/applications').send(validApplication()) },
-  'GET /api/v1/applications': { allow: staff, ok: 200, send: () => ctx.http().get('/api/v1/applications') },
-  'GET /api/v1/applications/:id': { allow: ['applicant', ...staff], ok: 200, send: (a) => ctx.http().get(`/api/v1/applications/${a.id}`) },
+  // Welfare workers read only the applications of their cases (least privilege).
+  'GET /api/v1/applications': { allow: ['panel', 'admin', 'welfare_case'], ok: 200, send: () => ctx.http().get('/api/v1/applications?pageSize=100') },
+  'GET /api/v1/applications/:id': { allow: ['applicant', 'panel', 'admin', 'welfare_case'], ok: 200, send: (a) => ctx.http().get(`/api/v1/applications/${a.id}`) },
   'POST /api/v1/applications/:id/documents': {
     allow: ['applicant', 'panel', 'admin'],
     ok: 201,
     send: (a) => ctx.http().post(`/api/v1/applications/${a.id}/documents`).attach('documents', pngBytes, { filename: 'foto.png' }),
   },
   'GET /api/v1/applications/:id/documents/:documentId': {
-    allow: ['applicant', ...staff],
+    allow: ['applicant', 'panel', 'admin', 'welfare_case'],
     ok: 200,
     send: (a) => ctx.http().get(`/api/v1/applications/${a.id}/documents/${a.documentId}`),
   },
@@ -414,13 +421,46 @@ const table: Record<string, Case> = {
 const keyOf = (r: Pick<RouteSpec, 'method' | 'path'>) => `${r.method.toUpperCase()} ${r.path}`;
 
 /** What a route's own `access` declaration means for each kind of caller. */
-function declaredRoles(route: RouteSpec): Role[] {
+function declaredRoles(route: RouteSpec): Allowed[] {
   if (route.access.includes('anonymous')) return [...roles];
-  return roles.filter((role) => {
+  const declared: Allowed[] = roles.filter((role) => {
     if (role === 'applicant') return route.access.includes('applicant_self') && route.path.includes('/:id');
     if (role === 'anonymous' || role === 'other_applicant') return false;
     return route.access.includes(role);
   });
+  if (route.access.includes('welfare_case') && !route.access.includes('welfare')) declared.push('welfare_case');
+  return declared;
+}
+
+/** An application in the support queue of welzijn1's organisation (Woej: Bovenveen), with a document: one of the `welfare` caller's cases. */
+let ownCase: Promise<Fixture> | undefined;
+function welfareOwnCase(): Promise<Fixture> {
+  return (ownCase ??= (async () => {
+    const g = await grantWithDocument(ctx, { wijken: ['Bovenveen'], title: 'Een initiatief in de wachtrij van Woej' });
+    const c = await eventually(async () => ctx.deps.support.get(g.id), 20_000, 'its support case queued');
+    expect(c.organisation).toBe('Woej');
+    await eventually(async () => ctx.models.Payout.exists({ applicationId: g.id }), 15_000, 'its payout');
+    await eventually(async () => (await ctx.models.Outbox.countDocuments({ applicationId: g.id, status: { $ne: 'sent' } })) === 0, 15_000, 'its mails sent');
+    return { id: g.id, reference: g.reference, token: g.token, documentId: g.documentId };
+  })());
+}
+
+/** The `welfare` caller on a `welfare_case` row: 404 (or a list without it) on the row's own application, the row's `ok` on one of their cases. */
+async function walkWelfareCases(key: string, route: RouteSpec, c: Case, app: Fixture, other: Fixture, failures: string[]): Promise<void> {
+  const list = !route.path.includes('/:id');
+  const before = await snapshot(app);
+  const notTheirs = await as(c.send(app), 'welfare', app, other);
+  if (list) {
+    const ids = (notTheirs.body?.items ?? []).map((i: { id: string }) => i.id);
+    if (notTheirs.status !== 200 || ids.includes(app.id)) failures.push(`${key} as welfare: expected 200 without ${app.reference} (not one of their cases), got ${describeResponse(notTheirs)}`);
+  } else if (notTheirs.status !== 404 || notTheirs.body?.error?.code !== 'not_found' || JSON.stringify(notTheirs.body).includes(app.reference)) {
+    failures.push(`${key} as welfare on an application that is not one of their cases: expected 404 {error:{code:'not_found'}}, got ${describeResponse(notTheirs)}`);
+  }
+  if (!isDeepStrictEqual(before, await snapshot(app))) failures.push(`${key} as welfare: the request on an application not theirs changed something`);
+  const mine = await welfareOwnCase();
+  const theirs = await as(c.send(mine), 'welfare', mine, other);
+  if (theirs.status !== c.ok) failures.push(`${key} as welfare on one of their cases: expected ${c.ok}, got ${describeResponse(theirs)}`);
+  if (list && !(theirs.body?.items ?? []).some((i: { id: string }) => i.id === mine.id)) failures.push(`${key} as welfare: their case ${mine.reference} is not in the list`);
 }
 
 async function submit(email = 'aanvrager@example.nl'): Promise<Fixture> {
@@ -520,9 +560,11 @@ describe('every route × every caller', () => {
     const served = new Set(ctx.routes.map(keyOf));
     for (const key of Object.keys(table)) if (!served.has(key)) failures.push(`${key}: row in the table, but the app has no such route`);
 
+    const welfareCase = welfareOwnCase();
     const other = await submit('ander@example.nl');
     const fixtures = await Promise.all(ctx.routes.map(() => submit()));
     agendaFixtures.push(...fixtures.filter((_, i) => agendaRows.includes(keyOf(ctx.routes[i]!))));
+    await welfareCase;
 
     for (const [i, route] of ctx.routes.entries()) {
       const key = keyOf(route);
@@ -538,8 +580,11 @@ describe('every route × every caller', () => {
 
       const app = fixtures[i]!;
       await c.prepare?.(app);
+      // A welfare worker under `welfare_case` is neither simply refused nor simply allowed.
+      const caseScoped = c.allow.includes('welfare_case');
+      if (caseScoped) await walkWelfareCases(key, route, c, app, other, failures);
       // Refusals first: each must leave the application exactly as it was.
-      for (const role of roles.filter((r) => !c.allow.includes(r))) {
+      for (const role of roles.filter((r) => !c.allow.includes(r) && !(caseScoped && r === 'welfare'))) {
         const before = await snapshot(app);
         const res = await as(c.send(app), role, app, other);
         const [status, code] = role === 'anonymous' ? [401, 'unauthenticated'] : [403, 'forbidden'];

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import type { DecisionNotice } from '../../src/domain/decisions.ts';
 import { decisionSignal, scheduledSignal } from '../../workflows/initiative-signals.ts';
 import { eventually, type TestContext } from './context.ts';
-import { validApplication } from './fixtures.ts';
+import { pdfBytes, validApplication } from './fixtures.ts';
 
 export interface Granted {
   id: string;
@@ -66,12 +66,24 @@ export async function decide(ctx: TestContext, a: Granted, d: { grantedCents: nu
   });
 }
 
-/** Submitted, screened, granted and reserved. */
-export async function grant(ctx: TestContext, overrides: Record<string, unknown> = {}, grantedCents?: number): Promise<Granted & { grantedCents: number }> {
+/** Submitted, screened, granted and reserved; `beforeDecision` runs while it is ready for the meeting. */
+export async function grant(ctx: TestContext, overrides: Record<string, unknown> = {}, grantedCents?: number, beforeDecision?: (a: Granted) => Promise<void>): Promise<Granted & { grantedCents: number }> {
   const form = validApplication(overrides);
   const a = await submitReady(ctx, overrides);
+  await beforeDecision?.(a);
   const cents = grantedCents ?? form.amountRequestedCents;
   await decide(ctx, a, { grantedCents: cents, requestedCents: form.amountRequestedCents });
   await waitForStatus(ctx, a, 'reserved');
   return { ...a, grantedCents: cents };
+}
+
+/** Granted like `grant`, with a document its applicant added before the decision. */
+export async function grantWithDocument(ctx: TestContext, overrides: Record<string, unknown> = {}): Promise<Granted & { grantedCents: number; documentId: string }> {
+  let documentId = '';
+  const g = await grant(ctx, overrides, undefined, async (a) => {
+    const res = await ctx.http().post(`/api/v1/applications/${a.id}/documents`).set('Authorization', `Bearer ${a.token}`).attach('documents', pdfBytes, { filename: 'plan.pdf' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    documentId = res.body.documents[0].id;
+  });
+  return { ...g, documentId };
 }

@@ -16,8 +16,10 @@ import { createSupportActivities } from '../../activities/support.ts';
 import { supportView } from '../../src/support/case.ts';
 import { supportWorkflow, supportWorkflowId } from '../../workflows/support.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
-import { grant, type Granted } from '../helpers/grants.ts';
+import { grant, grantWithDocument, type Granted } from '../helpers/grants.ts';
 import { validApplication } from '../helpers/fixtures.ts';
+import { webClient } from '../helpers/web.ts';
+import { pageTexts } from '../../src/domain/page-messages.ts';
 
 let ctx: TestContext;
 const tokens: Record<'welfare1' | 'welfare2' | 'panel' | 'admin' | 'finance', string> = {} as never;
@@ -424,4 +426,68 @@ describe('the panel flags an initiative for support', () => {
     expect((await post(`/${randomUUID()}/flag`, tokens.panel)).status).toBe(404);
     await ctx.client.workflow.getHandle(supportWorkflowId(g.id)).terminate('test over').catch(() => undefined);
   }, 60_000);
+});
+
+describe('welfare workers read only the applications of their cases', () => {
+  it('their organisation’s queue and the cases they or their organisation hold: 200; any other application 404 (list filtered); panel and admin read all', async () => {
+    const g = await grantWithDocument(ctx, { title: 'Speelstraat Bovenveen', wijken: ['Bovenveen'], applicant: { ...applicant(), email: 'speelstraat@example.nl' } });
+    await queue(g);
+    const app = (token: string, id = g.id) => ctx.http().get(`/api/v1/applications/${id}`).set(bearer(token));
+    const doc = (token: string) => ctx.http().get(`/api/v1/applications/${g.id}/documents/${g.documentId}`).set(bearer(token));
+    const listed = async (token: string) => {
+      const res = await ctx.http().get('/api/v1/applications?pageSize=100').set(bearer(token));
+      expect(res.status).toBe(200);
+      return (res.body.items as { id: string }[]).map((i) => i.id);
+    };
+    const notFound = async (res: Test, what: string) => {
+      const r = await res;
+      expect([r.status, r.body.error?.code], what).toEqual([404, 'not_found']);
+      expect(JSON.stringify(r.body), `${what}: the answer names the application`).not.toContain(g.reference);
+      return r.body;
+    };
+
+    // In Woej's queue (Bovenveen): welzijn1 (Woej) reads it, welzijn2 (SenW) does not, as if it were not there.
+    expect((await app(tokens.welfare1)).status).toBe(200);
+    expect((await doc(tokens.welfare1)).status).toBe(200);
+    expect(await listed(tokens.welfare1)).toContain(g.id);
+    const hidden = await notFound(app(tokens.welfare2), 'another organisation’s case');
+    await notFound(doc(tokens.welfare2), 'a document of another organisation’s case');
+    expect(hidden, 'the same answer as for an id that does not exist').toEqual(await notFound(app(tokens.welfare2, randomUUID()), 'an unknown id'));
+    expect(await listed(tokens.welfare2)).not.toContain(g.id);
+    // An application without a support case is no welfare worker's; panel and admin read everything.
+    await notFound(app(tokens.welfare1, noSupport.id), 'an application without a case');
+    expect(await listed(tokens.welfare1)).not.toContain(noSupport.id);
+    for (const token of [tokens.panel, tokens.admin]) {
+      expect((await app(token, noSupport.id)).status).toBe(200);
+      expect(await listed(token)).toEqual(expect.arrayContaining([g.id, noSupport.id]));
+    }
+
+    // Claimed by welzijn1 and handed over to welzijn2: now welzijn2 holds it and reads it; Woej still has it in its queue.
+    expect((await post(`/${g.id}/claim`, tokens.welfare1)).status).toBe(200);
+    await notFound(app(tokens.welfare2), 'claimed by a worker of another organisation');
+    expect((await post(`/${g.id}/handover`, tokens.welfare1, { toUserId: ids.welzijn2 })).status).toBe(200);
+    expect((await app(tokens.welfare2)).status).toBe(200);
+    expect((await doc(tokens.welfare2)).status).toBe(200);
+    expect(await listed(tokens.welfare2)).toContain(g.id);
+    expect((await app(tokens.welfare1)).status).toBe(200);
+  }, 120_000);
+
+  it('the case page shows the applicant’s contact details only to those who may read the application', async () => {
+    const g = await grant(ctx, { title: 'Buurtbarbecue Bovenveen', wijken: ['Bovenveen'], applicant: { ...applicant(), email: 'barbecue@example.nl' } });
+    await queue(g);
+    const page = async (email: string) => {
+      const browser = webClient(ctx);
+      expect((await browser.login(email)).status).toBe(303);
+      const res = await browser.get(`/beheer/ondersteuning/${g.id}`);
+      expect(res.status).toBe(200);
+      return res.text;
+    };
+    const woej = await page('welzijn1@buurtfonds.test');
+    expect(woej, 'Woej’s worker sees the contact details of a case in Woej’s queue').toContain('barbecue@example.nl');
+    const senw = await page('welzijn2@buurtfonds.test');
+    expect(senw, 'SenW’s worker does not').not.toContain('barbecue@example.nl');
+    expect(senw).toContain(pageTexts.nl.welfare.contactHidden);
+    expect(senw).toContain('Buurtbarbecue Bovenveen');
+    expect(await page('panel2@buurtfonds.test')).toContain('barbecue@example.nl');
+  }, 120_000);
 });

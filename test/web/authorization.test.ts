@@ -30,7 +30,7 @@ import { calendarRules } from '../../src/temporal/schedule.ts';
 import { stateQuery } from '../../workflows/initiative.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, validApplication } from '../helpers/fixtures.ts';
-import { grant, type Granted } from '../helpers/grants.ts';
+import { grant, grantWithDocument, type Granted } from '../helpers/grants.ts';
 import { webClient, type FormFields, type WebClient } from '../helpers/web.ts';
 
 let ctx: TestContext;
@@ -47,6 +47,13 @@ type Role = (typeof roles)[number];
 const staffRoles = ['panel', 'welfare', 'finance', 'admin'] as const;
 type StaffRole = (typeof staffRoles)[number];
 const everyone: readonly Role[] = roles;
+/**
+ * In a row's `allow`, `welfare_case`: the `welfare` caller (welzijn1, of Woej) only on
+ * applications of their cases: on the row's own application (no support case) a 404 page
+ * without its data, on `ownCase` (a grant in Woej's support queue) allowed; a list shows
+ * them only their cases.
+ */
+type Allowed = Role | 'welfare_case';
 const staffEmail: Record<StaffRole, string> = {
   panel: 'panel1@buurtfonds.test',
   welfare: 'welzijn1@buurtfonds.test',
@@ -63,7 +70,7 @@ interface Fixture {
 }
 
 interface Row {
-  allow: readonly Role[];
+  allow: readonly Allowed[];
   /** The request's path with real ids (`f`: the row's own application, in screening). */
   path: (f: Fixture) => string | Promise<string>;
   /** A POST's form fields: what an allowed caller could send, so that the refusal is the only reason nothing happens. */
@@ -77,6 +84,8 @@ interface Row {
 let supported: Granted;
 /** Granted without a support case (the flag row makes one); its payout is pending. */
 let unsupported: Granted;
+/** Granted in the support queue of welzijn1's organisation (Woej: Bovenveen), with a document: one of the `welfare` caller's cases. */
+let ownCase: Fixture;
 let batch = '';
 let meeting: PlannedMeeting;
 let toSkip: PlannedMeeting;
@@ -144,9 +153,10 @@ const table: Record<string, Row> = {
   'GET /aanvraag/:id/gegevens': { allow: ['applicant'], path: (f) => `/aanvraag/${f.id}/gegevens` },
   // Staff.
   'GET /beheer': { allow: staffRoles, path: () => '/beheer' },
-  'GET /beheer/aanvragen': { allow: ['panel', 'welfare', 'admin'], path: () => '/beheer/aanvragen' },
-  'GET /beheer/aanvragen/:id': { allow: ['panel', 'welfare', 'admin'], path: (f) => `/beheer/aanvragen/${f.id}` },
-  'GET /beheer/aanvragen/:id/documenten/:documentId': { allow: ['panel', 'welfare', 'admin'], path: (f) => `/beheer/aanvragen/${f.id}/documenten/${f.documentId}` },
+  // Welfare workers read only the applications of their cases (least privilege).
+  'GET /beheer/aanvragen': { allow: ['panel', 'welfare_case', 'admin'], path: () => '/beheer/aanvragen?pageSize=100' },
+  'GET /beheer/aanvragen/:id': { allow: ['panel', 'welfare_case', 'admin'], path: (f) => `/beheer/aanvragen/${f.id}` },
+  'GET /beheer/aanvragen/:id/documenten/:documentId': { allow: ['panel', 'welfare_case', 'admin'], path: (f) => `/beheer/aanvragen/${f.id}/documenten/${f.documentId}` },
   'POST /beheer/aanvragen/:id/documenten': { allow: ['panel', 'admin'], path: (f) => `/beheer/aanvragen/${f.id}/documenten`, fields: () => ({}) },
   'POST /beheer/aanvragen/:id/aanvulling-vragen': {
     allow: ['panel'],
@@ -226,13 +236,15 @@ function keyOf(spec: PageSpec): string {
 }
 
 /** What a page's own `access` declaration means for each kind of caller. */
-function declaredRoles(spec: PageSpec): Role[] {
+function declaredRoles(spec: PageSpec): Allowed[] {
   if (spec.access.includes('anonymous')) return [...roles];
-  return roles.filter((role) => {
+  const declared: Allowed[] = roles.filter((role) => {
     if (role === 'applicant') return spec.access.includes('applicant_self') && spec.path.includes('/:id');
     if (role === 'anonymous' || role === 'other_applicant') return false;
     return spec.access.includes(role);
   });
+  if (spec.access.includes('welfare_case') && !spec.access.includes('welfare')) declared.push('welfare_case');
+  return declared;
 }
 
 /** The e-mail address of the rows' applicants: personal data only staff who read applications may see. */
@@ -315,21 +327,24 @@ describe('every page × every caller', () => {
     members.leaves = await extraMember('vertrekt');
     // Rows about one application each get their own (an allowed POST may move it on); the others share one.
     const ownApplication = (key: string) => /^(GET|POST) \/(aanvraag|beheer\/aanvragen)\/:id/.test(key);
-    const [own, shared, other, g1] = await Promise.all([
+    const [own, shared, other, g1, g2] = await Promise.all([
       inBatches(pages.filter((p) => ownApplication(keyOf(p))), (p, i) => submit(`Aanvraag ${i + 1} van de paginatabel (${keyOf(p)})`)),
       submit('De gedeelde aanvraag van de paginatabel'),
       submit('De aanvraag van een ander', 'ander@example.nl'),
       grant(ctx, { title: 'Toekenning met ondersteuning' }),
+      grantWithDocument(ctx, { wijken: ['Bovenveen'], title: 'Toekenning in de wachtrij van Woej' }),
     ]);
     const fixtures = pages.map((p) => (ownApplication(keyOf(p)) ? own.shift()! : shared));
     supported = g1;
+    ownCase = { id: g2.id, reference: g2.reference, title: 'Toekenning in de wachtrij van Woej', token: g2.token, documentId: g2.documentId };
     const finance = await ctx.login('financien@buurtfonds.test');
     const made = await ctx.http().post('/api/v1/payouts/batches').set('Authorization', `Bearer ${finance}`);
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     batch = made.body.id;
     unsupported = await grant(ctx, { title: 'Toekenning zonder ondersteuning', wantsSupport: false, supportWish: undefined });
     await eventually(async () => (await ctx.deps.support.get(supported.id))?.state === 'unclaimed', 20_000, 'the support case queued');
-    for (const g of [supported, unsupported]) {
+    await eventually(async () => (await ctx.deps.support.get(ownCase.id))?.organisation === 'Woej', 20_000, 'the case in Woej’s queue');
+    for (const g of [supported, unsupported, ownCase]) {
       await eventually(async () => (await ctx.models.Outbox.countDocuments({ applicationId: g.id, status: { $ne: 'sent' } })) === 0, 15_000, `${g.reference} mails sent`);
     }
 
@@ -390,6 +405,20 @@ describe('every page × every caller', () => {
       return res;
     }
 
+    /** The `welfare` caller on a `welfare_case` page: a 404 page (or a list without it) for the row's application, allowed on one of their cases. */
+    async function walkWelfareCases(key: string, spec: PageSpec, row: Row, f: Fixture, path: string): Promise<void> {
+      const res = await send('welfare', spec, path, {});
+      const text = typeof res.text === 'string' ? res.text : '';
+      const shown = [f.title, f.reference, FIXTURE_EMAIL].filter((secret) => text.includes(secret));
+      if (!spec.path.includes('/:id')) {
+        if (res.status !== 200 || shown.length) failures.push(`${key} as welfare: expected their cases only, got ${describeResponse(res)} showing ${shown.join(', ')}`);
+        if (!text.includes(ownCase.reference)) failures.push(`${key} as welfare: their case ${ownCase.reference} is not listed`);
+        return;
+      }
+      if (res.status !== 404 || shown.length) failures.push(`${key} as welfare on an application not theirs: expected a 404 page without its data, got ${describeResponse(res)} showing ${shown.join(', ')}`);
+      expectAllowed(`${key} (their case)`, spec, 'welfare', await send('welfare', spec, await row.path(ownCase), {}));
+    }
+
     // Phase 1: every refusal (and the allowed GETs); a refused POST must leave everything as it was.
     const posts: { key: string; spec: PageSpec; row: Row; f: Fixture; path: string }[] = [];
     for (const [i, spec] of pages.entries()) {
@@ -407,7 +436,10 @@ describe('every page × every caller', () => {
       await row.prepare?.(f);
       const path = await row.path(f);
       const fields = row.fields?.(f) ?? {};
-      const refused = roles.filter((r) => !row.allow.includes(r));
+      // A welfare worker under `welfare_case` is neither simply refused nor simply allowed.
+      const caseScoped = row.allow.includes('welfare_case');
+      if (caseScoped) await walkWelfareCases(key, spec, row, f, path);
+      const refused = roles.filter((r) => !row.allow.includes(r) && !(caseScoped && r === 'welfare'));
       const before = spec.method === 'post' ? await snapshot(f) : undefined;
       for (const role of refused) expectRefused(key, spec, role, path, f, await send(role, spec, path, fields));
       if (before) {
@@ -416,12 +448,12 @@ describe('every page × every caller', () => {
         for (const k of changed) failures.push(`${key}: a refused form changed ${k}: ${JSON.stringify(before[k]).slice(0, 600)} → ${JSON.stringify(after[k]).slice(0, 600)}`);
         posts.push({ key, spec, row, f, path });
       } else {
-        for (const role of row.allow) expectAllowed(key, spec, role, await send(role, spec, path, fields));
+        for (const role of roles.filter((r) => row.allow.includes(r))) expectAllowed(key, spec, role, await send(role, spec, path, fields));
       }
     }
     // Phase 2: the allowed POSTs (they may change things: each row has its own application).
     for (const { key, spec, row, f, path } of posts) {
-      for (const role of row.allow) expectAllowed(key, spec, role, await send(role, spec, path, row.fields?.(f) ?? {}));
+      for (const role of roles.filter((r) => row.allow.includes(r))) expectAllowed(key, spec, role, await send(role, spec, path, row.fields?.(f) ?? {}));
     }
     expect(failures, failures.join('\n')).toEqual([]);
   }, 180_000);

@@ -6,7 +6,7 @@ import { reportInputSchema, reportReviewInputSchema } from '../../domain/report.
 import { budgetWarningView, documentView, type Actor } from '../../services/applications.ts';
 import { requestHash } from '../../services/intake.ts';
 import { sendDocument } from '../../documents/send.ts';
-import { actorOf } from '../auth.ts';
+import { actorOf, caseScoped } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { localeOf, parseWith } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
@@ -26,7 +26,8 @@ import {
 import { inspectUploads, multipartUpload } from '../uploads.ts';
 
 const err = (description: string) => ({ description, schema: errorSchema });
-const staff = ['panel', 'welfare', 'admin'] as const;
+/** Staff who read applications: welfare workers only those of their cases (least privilege; src/api/auth.ts). */
+const readers = ['panel', 'admin', 'welfare_case'] as const;
 
 export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
   const { store, config, applications } = deps;
@@ -107,24 +108,24 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/api/v1/applications',
-      access: staff,
+      access: readers,
       tag: 'applications',
-      summary: 'List applications (staff), with filters and pagination.',
+      summary: 'List applications (staff), with filters and pagination; a welfare worker sees only the support cases of their organisation and those they or their organisation hold.',
       request: { query: applicationListQuery },
       responses: { 200: { description: 'A page of applications', schema: applicationListSchema }, 401: err('Not logged in'), 403: err('Not staff'), 422: err('Bad filter') },
       async handler(req, res) {
         const q = parseWith(applicationListQuery, req.query, req, ['query']);
-        res.json(await applications.list(q));
+        res.json(await applications.list(q, caseScoped(readers, req.principal)));
       },
     },
     {
       method: 'get',
       path: '/api/v1/applications/:id',
-      access: ['applicant_self', ...staff],
+      access: ['applicant_self', ...readers],
       tag: 'applications',
       summary: 'One application: status, timeline, documents, open requests.',
       request: { params: idParams, query: linkTokenQuery },
-      responses: { 200: { description: 'The application', schema: applicationViewSchema }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id') },
+      responses: { 200: { description: 'The application', schema: applicationViewSchema }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id, or (welfare) not one of their cases') },
       async handler(req, res) {
         const { id } = parseWith(idParams, req.params, req, ['params']);
         res.json(await applications.view(id, req.principal?.kind === 'staff' ? 'staff' : 'applicant'));
@@ -160,11 +161,11 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
     {
       method: 'get',
       path: '/api/v1/applications/:id/documents/:documentId',
-      access: ['applicant_self', ...staff],
+      access: ['applicant_self', ...readers],
       tag: 'documents',
       summary: 'Download a document with its type and file name.',
       request: { params: documentParams },
-      responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 401: err('No token'), 403: err('Not allowed'), 404: err('Unknown document') },
+      responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 401: err('No token'), 403: err('Not allowed'), 404: err('Unknown document, or (welfare) not one of their cases') },
       async handler(req, res) {
         const { id, documentId } = parseWith(documentParams, req.params, req, ['params']);
         const { document: doc, stream: open } = await applications.openDocument(id, documentId);

@@ -1,4 +1,4 @@
-import { checkLogin, loginLimiter } from '../../services/staff-login.ts';
+import { loginLimiter } from '../../services/staff-login.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseWith } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
@@ -17,12 +17,16 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         200: { description: 'Logged in', schema: loginResponseSchema },
         401: { description: 'Wrong e-mail or password (same answer for both)', schema: errorSchema },
         422: { description: 'Invalid body', schema: errorSchema },
-        429: { description: 'Too many failed attempts', schema: errorSchema },
+        429: {
+          description:
+            'Too many failed attempts: from this client address (details code `too_many_failed_logins`), or on this e-mail address from any address (`account_locked`, with `lockedUntil`; the right password is refused too until then). Retry-After says when to try again.',
+          schema: errorSchema,
+        },
       },
       before: [loginLimiter(deps)],
       async handler(req, res) {
         const { email, password } = parseWith(loginSchema, req.body ?? {}, req);
-        const user = await checkLogin(deps.models, email, password);
+        const user = await deps.staffLogin.check(email, password);
         const { token, expiresAt } = await deps.signer.signStaff({ id: user._id, role: user.role, name: user.name });
         req.log.info({ userId: user._id, role: user.role }, 'staff login');
         res.json({ token, role: user.role, expiresAt: expiresAt.toISOString() });

@@ -1,5 +1,5 @@
 /**
- * Staff log in on a page: the same check and the same failed-login limiter as the API
+ * Staff log in on a page: the same check and the same failed-login limits as the API
  * (src/services/staff-login.ts). The session is a signed staff token in an HttpOnly,
  * SameSite=Lax cookie (Secure in production), renewed while in use; after it expires
  * the next page sends the person here with a message, and back where they were after.
@@ -9,7 +9,8 @@ import type { RouteSpec } from '../../api/route-spec.ts';
 import { loginSchema } from '../../api/schemas.ts';
 import type { StaffRole } from '../../db/models.ts';
 import { AppError } from '../../domain/errors.ts';
-import { checkLogin, loginLimiter } from '../../services/staff-login.ts';
+import { formatDateTime } from '../../domain/dates.ts';
+import { loginLimiter, lockedUntilOf } from '../../services/staff-login.ts';
 import { alert, button, csrfField, errorSummary, FormErrors, heading, paragraph, textField } from '../components.ts';
 import { str, validate, type FormBody } from '../forms.ts';
 import { html } from '../html.ts';
@@ -29,12 +30,14 @@ export function loginPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpe
   const limiter = loginLimiter(deps);
   const secure = deps.config.env === 'production';
 
-  function show(page: Page, opts: { body?: FormBody; errors?: FormErrors; notice?: 'expired' | 'required' | 'wrong' | 'rate'; status?: number } = {}) {
+  function show(page: Page, opts: { body?: FormBody; errors?: FormErrors; notice?: 'expired' | 'required' | 'wrong' | 'rate' | Date; status?: number } = {}) {
     const { t } = page;
     const errors = opts.errors ?? new FormErrors();
     const back = localPath(opts.body ? str(opts.body, 'terug') : page.req.query.terug, '');
     const notice =
-      opts.notice === 'expired'
+      opts.notice instanceof Date
+        ? alert('error', paragraph(t.login.locked(formatDateTime(opts.notice, page.locale))))
+        : opts.notice === 'expired'
         ? alert('warning', paragraph(t.login.expired))
         : opts.notice === 'required'
           ? alert('info', paragraph(t.login.required))
@@ -56,7 +59,7 @@ ${textField({ name: 'email', label: t.login.email, type: 'email', autocomplete: 
 ${textField({ name: 'password', label: t.login.password, type: 'password', autocomplete: 'current-password', error: errors.of('password') })}
 <div class="bf-actions">${button(t.login.submit)}</div>
 </form>`,
-      { status: opts.status ?? 200, hasErrors: errors.any || opts.notice === 'wrong' },
+      { status: opts.status ?? 200, hasErrors: errors.any || opts.notice === 'wrong' || opts.notice instanceof Date },
     );
   }
 
@@ -84,9 +87,11 @@ ${textField({ name: 'password', label: t.login.password, type: 'password', autoc
         if (!input) return show(page, { body, errors, status: 422 });
         let user;
         try {
-          user = await checkLogin(deps.models, input.email, input.password);
+          user = await deps.staffLogin.check(input.email, input.password);
         } catch (err) {
           if (err instanceof AppError && err.code === 'invalid_credentials') return show(page, { body, notice: 'wrong', status: 401 });
+          const lockedUntil = lockedUntilOf(err);
+          if (lockedUntil) return show(page, { body, notice: lockedUntil, status: 429 });
           throw err;
         }
         const { token, expiresAt } = await deps.signer.signStaff({ id: user._id, role: user.role, name: user.name });

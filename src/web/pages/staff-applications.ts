@@ -1,12 +1,13 @@
 /**
- * The panel's (and admin's) applications: the list with filters and paging, and one
+ * The panel's (and admin's) applications, and a welfare worker's support cases (the
+ * `welfare_case` rule of the API routes): the list with filters and paging, and one
  * application with its documents, the screening actions (ask for information with a
  * deadline, mark complete), the support flag and the review of the report. Refunds are
  * booked on finance's payouts page (src/web/pages/payouts.ts), which this page links to.
  * (finance). Every action is the API route's service call, under that route's rule.
  */
 import type { ApiDeps } from '../../api/deps.ts';
-import { isAllowed, type Access } from '../../api/auth.ts';
+import { caseScoped, isAllowed, type Access } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
 import { inspectFile, uploadedFiles, type IngestedFile } from '../../api/uploads.ts';
 import { applicationListQuery } from '../../api/schemas.ts';
@@ -136,7 +137,7 @@ ${
         const raw = Object.fromEntries(Object.entries(page.req.query).filter(([, v]) => typeof v === 'string' && v !== ''));
         const parsed = applicationListQuery.safeParse(raw);
         const q = parsed.success ? parsed.data : { page: 1, pageSize: 20 };
-        const result = await deps.applications.list(q);
+        const result = await deps.applications.list(q, caseScoped(rule.list, page.principal));
         const filters = { status: q.status, wijk: q.wijk, year: q.year };
         page.render(
           st.applicationsTitle,

@@ -1,11 +1,12 @@
 /**
  * The welfare workers' pages: the queue of their organisation (others on request), one
  * click to claim a case (a taken case says who has it), and the case itself: the
- * applicant's wish and contact details, release, hand over, and short notes that only
+ * applicant's wish and contact details (for a welfare worker only on the cases of their
+ * organisation, as the application), release, hand over, and short notes that only
  * staff see. The support e-mails link to the case page.
  */
 import type { ApiDeps } from '../../api/deps.ts';
-import { isAllowed } from '../../api/auth.ts';
+import { isAllowed, outsideCases } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
 import { WHOLE_MUNICIPALITY } from '../../domain/application.ts';
 import { formatDate, formatDateTime } from '../../domain/dates.ts';
@@ -28,6 +29,7 @@ export function supportPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageS
     release: sameAccessAs(routes, 'post', '/api/v1/support/:applicationId/release'),
     handover: sameAccessAs(routes, 'post', '/api/v1/support/:applicationId/handover'),
     notes: sameAccessAs(routes, 'post', '/api/v1/support/:applicationId/notes'),
+    application: sameAccessAs(routes, 'get', '/api/v1/applications/:id'),
   };
   const organisations = deps.config.support.wijkOrganisations.organisations;
   const wijken = [...deps.config.fund.wijken, WHOLE_MUNICIPALITY];
@@ -44,7 +46,9 @@ export function supportPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageS
     const w = t.welfare;
     const c = await deps.support.get(id);
     if (!c) throw new AppError(404, 'not_found');
-    const app = await deps.applications.load(id);
+    // The applicant's contact details are the application's: for those who may read it (a welfare worker: their organisation's cases).
+    const readsApplication = isAllowed(rule.application, page.principal, { id }) && !(await outsideCases(rule.application, page.principal, { id }, deps.support));
+    const app = readsApplication ? await deps.applications.load(id) : undefined;
     const me = page.staff!.userId;
     const mine = c.claimedBy?.id === me;
     const can = (r: typeof rule.claim) => isAllowed(r, page.principal, page.req.params);
@@ -61,13 +65,17 @@ ${paragraph(html`<strong>${c.title}</strong> · ${c.wijken.join(', ')} · ${w.re
 ${paragraph(html`${t.common.status}: <strong>${c.claimedBy ? w.claimedBy(`${c.claimedBy.name}${c.claimedBy.organisation ? ` (${c.claimedBy.organisation})` : ''}`) : w.states.unclaimed}</strong>`)}
 ${c.wish ? html`${heading(2, w.wish)}<p class="utrecht-paragraph bf-pre">${c.wish}</p>` : ''}
 ${heading(2, w.contact)}
-${dataList([
-  [t.apply.name, `${app.applicant.name}${app.applicant.organisation ? ` (${app.applicant.organisation})` : ''}`],
-  [t.apply.email, html`<a class="utrecht-link" href="mailto:${app.applicant.email}">${app.applicant.email}</a>`],
-  [t.apply.phone, app.applicant.phone],
-  [t.status.activity, `${formatDate(new Date(`${app.activity.startDate}T12:00:00Z`), locale)}, ${app.activity.location}`],
-])}
-<p class="utrecht-paragraph"><a class="utrecht-link" href="${pagePaths.application(id)}">${t.staff.detailTitle(c.reference)}</a></p>
+${
+  app
+    ? html`${dataList([
+        [t.apply.name, `${app.applicant.name}${app.applicant.organisation ? ` (${app.applicant.organisation})` : ''}`],
+        [t.apply.email, html`<a class="utrecht-link" href="mailto:${app.applicant.email}">${app.applicant.email}</a>`],
+        [t.apply.phone, app.applicant.phone],
+        [t.status.activity, `${formatDate(new Date(`${app.activity.startDate}T12:00:00Z`), locale)}, ${app.activity.location}`],
+      ])}
+<p class="utrecht-paragraph"><a class="utrecht-link" href="${pagePaths.application(id)}">${t.staff.detailTitle(c.reference)}</a></p>`
+    : paragraph(w.contactHidden)
+}
 <div class="bf-actions">
 ${!c.claimedBy && can(rule.claim) ? actionForm(`${base(id)}/oppakken`, page.csrf, w.claimButton) : ''}
 ${c.claimedBy && (mine || page.staff!.role === 'admin') && can(rule.release) ? actionForm(`${base(id)}/teruggeven`, page.csrf, w.releaseButton, { variant: 'secondary' }) : ''}

@@ -1,6 +1,6 @@
 import { checkLogin, loginLimiter } from '../../services/staff-login.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseInput } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema, loginResponseSchema, loginSchema } from '../schemas.ts';
 
@@ -21,7 +21,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
       },
       before: [loginLimiter(deps)],
       async handler(req, res) {
-        const { email, password } = parseWith(loginSchema, req.body ?? {}, req);
+        const { email, password } = parseInput(loginSchema, req.body ?? {}, 'login');
         const user = await checkLogin(deps.models, email, password);
         const { token, expiresAt } = await deps.signer.signStaff({ id: user._id, role: user.role, name: user.name });
         req.log.info({ userId: user._id, role: user.role }, 'staff login');

@@ -4,12 +4,14 @@
  * for each field by its path, what is wrong with it; the Dutch words hold no English.
  * Validation comes before any workflow: no worker runs. The meeting is
  * `meeting-2032-03-02` (its own calendar, MEETING_FIRST_DATE), never started.
+ * And the OpenAPI document's login names every staff role.
  */
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { voteKinds } from '../../src/domain/decision.ts';
 import { applicationStatuses } from '../../src/domain/status.ts';
+import { demoStaff } from '../../src/seed.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { zodEnglishIn } from '../helpers/english.ts';
 import { validApplication } from '../helpers/fixtures.ts';
@@ -162,5 +164,15 @@ describe('a refused request names what was sent and what is wrong with each fiel
     const { nl, en } = await refused(() => ctx.http().post(`/api/v1/applications/${randomUUID()}/documents`).set('Authorization', bearer(panel)).field('note', 'zie bijlage'));
     expect(nl).toEqual({ code: 'validation_failed', message: 'De documenten ontbreken of kloppen niet.', details: [{ path: 'documents', code: 'required', message: "Veld 'documents': dit ontbreekt of is leeg." }] });
     expect([en.message, en.details[0]!.message]).toEqual(['The documents are missing or not valid.', "Field 'documents': this is missing or empty."]);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('names every staff role in the login summary, finance included (each role a demo account has)', async () => {
+    const doc = await ctx.http().get('/api/openapi.json');
+    const summary: string = doc.body.paths['/api/v1/auth/login'].post.summary;
+    const roles = [...new Set(demoStaff.map((s) => s.role))];
+    expect(roles.sort()).toEqual(['admin', 'finance', 'panel', 'welfare']);
+    for (const role of roles) expect(summary, summary).toMatch(new RegExp(`\\b${role}\\b`));
   });
 });

@@ -1,6 +1,7 @@
 import { checkLogin, loginLimiter } from '../../services/staff-login.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseInput } from '../errors.ts';
+import { staffRoles } from '../../db/models.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema, loginResponseSchema, loginSchema } from '../schemas.ts';
 
@@ -11,7 +12,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/auth/login',
       access: ['anonymous'],
       tag: 'auth',
-      summary: 'Staff log in; the token carries the role (panel, welfare, admin).',
+      summary: `Staff log in; the token carries the role (${staffRoles.join(', ')}).`,
       request: { json: loginSchema },
       responses: {
         200: { description: 'Logged in', schema: loginResponseSchema },

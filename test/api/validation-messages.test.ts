@@ -28,143 +28,153 @@ beforeAll(async () => {
 });
 afterAll(async () => ctx?.close());
 
-interface Detail {
-  path: string;
-  code: string;
-  message: string;
-}
-interface Refusal {
-  code: string;
-  message: string;
-  details: Detail[];
+/** What a refusal must say: its subject in Dutch and English, and per field [path, code, Dutch, English]. */
+interface Expected {
+  nl: string;
+  en: string;
+  details: [path: string, code: string, nl: string, en: string][];
 }
 
 /**
- * The same request in Dutch (no Accept-Language) and in English: both refused with
- * validation_failed, every detail naming its field, no word of zod's English in Dutch.
+ * The same request in Dutch (no Accept-Language) and in English is refused with
+ * validation_failed and says exactly what `expected` says; every detail opens with its
+ * field, and the Dutch words hold none of zod's English.
  */
-async function refused(send: () => Test): Promise<{ nl: Refusal; en: Refusal }> {
+async function refused(send: () => Test, expected: Expected): Promise<void> {
   const [nl, en] = await Promise.all([send(), send().set('Accept-Language', 'en-GB,en;q=0.9')]);
-  for (const res of [nl, en]) expect([res.status, res.body.error?.code], JSON.stringify(res.body)).toEqual([422, 'validation_failed']);
-  const answers = { nl: nl.body.error as Refusal, en: en.body.error as Refusal };
-  for (const [locale, label] of [['nl', 'Veld'], ['en', 'Field']] as const) {
-    expect(answers[locale].details.length).toBeGreaterThan(0);
-    for (const d of answers[locale].details) expect(d.message.startsWith(`${label} '${d.path}': `), d.message).toBe(true);
+  expect(nl.body, JSON.stringify(nl.body)).toEqual({
+    error: { code: 'validation_failed', message: expected.nl, details: expected.details.map(([path, code, message]) => ({ path, code, message })) },
+  });
+  expect(en.body, JSON.stringify(en.body)).toEqual({
+    error: { code: 'validation_failed', message: expected.en, details: expected.details.map(([path, code, , message]) => ({ path, code, message })) },
+  });
+  expect([nl.status, en.status]).toEqual([422, 422]);
+  for (const [path, , dutch, english] of expected.details) {
+    expect(dutch.startsWith(`Veld '${path}': `), dutch).toBe(true);
+    expect(english.startsWith(`Field '${path}': `), english).toBe(true);
   }
-  const dutch = [answers.nl.message, ...answers.nl.details.map((d) => d.message.slice(`Veld '${d.path}': `.length))];
+  const dutch = [expected.nl, ...expected.details.map(([path, , message]) => message.slice(`Veld '${path}': `.length))];
   expect(dutch.flatMap(zodEnglishIn), dutch.join('\n')).toEqual([]);
-  return answers;
 }
 
 const bearer = (token: string) => `Bearer ${token}`;
+const unknownField = (path: string): Expected['details'][number] => [
+  path,
+  'unrecognized_keys',
+  `Veld '${path}': dit veld bestaat hier niet. Laat het weg of controleer de spelling.`,
+  `Field '${path}': this field does not exist here. Leave it out or check the spelling.`,
+];
+const notWhole = (path: string): Expected['details'][number] => [
+  path,
+  'invalid_type',
+  `Veld '${path}': dit is geen heel getal. Gebruik alleen cijfers, zonder punten of letters.`,
+  `Field '${path}': this is not a whole number. Use digits only, without dots or letters.`,
+];
+const notUuid = (path: string): Expected['details'][number] => [
+  path,
+  'invalid_format',
+  `Veld '${path}': dit is geen geldig kenmerk (een UUID zoals 0b6d2f5e-8c1a-4e0f-9a4b-3c2d1e0f9a8b).`,
+  `Field '${path}': this is not a valid identifier (a UUID like 0b6d2f5e-8c1a-4e0f-9a4b-3c2d1e0f9a8b).`,
+];
 
 describe('a refused request names what was sent and what is wrong with each field', () => {
-  it('an application: a number that is not one, an empty list, a field the form does not have', async () => {
-    const { nl, en } = await refused(() => ctx.http().post('/api/v1/applications').send(validApplication({ expectedParticipants: 'veel', wijken: [], status: 'approved' })));
-    expect(nl.message).toBe('De aanvraag is niet volledig of niet juist ingevuld.');
-    expect(nl.details).toEqual([
-      { path: 'wijken', code: 'too_small', message: "Veld 'wijken': dit zijn er te weinig: minstens 1." },
-      { path: 'expectedParticipants', code: 'invalid_type', message: "Veld 'expectedParticipants': dit is geen heel getal. Gebruik alleen cijfers, zonder punten of letters." },
-      { path: 'status', code: 'unrecognized_keys', message: "Veld 'status': dit veld bestaat hier niet. Laat het weg of controleer de spelling." },
-    ]);
-    expect(en.message).toBe('The application is incomplete or contains invalid values.');
-    expect(en.details.map((d) => d.message)).toEqual([
-      "Field 'wijken': there are too few: at least 1.",
-      "Field 'expectedParticipants': this is not a whole number. Use digits only, without dots or letters.",
-      "Field 'status': this field does not exist here. Leave it out or check the spelling.",
-    ]);
-  });
+  it('an application: a number that is not one, an empty list, a field the form does not have', () =>
+    refused(() => ctx.http().post('/api/v1/applications').send(validApplication({ expectedParticipants: 'veel', wijken: [], status: 'approved' })), {
+      nl: 'De aanvraag is niet volledig of niet juist ingevuld.',
+      en: 'The application is incomplete or contains invalid values.',
+      details: [
+        ['wijken', 'too_small', "Veld 'wijken': dit zijn er te weinig: minstens 1.", "Field 'wijken': there are too few: at least 1."],
+        notWhole('expectedParticipants'),
+        unknownField('status'),
+      ],
+    }));
 
-  it('a meeting move: a date that does not exist, a time out of range, an unknown field', async () => {
-    const { nl, en } = await refused(() =>
-      ctx.http().post(`/api/v1/meetings/${MEETING}/move`).set('Authorization', bearer(admin)).send({ date: '2032-02-30', time: '25:00', reason: 'carnaval' }),
-    );
-    expect(nl.message).toBe('De verplaatsing van de vergadering is niet volledig of niet juist ingevuld.');
-    expect(nl.details).toEqual([
-      { path: 'date', code: 'invalid_date', message: "Veld 'date': dit is geen geldige datum (JJJJ-MM-DD)." },
-      { path: 'time', code: 'invalid_format', message: "Veld 'time': dit heeft niet de juiste vorm. Gebruik een tijd als UU:MM, bijvoorbeeld 19:30." },
-      { path: 'reason', code: 'unrecognized_keys', message: "Veld 'reason': dit veld bestaat hier niet. Laat het weg of controleer de spelling." },
-    ]);
-    expect(en.message).toBe('The move of the meeting is incomplete or contains invalid values.');
-    expect(en.details.map((d) => d.message)).toEqual([
-      "Field 'date': this is not a valid date (YYYY-MM-DD).",
-      "Field 'time': this does not have the right form. Use a time as HH:MM, for example 19:30.",
-      "Field 'reason': this field does not exist here. Leave it out or check the spelling.",
-    ]);
-  });
+  it('a meeting move: a date that does not exist, a time out of range, an unknown field', () =>
+    refused(() => ctx.http().post(`/api/v1/meetings/${MEETING}/move`).set('Authorization', bearer(admin)).send({ date: '2032-02-30', time: '25:00', reason: 'carnaval' }), {
+      nl: 'De verplaatsing van de vergadering is niet volledig of niet juist ingevuld.',
+      en: 'The move of the meeting is incomplete or contains invalid values.',
+      details: [
+        ['date', 'invalid_date', "Veld 'date': dit is geen geldige datum (JJJJ-MM-DD).", "Field 'date': this is not a valid date (YYYY-MM-DD)."],
+        [
+          'time',
+          'invalid_format',
+          "Veld 'time': dit heeft niet de juiste vorm. Gebruik een tijd als UU:MM, bijvoorbeeld 19:30.",
+          "Field 'time': this does not have the right form. Use a time as HH:MM, for example 19:30.",
+        ],
+        unknownField('reason'),
+      ],
+    }));
 
-  it('a meeting move refused by the calendar (its cut-off would have passed): the meeting move, and the date', async () => {
-    const { nl, en } = await refused(() => ctx.http().post(`/api/v1/meetings/${MEETING}/move`).set('Authorization', bearer(admin)).send({ date: '2020-01-07' }));
-    expect(nl).toEqual({
-      code: 'validation_failed',
-      message: 'De verplaatsing van de vergadering is niet volledig of niet juist ingevuld.',
-      details: [{ path: 'date', code: 'cutoff_in_past', message: "Veld 'date': met deze datum is de sluitingsdatum van de agenda al voorbij. Kies een latere datum." }],
-    });
-    expect(en.details[0]!.message).toBe("Field 'date': with this date the agenda cut-off has already passed. Choose a later date.");
-  });
+  it('a meeting move refused by the calendar (its cut-off would have passed): the meeting move, and the date', () =>
+    refused(() => ctx.http().post(`/api/v1/meetings/${MEETING}/move`).set('Authorization', bearer(admin)).send({ date: '2020-01-07' }), {
+      nl: 'De verplaatsing van de vergadering is niet volledig of niet juist ingevuld.',
+      en: 'The move of the meeting is incomplete or contains invalid values.',
+      details: [
+        [
+          'date',
+          'cutoff_in_past',
+          "Veld 'date': met deze datum is de sluitingsdatum van de agenda al voorbij. Kies een latere datum.",
+          "Field 'date': with this date the agenda cut-off has already passed. Choose a later date.",
+        ],
+      ],
+    }));
 
-  it('a query string: a status that does not exist (the allowed ones listed), a page below 1, a page size that is no number', async () => {
-    const { nl, en } = await refused(() => ctx.http().get('/api/v1/applications?status=goedgekeurd&page=0&pageSize=veel').set('Authorization', bearer(panel)));
-    expect(nl.message).toBe('De parameters in het webadres (na het vraagteken) kloppen niet.');
-    expect(nl.details).toEqual([
-      { path: 'query.status', code: 'invalid_value', message: `Veld 'query.status': deze waarde is niet toegestaan. Kies uit: ${applicationStatuses.join(', ')}.` },
-      { path: 'query.page', code: 'too_small', message: "Veld 'query.page': dit getal is te klein: het moet minstens 1 zijn." },
-      { path: 'query.pageSize', code: 'invalid_type', message: "Veld 'query.pageSize': dit is geen heel getal. Gebruik alleen cijfers, zonder punten of letters." },
-    ]);
-    expect(en.message).toBe('The parameters in the web address (after the question mark) are not valid.');
-    expect(en.details.map((d) => d.message)).toEqual([
-      `Field 'query.status': this value is not allowed. Choose from: ${applicationStatuses.join(', ')}.`,
-      "Field 'query.page': this number is too small: it must be at least 1.",
-      "Field 'query.pageSize': this is not a whole number. Use digits only, without dots or letters.",
-    ]);
-  });
+  it('a query string: a status that does not exist (the allowed ones listed), a page below 1, a page size that is no number', () =>
+    refused(() => ctx.http().get('/api/v1/applications?status=goedgekeurd&page=0&pageSize=veel').set('Authorization', bearer(panel)), {
+      nl: 'De parameters in het webadres (na het vraagteken) kloppen niet.',
+      en: 'The parameters in the web address (after the question mark) are not valid.',
+      details: [
+        [
+          'query.status',
+          'invalid_value',
+          `Veld 'query.status': deze waarde is niet toegestaan. Kies uit: ${applicationStatuses.join(', ')}.`,
+          `Field 'query.status': this value is not allowed. Choose from: ${applicationStatuses.join(', ')}.`,
+        ],
+        ['query.page', 'too_small', "Veld 'query.page': dit getal is te klein: het moet minstens 1 zijn.", "Field 'query.page': this number is too small: it must be at least 1."],
+        notWhole('query.pageSize'),
+      ],
+    }));
 
-  it('a web address with an id that cannot be one: the address, and the parameter', async () => {
-    const { nl, en } = await refused(() => ctx.http().get('/api/v1/applications/VW-2032-0001').set('Authorization', bearer(panel)));
-    expect(nl.message).toBe('Het webadres bevat een ongeldig kenmerk.');
-    expect(nl.details.map((d) => d.message)).toEqual(["Veld 'params.id': dit is geen geldig kenmerk (een UUID zoals 0b6d2f5e-8c1a-4e0f-9a4b-3c2d1e0f9a8b)."]);
-    expect(en.message).toBe('The web address contains an invalid identifier.');
-  });
+  it('a web address with an id that cannot be one: the address, and the parameter', () =>
+    refused(() => ctx.http().get('/api/v1/applications/VW-2032-0001').set('Authorization', bearer(panel)), {
+      nl: 'Het webadres bevat een ongeldig kenmerk.',
+      en: 'The web address contains an invalid identifier.',
+      details: [notUuid('params.id')],
+    }));
 
-  it('a vote: an application id that is not one, a vote that does not exist (the allowed ones listed), a fraction of a cent', async () => {
-    const { nl, en } = await refused(() =>
-      ctx.http().post(`/api/v1/meetings/${MEETING}/votes`).set('Authorization', bearer(panel)).send({ applicationId: 'VW-2032-0001', vote: 'misschien', amountCents: 12.5 }),
-    );
-    expect(nl.message).toBe('De stem is niet volledig of niet juist ingevuld.');
-    expect(nl.details).toEqual([
-      { path: 'applicationId', code: 'invalid_format', message: "Veld 'applicationId': dit is geen geldig kenmerk (een UUID zoals 0b6d2f5e-8c1a-4e0f-9a4b-3c2d1e0f9a8b)." },
-      { path: 'vote', code: 'invalid_value', message: `Veld 'vote': deze waarde is niet toegestaan. Kies uit: ${voteKinds.join(', ')}.` },
-      { path: 'amountCents', code: 'invalid_type', message: "Veld 'amountCents': dit is geen heel getal. Gebruik alleen cijfers, zonder punten of letters." },
-    ]);
-    expect(en.message).toBe('The vote is incomplete or contains invalid values.');
-    expect(en.details.map((d) => d.message)).toEqual([
-      "Field 'applicationId': this is not a valid identifier (a UUID like 0b6d2f5e-8c1a-4e0f-9a4b-3c2d1e0f9a8b).",
-      `Field 'vote': this value is not allowed. Choose from: ${voteKinds.join(', ')}.`,
-      "Field 'amountCents': this is not a whole number. Use digits only, without dots or letters.",
-    ]);
-  });
+  it('a vote: an application id that is not one, a vote that does not exist (the allowed ones listed), a fraction of a cent', () =>
+    refused(() => ctx.http().post(`/api/v1/meetings/${MEETING}/votes`).set('Authorization', bearer(panel)).send({ applicationId: 'VW-2032-0001', vote: 'misschien', amountCents: 12.5 }), {
+      nl: 'De stem is niet volledig of niet juist ingevuld.',
+      en: 'The vote is incomplete or contains invalid values.',
+      details: [
+        notUuid('applicationId'),
+        ['vote', 'invalid_value', `Veld 'vote': deze waarde is niet toegestaan. Kies uit: ${voteKinds.join(', ')}.`, `Field 'vote': this value is not allowed. Choose from: ${voteKinds.join(', ')}.`],
+        notWhole('amountCents'),
+      ],
+    }));
 
-  it('a login: an e-mail address that is not one, an empty password, a field the login does not have', async () => {
-    const { nl, en } = await refused(() => ctx.http().post('/api/v1/auth/login').send({ email: 'panel1', password: '', remember: true }));
-    expect(nl.message).toBe('De inloggegevens zijn niet volledig of niet juist ingevuld.');
-    expect(nl.details).toEqual([
-      { path: 'email', code: 'invalid_format', message: "Veld 'email': dit is geen geldig e-mailadres. Gebruik een adres zoals naam@voorbeeld.nl." },
-      { path: 'password', code: 'too_small', message: "Veld 'password': dit ontbreekt of is leeg." },
-      { path: 'remember', code: 'unrecognized_keys', message: "Veld 'remember': dit veld bestaat hier niet. Laat het weg of controleer de spelling." },
-    ]);
-    expect(en.message).toBe('The login details are incomplete or contain invalid values.');
-    expect(en.details.map((d) => d.message)).toEqual([
-      "Field 'email': this is not a valid email address. Use an address like name@example.com.",
-      "Field 'password': this is missing or empty.",
-      "Field 'remember': this field does not exist here. Leave it out or check the spelling.",
-    ]);
-  });
+  it('a login: an e-mail address that is not one, an empty password, a field the login does not have', () =>
+    refused(() => ctx.http().post('/api/v1/auth/login').send({ email: 'panel1', password: '', remember: true }), {
+      nl: 'De inloggegevens zijn niet volledig of niet juist ingevuld.',
+      en: 'The login details are incomplete or contain invalid values.',
+      details: [
+        [
+          'email',
+          'invalid_format',
+          "Veld 'email': dit is geen geldig e-mailadres. Gebruik een adres zoals naam@voorbeeld.nl.",
+          "Field 'email': this is not a valid email address. Use an address like name@example.com.",
+        ],
+        ['password', 'too_small', "Veld 'password': dit ontbreekt of is leeg.", "Field 'password': this is missing or empty."],
+        unknownField('remember'),
+      ],
+    }));
 
-  it('documents sent without a file (refused by the service, not by a schema): the documents, and the field', async () => {
-    const { nl, en } = await refused(() => ctx.http().post(`/api/v1/applications/${randomUUID()}/documents`).set('Authorization', bearer(panel)).field('note', 'zie bijlage'));
-    expect(nl).toEqual({ code: 'validation_failed', message: 'De documenten ontbreken of kloppen niet.', details: [{ path: 'documents', code: 'required', message: "Veld 'documents': dit ontbreekt of is leeg." }] });
-    expect([en.message, en.details[0]!.message]).toEqual(['The documents are missing or not valid.', "Field 'documents': this is missing or empty."]);
-  });
+  it('documents sent without a file (refused by the service, not by a schema): the documents, and the field', () =>
+    refused(() => ctx.http().post(`/api/v1/applications/${randomUUID()}/documents`).set('Authorization', bearer(panel)).field('note', 'zie bijlage'), {
+      nl: 'De documenten ontbreken of kloppen niet.',
+      en: 'The documents are missing or not valid.',
+      details: [['documents', 'required', "Veld 'documents': dit ontbreekt of is leeg.", "Field 'documents': this is missing or empty."]],
+    }));
 });
 
 describe('the OpenAPI document', () => {

@@ -1,33 +1,28 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import mongoose from 'mongoose';
-import { z } from 'zod';
-import { AppError, type ErrorDetail } from '../domain/errors.ts';
-import { errorMessages, pickLocale, ruleMessages, type Locale, type RuleCode } from '../domain/messages.ts';
+import type { z } from 'zod';
+import { AppError, ValidationError } from '../domain/errors.ts';
+import { fieldIssues } from '../domain/field-issues.ts';
+import { pickLocale, type Locale } from '../domain/messages.ts';
+import { errorDetails, errorMessage, type ValidationSubject } from '../domain/validation-messages.ts';
 import { discardUploads } from './uploads.ts';
 
 export function localeOf(req: Request): Locale {
   return pickLocale(req.get('accept-language'));
 }
 
-/** zod issues as error details, with a message in the request's language. */
-export function validationError(error: z.ZodError, locale: Locale, prefix: string[] = []): AppError {
-  const localeError = (locale === 'nl' ? z.locales.nl() : z.locales.en()).localeError;
-  const details: ErrorDetail[] = error.issues.map((issue) => {
-    const rule = (issue as { params?: { rule?: RuleCode } }).params?.rule;
-    const path = [...prefix, ...issue.path.map(String)].join('.');
-    if (rule) return { path, code: rule, message: ruleMessages[locale][rule] };
-    const localized = localeError?.(issue as never);
-    const message = typeof localized === 'string' ? localized : (localized?.message ?? issue.message);
-    return { path, code: issue.code, message };
-  });
-  return new AppError(422, 'validation_failed', details);
-}
-
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, req: Request, prefix: string[] = []): z.output<T> {
+/** `value` checked against `schema`; refused as `subject` (what was sent), each problem at its path after `prefix`. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, subject: ValidationSubject, prefix: string[] = []): z.output<T> {
   const result = schema.safeParse(value);
-  if (!result.success) throw validationError(result.error, localeOf(req), prefix);
+  if (!result.success) throw new ValidationError(subject, fieldIssues(result.error, value, prefix));
   return result.data;
 }
+
+/** The query string checked against `schema`; problems at `query.<name>`. */
+export const parseQuery = <T extends z.ZodType>(schema: T, req: Request): z.output<T> => parseInput(schema, req.query, 'query', ['query']);
+
+/** The path's parameters checked against `schema`; problems at `params.<name>`. */
+export const parseParams = <T extends z.ZodType>(schema: T, req: Request): z.output<T> => parseInput(schema, req.params, 'path', ['params']);
 
 /** Every failure leaves as `{error:{code,message,details}}`; never a 500 for bad input. */
 export const errorHandler: ErrorRequestHandler = async (err, req, res, _next) => {
@@ -51,7 +46,7 @@ export const errorHandler: ErrorRequestHandler = async (err, req, res, _next) =>
   if (res.headersSent) return;
   const locale = localeOf(req);
   res.status(appError.status).set(appError.headers);
-  res.json({ error: { code: appError.code, message: errorMessages[locale][appError.code], details: appError.details } });
+  res.json({ error: { code: appError.code, message: errorMessage(appError, locale), details: errorDetails(appError, locale) } });
 };
 
 /** The database did not answer in time (down, or a machine too busy): the request may be sent again. */

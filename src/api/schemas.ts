@@ -3,6 +3,7 @@ import { supportApplicantViewSchema, supportStaffViewSchema } from '../support/c
 import { z } from 'zod';
 import { applicationStatuses } from '../domain/status.ts';
 import { errorCodes } from '../domain/messages.ts';
+import { staffRoles } from '../db/models.ts';
 
 export const errorSchema = z
   .object({
@@ -114,6 +115,6 @@ export const applicationListSchema = z
   .meta({ id: 'ApplicationList' });
 
 export const loginSchema = z.object({ email: z.email().max(254), password: z.string().min(1).max(200) }).strict();
-export const loginResponseSchema = z.object({ token: z.string(), role: z.enum(['panel', 'welfare', 'admin', 'finance']), expiresAt: z.string() });
+export const loginResponseSchema = z.object({ token: z.string(), role: z.enum(staffRoles), expiresAt: z.string() });
 
 export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/);

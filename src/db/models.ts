@@ -78,7 +78,8 @@ export interface IdempotencyDoc {
   createdAt: Date;
 }
 
-export type StaffRole = 'panel' | 'welfare' | 'admin' | 'finance';
+export const staffRoles = ['panel', 'welfare', 'finance', 'admin'] as const;
+export type StaffRole = (typeof staffRoles)[number];
 
 export interface StaffUserDoc {
   _id: string;
@@ -358,7 +359,7 @@ const staffSchema = new Schema<StaffUserDoc>(
     _id: String,
     email: { type: String, required: true, unique: true, lowercase: true },
     name: { type: String, required: true },
-    role: { type: String, enum: ['panel', 'welfare', 'admin', 'finance'], required: true },
+    role: { type: String, enum: staffRoles, required: true },
     organisation: String,
     chair: { type: Boolean, default: false },
     active: { type: Boolean, default: true },

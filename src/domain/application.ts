@@ -56,12 +56,13 @@ export const coFundingSchema = z
   })
   .strict();
 
-const isoDate = z.string().refine(isCalendarDate, { params: { rule: 'invalid_date' }, message: 'invalid_date' });
+/** A real calendar date, YYYY-MM-DD. */
+export const calendarDateSchema = z.string().refine(isCalendarDate, { params: { rule: 'invalid_date' }, message: 'invalid_date' });
 
 export const activitySchema = z
   .object({
-    startDate: isoDate,
-    endDate: isoDate,
+    startDate: calendarDateSchema,
+    endDate: calendarDateSchema,
     location: text(300),
   })
   .strict();

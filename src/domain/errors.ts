@@ -1,4 +1,6 @@
+import type { FieldIssue } from './field-issues.ts';
 import type { ErrorCode } from './messages.ts';
+import type { ValidationSubject } from './validation-messages.ts';
 
 export interface ErrorDetail {
   path?: string;
@@ -21,5 +23,22 @@ export class AppError extends Error {
     this.code = code;
     this.details = details;
     this.headers = headers;
+  }
+}
+
+/**
+ * Input that is refused (422 `validation_failed`): `subject` is what was sent (the
+ * application, the vote, the query, …), each issue a field and what is wrong with it.
+ * The words come at the end, in the caller's language (src/domain/validation-messages.ts).
+ */
+export class ValidationError extends AppError {
+  readonly subject: ValidationSubject;
+  readonly issues: FieldIssue[];
+
+  constructor(subject: ValidationSubject, issues: FieldIssue[]) {
+    super(422, 'validation_failed', issues.map(({ path, code }) => ({ path, code })));
+    this.name = 'ValidationError';
+    this.subject = subject;
+    this.issues = issues;
   }
 }

@@ -1,7 +1,7 @@
 /** What panel members and the admin send about meetings (validated at the API edge). */
 import { z } from 'zod';
 import { voteKinds } from './decision.ts';
-import { isCalendarDate } from './dates.ts';
+import { calendarDateSchema } from './application.ts';
 
 export const voteInputSchema = z
   .object({
@@ -20,7 +20,7 @@ export const invitationInputSchema = z.object({ applicationId: z.uuid() }).stric
 
 export const moveMeetingInputSchema = z
   .object({
-    date: z.string().refine(isCalendarDate, 'YYYY-MM-DD'),
+    date: calendarDateSchema,
     time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM').optional(),
   })
   .strict();

@@ -8,7 +8,7 @@ export type Locale = 'nl' | 'en';
 
 export const errorMessages = {
   nl: {
-    validation_failed: 'De aanvraag is niet volledig of niet juist ingevuld.',
+    validation_failed: 'De gegevens zijn niet volledig of niet juist ingevuld.',
     invalid_json: 'De gegevens konden niet worden gelezen: dit is geen geldige JSON.',
     malformed_multipart: 'Het formulier met bijlagen is beschadigd of onvolledig verstuurd.',
     unexpected_field: 'Het formulier bevat een onbekend veld.',
@@ -55,7 +55,7 @@ export const errorMessages = {
     invalid_handover_target: 'U kunt het initiatief alleen overdragen aan een andere actieve opbouwwerker.',
   },
   en: {
-    validation_failed: 'The application is incomplete or contains invalid values.',
+    validation_failed: 'The data is incomplete or contains invalid values.',
     invalid_json: 'The data could not be read: this is not valid JSON.',
     malformed_multipart: 'The form with attachments is damaged or incomplete.',
     unexpected_field: 'The form contains an unknown field.',
@@ -122,6 +122,7 @@ export const ruleMessages = {
     what_changed_required: 'Vertel wat er veranderd is ten opzichte van de eerdere aanvraag.',
     duplicate_value: 'Deze waarde staat er dubbel in.',
     answer_or_documents_required: 'Geef een antwoord of stuur documenten mee.',
+    cutoff_in_past: 'Met deze datum is de sluitingsdatum van de agenda al voorbij. Kies een latere datum.',
   },
   en: {
     budget_lines_sum_mismatch: 'The budget lines do not add up to the amount requested.',
@@ -137,6 +138,7 @@ export const ruleMessages = {
     what_changed_required: 'Tell us what changed since the earlier application.',
     duplicate_value: 'This value appears more than once.',
     answer_or_documents_required: 'Give an answer or attach documents.',
+    cutoff_in_past: 'With this date the agenda cut-off has already passed. Choose a later date.',
   },
 } as const satisfies Record<Locale, Record<string, string>>;
 

@@ -6,7 +6,8 @@
  */
 import type { Readable } from 'node:stream';
 import { canWithdraw } from '../domain/status.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError, ValidationError } from '../domain/errors.ts';
+import { requiredIssue, ruleIssue } from '../domain/field-issues.ts';
 import { warningMessages, type Locale } from '../domain/messages.ts';
 import type { ReportInput, ReportReviewInput } from '../domain/report.ts';
 import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type Models, type PayoutDoc, type StoredDocument } from '../db/models.ts';
@@ -111,7 +112,7 @@ export class ApplicationService {
 
   /** Adds documents to an application that is still open (before a decision); report documents after it. */
   async addDocuments(id: string, files: IngestedFile[], by: Actor, context: StoredDocument['context'] = 'additional'): Promise<StoredDocument[]> {
-    if (files.length === 0) throw new AppError(422, 'validation_failed', [{ path: 'documents', code: 'required' }]);
+    if (files.length === 0) throw new ValidationError('documents', [requiredIssue('documents')]);
     return this.attach(await this.load(id), files, by, context);
   }
 
@@ -124,7 +125,7 @@ export class ApplicationService {
   async answerInformation(id: string, body: { answer?: string }, files: IngestedFile[], by: Actor) {
     const app = await this.load(id);
     if (!body.answer && files.length === 0) {
-      throw new AppError(422, 'validation_failed', [{ path: 'answer', code: 'answer_or_documents_required' }]);
+      throw new ValidationError('information_answer', [ruleIssue('answer', 'answer_or_documents_required')]);
     }
     if (app.status !== 'awaiting_information') throw new AppError(409, 'invalid_state', [{ code: 'no_open_request' }]);
     const docs = files.length ? await this.attach(app, files, by, 'information') : [];

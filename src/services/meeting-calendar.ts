@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { remainingCents } from '../domain/ledger.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError, ValidationError } from '../domain/errors.ts';
+import { ruleIssue } from '../domain/field-issues.ts';
 import { isRegularDate, planMeeting, regularDateOf, upcomingMeetings, type MeetingCalendarRules } from '../domain/meetings.ts';
 import { loadOverrides } from '../temporal/schedule.ts';
 import type { AgendaItemDoc, MeetingDoc, Models } from '../db/models.ts';
@@ -144,7 +145,7 @@ export class MeetingCalendar {
     const now = this.deps.now();
     const moved = planMeeting(rules, date, to.date, to.time ?? rules.time);
     if (Date.parse(moved.cutoffAt) <= now.getTime()) {
-      throw new AppError(422, 'validation_failed', [{ path: 'date', code: 'cutoff_in_past' }]);
+      throw new ValidationError('meeting_move', [ruleIssue('date', 'cutoff_in_past')]);
     }
     // Each cut-off starts exactly one meeting: two meetings may not share one.
     const others = upcomingMeetings(rules, await loadOverrides(models), now, 60).filter((m) => m.meetingId !== id);

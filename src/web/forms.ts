@@ -5,7 +5,9 @@
  */
 import type { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
-import { ruleMessages, type Locale, type RuleCode } from '../domain/messages.ts';
+import { fieldIssues, type FieldProblem } from '../domain/field-issues.ts';
+import type { Locale } from '../domain/messages.ts';
+import { fieldProblemTexts, problemText } from '../domain/validation-messages.ts';
 import type { PageTexts } from '../domain/page-messages.ts';
 import { parseEuros } from '../domain/money.ts';
 import { FormErrors } from './components.ts';
@@ -61,47 +63,25 @@ export function rowIndexes(body: FormBody, prefix: string): number[] {
 }
 
 /** The message a page shows when a field is empty. */
-export function requiredMessage(t: PageTexts, field: string): string {
+function requiredMessage(t: PageTexts, field: string, locale: Locale): string {
   const exact = t.fields.required[field];
   if (exact) return exact;
   const last = field.split('.').pop() ?? field;
-  if (/\.\d+\.(description|amount)$/.test(field)) return t.fields.required[`${last}_line`] ?? t.fields.invalidValue;
-  return t.fields.required[last] ?? t.fields.invalidValue;
+  const fallback = fieldProblemTexts[locale].required;
+  if (/\.\d+\.(description|amount)$/.test(field)) return t.fields.required[`${last}_line`] ?? fallback;
+  return t.fields.required[last] ?? fallback;
 }
 
-type Issue = z.core.$ZodIssue & { params?: { rule?: RuleCode }; minimum?: number | bigint; maximum?: number | bigint; origin?: string; expected?: string };
-
-/** The value at a path of the input (zod does not report it with the issue). */
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v = input;
-  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
-  return v;
-}
-
-/** One zod issue in the words of the page; `value` is what the input held there. */
-export function issueMessage(issue: Issue, value: unknown, field: string, t: PageTexts, locale: Locale): string {
-  const rule = issue.params?.rule;
-  if (rule) return ruleMessages[locale][rule];
-  if (value === undefined || value === null || value === '') return requiredMessage(t, field);
-  switch (issue.code) {
-    case 'invalid_type':
-      return issue.expected === 'number' ? t.fields.notANumber : t.fields.invalidValue;
-    case 'too_small': {
-      const min = Number(issue.minimum);
-      if (issue.origin === 'string') return min <= 1 ? requiredMessage(t, field) : t.fields.tooShort(min);
-      if (issue.origin === 'array' || issue.origin === 'set') return requiredMessage(t, field);
-      return t.fields.tooSmallNumber(min);
-    }
-    case 'too_big': {
-      const max = Number(issue.maximum);
-      if (issue.origin === 'string') return t.fields.tooLong(max);
-      if (issue.origin === 'array' || issue.origin === 'set') return t.fields.tooMany(max);
-      return t.fields.tooBigNumber(max);
-    }
-    case 'invalid_format':
-      return t.fields.invalid[field] ?? t.fields.invalid[field.split('.').pop() ?? ''] ?? t.fields.invalidValue;
+/** A field's problem in the words of the page: its own words for an empty or malformed field, else the API's. */
+function pageProblemText(problem: FieldProblem, field: string, t: PageTexts, locale: Locale): string {
+  switch (problem.kind) {
+    case 'required':
+    case 'too_few':
+      return requiredMessage(t, field, locale);
+    case 'format':
+      return t.fields.invalid[field] ?? t.fields.invalid[field.split('.').pop() ?? ''] ?? problemText(problem, locale, field);
     default:
-      return t.fields.invalidValue;
+      return problemText(problem, locale, field);
   }
 }
 
@@ -118,10 +98,9 @@ export function validate<T extends z.ZodType>(
 ): z.output<T> | undefined {
   const result = schema.safeParse(input);
   if (result.success) return errors.any ? undefined : result.data;
-  for (const issue of result.error.issues) {
-    const path = issue.path.map(String).join('.');
+  for (const { path, problem } of fieldIssues(result.error, input)) {
     const field = ctx.fieldOf ? ctx.fieldOf(path) : path;
-    errors.add(field, issueMessage(issue as Issue, valueAt(input, issue.path), field, ctx.t, ctx.locale));
+    errors.add(field, pageProblemText(problem, field, ctx.t, ctx.locale));
   }
   return undefined;
 }

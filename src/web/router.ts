@@ -19,7 +19,8 @@ import type { HttpMethod, RouteSpec } from '../api/route-spec.ts';
 import { discardUploads, multipartUpload } from '../api/uploads.ts';
 import { AppError } from '../domain/errors.ts';
 import { isDatabaseUnavailable } from '../api/errors.ts';
-import { errorMessages, type Locale } from '../domain/messages.ts';
+import type { Locale } from '../domain/messages.ts';
+import { errorMessage } from '../domain/validation-messages.ts';
 import { flashCodes, pageTexts, type FlashCode, type PageTexts } from '../domain/page-messages.ts';
 import { serveAsset } from './assets.ts';
 import { alert, heading, paragraph } from './components.ts';
@@ -161,7 +162,7 @@ export class Page {
 
   /** The API's message for a refusal, in the visitor's language. */
   message(e: AppError): string {
-    return errorMessages[this.locale][e.code];
+    return errorMessage(e, this.locale);
   }
 }
 

@@ -127,7 +127,7 @@ describe('POST /api/v1/applications', () => {
     expect(nl.status).toBe(422);
     expect(nl.body.error.code).toBe('validation_failed');
     expect(nl.body.error.message).toBe('De aanvraag is niet volledig of niet juist ingevuld.');
-    expect(nl.body.error.details).toContainEqual(expect.objectContaining({ path: 'iban', code: 'invalid_iban', message: 'Dit IBAN klopt niet (controlegetal of land).' }));
+    expect(nl.body.error.details).toContainEqual(expect.objectContaining({ path: 'iban', code: 'invalid_iban', message: "Veld 'iban': dit IBAN klopt niet (controlegetal of land)." }));
     const en = await ctx.http().post('/api/v1/applications').set('Accept-Language', 'en-GB,en;q=0.9').send({ ...validApplication(), iban: 'NL00ABNA0417164300' });
     expect(en.body.error.message).toBe('The application is incomplete or contains invalid values.');
   });

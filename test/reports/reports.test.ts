@@ -564,7 +564,7 @@ describe('GET /api/v1/reports/stories', () => {
   it('refuses an unknown wijk and a bad page', async () => {
     const unknown = await get('/api/v1/reports/stories?year=2031&wijk=Atlantis');
     expect(unknown.status).toBe(422);
-    expect(unknown.body.error.details).toEqual([{ path: 'query.wijk', code: 'unknown_wijk', message: 'Deze wijk kennen we niet.' }]);
+    expect(unknown.body.error.details).toEqual([{ path: 'query.wijk', code: 'unknown_wijk', message: "Veld 'query.wijk': deze wijk kennen we niet." }]);
     for (const q of ['limit=0', 'limit=101', 'offset=-1', 'limit=abc']) expect((await get(`/api/v1/reports/stories?year=2031&${q}`)).status, q).toBe(422);
   });
 });

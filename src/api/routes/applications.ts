@@ -1,14 +1,15 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { informationAnswerSchema, informationRequestInputSchema, withdrawInputSchema } from '../../domain/application.ts';
-import { AppError } from '../../domain/errors.ts';
+import { AppError, ValidationError } from '../../domain/errors.ts';
+import { requiredIssue } from '../../domain/field-issues.ts';
 import { reportInputSchema, reportReviewInputSchema } from '../../domain/report.ts';
 import { budgetWarningView, documentView, type Actor } from '../../services/applications.ts';
 import { requestHash } from '../../services/intake.ts';
 import { sendDocument } from '../../documents/send.ts';
 import { actorOf, caseScoped } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
-import { localeOf, parseWith } from '../errors.ts';
+import { localeOf, parseInput, parseParams, parseQuery } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import {
   applicationListQuery,
@@ -47,13 +48,13 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
 
   const actor = (req: Request): Actor => ({ actor: actorOf(req.principal), uploadedBy: req.principal?.kind === 'staff' ? 'staff' : 'applicant' });
 
-  /** JSON body, or multipart with a JSON text field; anything else is refused. */
-  function readBody(req: Request, jsonField?: string): unknown {
+  /** JSON body, or multipart with a JSON text field (named after what it holds); anything else is refused. */
+  function readBody(req: Request, jsonField?: 'application' | 'report'): unknown {
     if (req.is('multipart/form-data')) {
       if (!jsonField) return req.body ?? {};
       const field = (req.body as Record<string, unknown> | undefined)?.[jsonField];
       if (typeof field !== 'string') {
-        throw new AppError(422, 'validation_failed', [{ path: jsonField, code: 'required' }]);
+        throw new ValidationError(jsonField, [requiredIssue(jsonField)]);
       }
       try {
         return JSON.parse(field);
@@ -90,7 +91,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
         if (keyHeader !== undefined && !idempotencyKeySchema.safeParse(keyHeader).success) {
           throw new AppError(400, 'invalid_idempotency_key', [{ path: 'Idempotency-Key', code: 'invalid_idempotency_key' }]);
         }
-        const input = parseWith(inputSchema, raw, req);
+        const input = parseInput(inputSchema, raw, 'application');
         const files = await inspectUploads(req);
         const result = await deps.intake.submit(input, files, { idempotencyKey: keyHeader, requestHash: requestHash(input, files) });
         const app = result.application;
@@ -114,7 +115,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       request: { query: applicationListQuery },
       responses: { 200: { description: 'A page of applications', schema: applicationListSchema }, 401: err('Not logged in'), 403: err('Not staff'), 422: err('Bad filter') },
       async handler(req, res) {
-        const q = parseWith(applicationListQuery, req.query, req, ['query']);
+        const q = parseQuery(applicationListQuery, req);
         res.json(await applications.list(q, caseScoped(readers, req.principal)));
       },
     },
@@ -127,7 +128,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: idParams, query: linkTokenQuery },
       responses: { 200: { description: 'The application', schema: applicationViewSchema }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id, or (welfare) not one of their cases') },
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const { id } = parseParams(idParams, req);
         res.json(await applications.view(id, req.principal?.kind === 'staff' ? 'staff' : 'applicant'));
       },
     },
@@ -151,7 +152,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       },
       before: [upload],
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const { id } = parseParams(idParams, req);
         if (!req.is('multipart/form-data')) throw new AppError(415, 'unsupported_media_type');
         const files = await inspectUploads(req);
         const docs = await applications.addDocuments(id, files, actor(req));
@@ -167,7 +168,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: documentParams },
       responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 401: err('No token'), 403: err('Not allowed'), 404: err('Unknown document, or (welfare) not one of their cases') },
       async handler(req, res) {
-        const { id, documentId } = parseWith(documentParams, req.params, req, ['params']);
+        const { id, documentId } = parseParams(documentParams, req);
         const { document: doc, stream: open } = await applications.openDocument(id, documentId);
         await sendDocument(res, doc, open);
       },
@@ -188,8 +189,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Invalid request'),
       },
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
-        const body = parseWith(informationRequestInputSchema, readBody(req), req);
+        const { id } = parseParams(idParams, req);
+        const body = parseInput(informationRequestInputSchema, readBody(req), 'information_request');
         const request = await applications.requestInformation(id, body, actorOf(req.principal));
         req.log.info({ applicationId: id, workflowId: `initiative-${id}` }, 'information requested');
         res.status(201).json(request);
@@ -215,8 +216,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       },
       before: [upload],
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
-        const body = parseWith(informationAnswerSchema, readBody(req), req);
+        const { id } = parseParams(idParams, req);
+        const body = parseInput(informationAnswerSchema, readBody(req), 'information_answer');
         const files = await inspectUploads(req);
         res.json(await applications.answerInformation(id, body, files, actor(req)));
       },
@@ -242,8 +243,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       },
       before: [upload],
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
-        const body = parseWith(reportInputSchema, readBody(req, 'report'), req, req.is('multipart/form-data') ? ['report'] : []);
+        const { id } = parseParams(idParams, req);
+        const body = parseInput(reportInputSchema, readBody(req, 'report'), 'report', req.is('multipart/form-data') ? ['report'] : []);
         const files = await inspectUploads(req);
         res.json(await applications.submitReport(id, body, files, actor(req)));
       },
@@ -265,8 +266,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Invalid review'),
       },
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
-        const body = parseWith(reportReviewInputSchema, req.body ?? {}, req);
+        const { id } = parseParams(idParams, req);
+        const body = parseInput(reportReviewInputSchema, req.body ?? {}, 'report_review');
         res.json(await applications.reviewReport(id, body, actorOf(req.principal)));
       },
     },
@@ -286,8 +287,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Invalid amount'),
       },
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
-        const body = parseWith(refundInputSchema, req.body ?? {}, req);
+        const { id } = parseParams(idParams, req);
+        const body = parseInput(refundInputSchema, req.body ?? {}, 'refund');
         res.json(await applications.recordRefund(id, body.amountCents, actorOf(req.principal)));
       },
     },
@@ -300,7 +301,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: idParams },
       responses: { 200: { description: 'Ready for the meeting', schema: z.object({ status: z.string() }).loose() }, 401: err('Not logged in'), 403: err('Not panel'), 404: err('Unknown id'), 409: err('Not in screening') },
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const { id } = parseParams(idParams, req);
         res.json(await applications.completeScreening(id, actorOf(req.principal)));
       },
     },
@@ -313,8 +314,8 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: idParams, json: withdrawInputSchema },
       responses: { 200: { description: 'Withdrawn', schema: z.object({ status: z.string() }).loose() }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id'), 409: err('Already decided or closed'), 422: err('Invalid body') },
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
-        const body = parseWith(withdrawInputSchema, readBody(req), req);
+        const { id } = parseParams(idParams, req);
+        const body = parseInput(withdrawInputSchema, readBody(req), 'withdrawal');
         res.json(await applications.withdraw(id, body));
       },
     },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { queryAudit } from '../../services/audit.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseQuery } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema } from '../schemas.ts';
 
@@ -38,7 +38,7 @@ export function auditRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Invalid filter'),
       },
       async handler(req, res) {
-        const q = parseWith(auditQuery, req.query, req, ['query']);
+        const q = parseQuery(auditQuery, req);
         const { total, entries } = await queryAudit(deps.models, q);
         res.json({ total, offset: q.offset, limit: q.limit, entries });
       },

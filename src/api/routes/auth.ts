@@ -1,6 +1,7 @@
 import { loginLimiter } from '../../services/staff-login.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseInput } from '../errors.ts';
+import { staffRoles } from '../../db/models.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema, loginResponseSchema, loginSchema } from '../schemas.ts';
 
@@ -11,7 +12,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/auth/login',
       access: ['anonymous'],
       tag: 'auth',
-      summary: 'Staff log in; the token carries the role (panel, welfare, admin).',
+      summary: `Staff log in; the token carries the role (${staffRoles.join(', ')}).`,
       request: { json: loginSchema },
       responses: {
         200: { description: 'Logged in', schema: loginResponseSchema },
@@ -25,7 +26,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
       },
       before: [loginLimiter(deps)],
       async handler(req, res) {
-        const { email, password } = parseWith(loginSchema, req.body ?? {}, req);
+        const { email, password } = parseInput(loginSchema, req.body ?? {}, 'login');
         const user = await deps.staffLogin.check(email, password);
         const { token, expiresAt } = await deps.signer.signStaff({ id: user._id, role: user.role, name: user.name });
         req.log.info({ userId: user._id, role: user.role }, 'staff login');

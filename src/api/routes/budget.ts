@@ -7,7 +7,7 @@ import type { LedgerEntryDoc } from '../../db/models.ts';
 import { setBudgetTotal } from '../../services/budget.ts';
 import { actorOf } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseInput, parseQuery } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema } from '../schemas.ts';
 
@@ -143,7 +143,7 @@ export function budgetRoutes(deps: ApiDeps): RouteSpec[] {
       },
       async handler(req, res) {
         const year = parseYear(req.params.year);
-        const { totalCents } = parseWith(setTotalSchema, req.body ?? {}, req);
+        const { totalCents } = parseInput(setTotalSchema, req.body ?? {}, 'budget');
         await setBudgetTotal(ledger, { year, totalCents, actor: actorOf(req.principal), requestId: String(req.id) });
         res.json(await summary(year));
       },
@@ -164,7 +164,7 @@ export function budgetRoutes(deps: ApiDeps): RouteSpec[] {
       },
       async handler(req, res) {
         const year = parseYear(req.params.year);
-        const q = parseWith(journalQuery, req.query, req, ['query']);
+        const q = parseQuery(journalQuery, req);
         const all = (await ledger.journal(year)).map(journalEntryView);
         if (q.format === 'csv') {
           res.type('text/csv; charset=utf-8').attachment(`budget-${year}-journal.csv`).send(journalCsv(all));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { invitationInputSchema, moveMeetingInputSchema, recusalInputSchema, voteInputSchema } from '../../domain/meeting-inputs.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseInput, parseParams } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema } from '../schemas.ts';
 
@@ -41,7 +41,7 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: meetingParams },
       responses: { 200: { description: 'The meeting', schema: z.object({ id: z.string(), status: z.string() }).loose() }, 401: err('Not logged in'), 403: err('Not panel or admin'), 404: err('No such meeting') },
       async handler(req, res) {
-        const { id } = parseWith(meetingParams, req.params, req, ['params']);
+        const { id } = parseParams(meetingParams, req);
         res.json(await calendar.view(id));
       },
     },
@@ -61,9 +61,9 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Invalid vote (amount, reasons, struck lines, not on the agenda)'),
       },
       async handler(req, res) {
-        const { id } = parseWith(meetingParams, req.params, req, ['params']);
+        const { id } = parseParams(meetingParams, req);
         calendar.regularDate(id);
-        const body = parseWith(voteInputSchema, req.body ?? {}, req);
+        const body = parseInput(voteInputSchema, req.body ?? {}, 'vote');
         const result = await deps.meetings.castVote(id, { ...body, memberId: memberId(req) });
         req.log.info({ meetingId: id, workflowId: id, applicationId: body.applicationId, vote: body.vote }, 'vote cast');
         res.json(result);
@@ -78,9 +78,9 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: meetingParams, json: recusalInputSchema },
       responses: { 200: { description: 'Recusal recorded', schema: okSchema }, 401: err('Not logged in'), 403: err('Not a member'), 404: err('No such meeting'), 409: err('Meeting not open or closed'), 422: err('Invalid') },
       async handler(req, res) {
-        const { id } = parseWith(meetingParams, req.params, req, ['params']);
+        const { id } = parseParams(meetingParams, req);
         calendar.regularDate(id);
-        const body = parseWith(recusalInputSchema, req.body ?? {}, req);
+        const body = parseInput(recusalInputSchema, req.body ?? {}, 'recusal');
         res.json(await deps.meetings.recuse(id, { ...body, memberId: memberId(req) }));
       },
     },
@@ -93,9 +93,9 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: meetingParams, json: invitationInputSchema },
       responses: { 200: { description: 'Invited', schema: okSchema }, 401: err('Not logged in'), 403: err('Not a member'), 404: err('No such meeting'), 409: err('Meeting not open or closed'), 422: err('Not on the agenda') },
       async handler(req, res) {
-        const { id } = parseWith(meetingParams, req.params, req, ['params']);
+        const { id } = parseParams(meetingParams, req);
         calendar.regularDate(id);
-        const body = parseWith(invitationInputSchema, req.body ?? {}, req);
+        const body = parseInput(invitationInputSchema, req.body ?? {}, 'invitation');
         res.json(await deps.meetings.invite(id, { ...body, memberId: memberId(req) }));
       },
     },
@@ -108,7 +108,7 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: meetingParams },
       responses: { 200: { description: 'Closed, with the outcomes', schema: z.object({ status: z.literal('closed') }).loose() }, 401: err('Not logged in'), 403: err('Not the chair'), 404: err('No such meeting'), 409: err('Not open or already closed') },
       async handler(req, res) {
-        const { id } = parseWith(meetingParams, req.params, req, ['params']);
+        const { id } = parseParams(meetingParams, req);
         calendar.regularDate(id);
         const state = await deps.meetings.close(id, memberId(req));
         res.json({ status: state.status, closedAt: state.closedAt, outcomes: state.outcomes });
@@ -123,7 +123,7 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: meetingParams },
       responses: { 200: { description: 'Skipped', schema: z.object({ id: z.string(), skipped: z.literal(true) }) }, 401: err('Not logged in'), 403: err('Not admin'), 404: err('No such meeting'), 409: err('Too late') },
       async handler(req, res) {
-        const { id } = parseWith(meetingParams, req.params, req, ['params']);
+        const { id } = parseParams(meetingParams, req);
         await calendar.skip(id, { userId: memberId(req), requestId: String(req.id) });
         res.json({ id, skipped: true });
       },
@@ -137,9 +137,9 @@ export function meetingRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: meetingParams, json: moveMeetingInputSchema },
       responses: { 200: { description: 'Moved', schema: z.object({ id: z.string() }).loose() }, 401: err('Not logged in'), 403: err('Not admin'), 404: err('No such meeting'), 409: err('Too late'), 422: err('Invalid date or time') },
       async handler(req, res) {
-        const { id } = parseWith(meetingParams, req.params, req, ['params']);
+        const { id } = parseParams(meetingParams, req);
         calendar.regularDate(id);
-        const body = parseWith(moveMeetingInputSchema, req.body ?? {}, req);
+        const body = parseInput(moveMeetingInputSchema, req.body ?? {}, 'meeting_move');
         res.json(await calendar.move(id, body, { userId: memberId(req), requestId: String(req.id) }));
       },
     },

@@ -4,7 +4,7 @@ import { AppError } from '../../domain/errors.ts';
 import { panelMemberInputSchema } from '../../domain/meeting-inputs.ts';
 import type { AdminActor } from '../../services/panel.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseInput, parseParams } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema } from '../schemas.ts';
 
@@ -41,7 +41,7 @@ export function panelRoutes(deps: ApiDeps): RouteSpec[] {
       request: { json: panelMemberInputSchema },
       responses: { 201: { description: 'Added', schema: memberSchema }, 401: err('Not logged in'), 403: err('Not admin'), 409: err('E-mail taken'), 422: err('Invalid') },
       async handler(req, res) {
-        const body = parseWith(panelMemberInputSchema, req.body ?? {}, req);
+        const body = parseInput(panelMemberInputSchema, req.body ?? {}, 'panel_member');
         res.status(201).json(await panel.add(body, by(req)));
       },
     },
@@ -54,7 +54,7 @@ export function panelRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: memberParams },
       responses: { 200: { description: 'Deactivated', schema: memberSchema }, 401: err('Not logged in'), 403: err('Not admin'), 404: err('No such member') },
       async handler(req, res) {
-        const { id } = parseWith(memberParams, req.params, req, ['params']);
+        const { id } = parseParams(memberParams, req);
         res.json(await panel.deactivate(id, by(req)));
       },
     },
@@ -67,7 +67,7 @@ export function panelRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: memberParams },
       responses: { 200: { description: 'The new chair', schema: memberSchema }, 401: err('Not logged in'), 403: err('Not admin'), 404: err('No such member'), 409: err('Member deactivated') },
       async handler(req, res) {
-        const { id } = parseWith(memberParams, req.params, req, ['params']);
+        const { id } = parseParams(memberParams, req);
         res.json(await panel.nameChair(id, by(req)));
       },
     },

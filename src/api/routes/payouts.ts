@@ -3,7 +3,7 @@ import type { BatchSummary } from '../../payouts/service.ts';
 import type { PayoutDoc } from '../../db/models.ts';
 import { actorOf } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseParams, parseQuery } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema } from '../schemas.ts';
 
@@ -87,7 +87,7 @@ export function payoutRoutes(deps: ApiDeps): RouteSpec[] {
       request: { query: listQuery },
       responses: { 200: { description: 'Payouts', schema: z.object({ payouts: z.array(payoutSchema) }) }, 401: err('Not logged in'), 403: err('Not finance or admin'), 422: err('Invalid filter') },
       async handler(req, res) {
-        const q = parseWith(listQuery, req.query, req, ['query']);
+        const q = parseQuery(listQuery, req);
         res.json({ payouts: (await payouts.list(q)).map(payoutView) });
       },
     },
@@ -130,7 +130,7 @@ export function payoutRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Not a batch id'),
       },
       async handler(req, res) {
-        const { id } = parseWith(batchParams, req.params, req, ['params']);
+        const { id } = parseParams(batchParams, req);
         const { summary, xml } = await payouts.getBatch(id);
         if (req.accepts(['application/xml', 'application/json']) === 'application/json') {
           res.json(batchView(summary));
@@ -155,7 +155,7 @@ export function payoutRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Not a batch id'),
       },
       async handler(req, res) {
-        const { id } = parseWith(batchParams, req.params, req, ['params']);
+        const { id } = parseParams(batchParams, req);
         const batch = await payouts.executeBatch(id, { actor: actorOf(req.principal), requestId: String(req.id) });
         req.log.info({ batchId: id }, 'payout batch executed');
         res.json(batchView(batch));

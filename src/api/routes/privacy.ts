@@ -1,7 +1,7 @@
 import { sendExport } from '../../privacy/download.ts';
 import { actorOf } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseParams } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema, idParams, linkTokenQuery } from '../schemas.ts';
 
@@ -25,7 +25,7 @@ export function privacyRoutes(deps: ApiDeps): RouteSpec[] {
         404: err('Unknown id'),
       },
       async handler(req, res) {
-        const { id } = parseWith(idParams, req.params, req, ['params']);
+        const { id } = parseParams(idParams, req);
         await sendExport(deps, id, actorOf(req.principal), req, res);
       },
     },

@@ -12,14 +12,14 @@ import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { WHOLE_MUNICIPALITY } from '../../domain/application.ts';
-import { AppError } from '../../domain/errors.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { ruleIssue } from '../../domain/field-issues.ts';
 import { amsterdamYear } from '../../domain/dates.ts';
-import { ruleMessages } from '../../domain/messages.ts';
 import { trafficLights } from '../../domain/report.ts';
 import { csvAmountFormats, csvFileName, csvSeparators, initiativesCsv } from '../../reports/csv.ts';
 import { ReportService, type Served } from '../../reports/service.ts';
 import type { ApiDeps } from '../deps.ts';
-import { localeOf, parseWith } from '../errors.ts';
+import { parseQuery } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema } from '../schemas.ts';
 import { parseYear } from './budget.ts';
@@ -175,7 +175,7 @@ export function reportRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The figures', schema: summarySchema }, 400: err('Not a year'), 401: err('Not logged in'), 403: err('Not panel or admin') },
       async handler(req, res) {
         const year = yearOf(req.query.year, now()); // first: a bad year is a 400, also when repeated
-        const q = parseWith(summaryQuery, req.query, req, ['query']);
+        const q = parseQuery(summaryQuery, req);
         const s = await reportsFor(deps).summary(year);
         served(res, s, year);
         const { year: _y, ...rest } = s.value;
@@ -199,7 +199,7 @@ export function reportRoutes(deps: ApiDeps): RouteSpec[] {
       },
       async handler(req, res) {
         const year = yearOf(req.query.year, now()); // first: a bad year is a 400, also when repeated
-        const q = parseWith(csvQuery, req.query, req, ['query']);
+        const q = parseQuery(csvQuery, req);
         const s = await reportsFor(deps).rows(year);
         served(res, s, year);
         if (req.fresh) {
@@ -235,9 +235,9 @@ export function reportRoutes(deps: ApiDeps): RouteSpec[] {
       },
       async handler(req, res) {
         const year = yearOf(req.query.year, now()); // first: a bad year is a 400, also when repeated
-        const q = parseWith(storiesQuery, req.query, req, ['query']);
+        const q = parseQuery(storiesQuery, req);
         if (q.wijk !== undefined && !knownWijken.has(q.wijk)) {
-          throw new AppError(422, 'validation_failed', [{ path: 'query.wijk', code: 'unknown_wijk', message: ruleMessages[localeOf(req)].unknown_wijk }]);
+          throw new ValidationError('query', [ruleIssue('query.wijk', 'unknown_wijk')]);
         }
         const s = await reportsFor(deps).stories(year, { ...(q.wijk !== undefined ? { wijk: q.wijk } : {}), offset: q.offset, limit: q.limit });
         served(res, s, year);

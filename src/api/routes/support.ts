@@ -6,7 +6,7 @@ import { supportNoteKinds } from '../../domain/report.ts';
 import { supportCaseView, supportCaseViewSchema, supportQueueItem, supportQueueItemSchema } from '../../support/case.ts';
 import type { SupportActor } from '../../support/service.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseWith } from '../errors.ts';
+import { parseInput, parseParams, parseQuery } from '../errors.ts';
 import type { RouteSpec } from '../route-spec.ts';
 import { errorSchema } from '../schemas.ts';
 
@@ -75,7 +75,7 @@ export function supportRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Unknown wijk, organisation or state'),
       },
       async handler(req, res) {
-        const q = parseWith(queueQuery, req.query, req, ['query']);
+        const q = parseQuery(queueQuery, req);
         const items = (await support.queue(q)).map(supportQueueItem);
         res.json({ items, total: items.length });
       },
@@ -89,7 +89,7 @@ export function supportRoutes(deps: ApiDeps): RouteSpec[] {
       request: { params: caseParams },
       responses: { 200: { description: 'The case', schema: supportCaseViewSchema }, 401: err('Not logged in'), 403: err('Not staff'), 404: err('No support case'), 422: err('Not an application id') },
       async handler(req, res) {
-        const { applicationId } = parseWith(caseParams, req.params, req, ['params']);
+        const { applicationId } = parseParams(caseParams, req);
         const c = await support.get(applicationId);
         if (!c) throw new AppError(404, 'not_found', [{ code: 'no_support_case' }]);
         res.json(supportCaseView(c));
@@ -112,8 +112,8 @@ export function supportRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Not an application id, or a body'),
       },
       async handler(req, res) {
-        const { applicationId } = parseWith(caseParams, req.params, req, ['params']);
-        parseWith(noBody, body(req), req);
+        const { applicationId } = parseParams(caseParams, req);
+        parseInput(noBody, body(req), 'no_body');
         const c = await support.claim(applicationId, actor(req));
         req.log.info({ applicationId, supportWorkflowId: `support-${applicationId}` }, 'support case claimed');
         res.json(supportCaseView(c));
@@ -137,8 +137,8 @@ export function supportRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Not an application id, or a body'),
       },
       async handler(req, res) {
-        const { applicationId } = parseWith(caseParams, req.params, req, ['params']);
-        parseWith(noBody, body(req), req);
+        const { applicationId } = parseParams(caseParams, req);
+        parseInput(noBody, body(req), 'no_body');
         const { case: c, created } = await support.flag(applicationId, actor(req));
         if (created) req.log.info({ applicationId, supportWorkflowId: `support-${applicationId}` }, 'initiative flagged for support');
         res.status(created ? 201 : 200).json(supportCaseView(c));
@@ -161,8 +161,8 @@ export function supportRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Not an application id, or a body'),
       },
       async handler(req, res) {
-        const { applicationId } = parseWith(caseParams, req.params, req, ['params']);
-        parseWith(noBody, body(req), req);
+        const { applicationId } = parseParams(caseParams, req);
+        parseInput(noBody, body(req), 'no_body');
         const c = await support.release(applicationId, actor(req));
         req.log.info({ applicationId }, 'support case released');
         res.json(supportCaseView(c));
@@ -185,8 +185,8 @@ export function supportRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Invalid body, or not an active welfare worker (invalid_handover_target)'),
       },
       async handler(req, res) {
-        const { applicationId } = parseWith(caseParams, req.params, req, ['params']);
-        const { toUserId } = parseWith(handoverInputSchema, body(req), req);
+        const { applicationId } = parseParams(caseParams, req);
+        const { toUserId } = parseInput(handoverInputSchema, body(req), 'support_handover');
         const c = await support.handover(applicationId, actor(req), toUserId);
         req.log.info({ applicationId, toUserId }, 'support case handed over');
         res.json(supportCaseView(c));
@@ -209,8 +209,8 @@ export function supportRoutes(deps: ApiDeps): RouteSpec[] {
         422: err('Invalid note'),
       },
       async handler(req, res) {
-        const { applicationId } = parseWith(caseParams, req.params, req, ['params']);
-        const note = parseWith(noteInputSchema, body(req), req);
+        const { applicationId } = parseParams(caseParams, req);
+        const note = parseInput(noteInputSchema, body(req), 'support_note');
         res.status(201).json(await support.addNote(applicationId, actor(req), note));
       },
     },

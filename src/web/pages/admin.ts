@@ -14,6 +14,7 @@ import { amsterdamYear, formatDateTime } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { panelMemberInputSchema } from '../../domain/meeting-inputs.ts';
 import { euros } from '../../domain/page-messages.ts';
+import { fieldProblemTexts } from '../../domain/validation-messages.ts';
 import type { Figures } from '../../reports/figures.ts';
 import { csvFileName, initiativesCsv } from '../../reports/csv.ts';
 import { queryAudit } from '../../services/audit.ts';
@@ -141,7 +142,7 @@ ${textField({ name: 'password', label: a.memberPassword, hint: a.memberPasswordH
         const body = (page.req.body ?? {}) as FormBody;
         const errors = new FormErrors();
         const year = Number(str(body, 'year'));
-        if (!/^\d{4}$/.test(str(body, 'year')) || year < 2000 || year > 2100) errors.add('year', t.fields.invalidValue);
+        if (!/^\d{4}$/.test(str(body, 'year')) || year < 2000 || year > 2100) errors.add('year', fieldProblemTexts[page.locale].invalid);
         const cents = amount(body, 'total', errors, t);
         if (cents === undefined && !errors.of('total')) errors.add('total', t.fields.required.totalCents!);
         if (errors.any || cents === undefined) return budgetPage(page, { body, errors }, 422);

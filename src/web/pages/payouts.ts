@@ -10,6 +10,7 @@ import { formatDate, formatDateTime } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { euros } from '../../domain/page-messages.ts';
 import { sumCents } from '../../domain/money.ts';
+import { problemText } from '../../domain/validation-messages.ts';
 import { actionForm, button, csrfField, errorSummary, fieldId, FormErrors, heading, paragraph, table, textField } from '../components.ts';
 import { amount, str, type FormBody } from '../forms.ts';
 import { html } from '../html.ts';
@@ -155,7 +156,7 @@ ${
         const errors = new FormErrors({ amount: fieldId(`refund.${id}.amount`) });
         const cents = amount(body, 'amount', errors, page.t);
         if (cents === undefined && !errors.any) errors.add('amount', page.t.fields.required.amountCents!);
-        else if (cents === 0) errors.add('amount', page.t.fields.tooSmallNumber(0.01));
+        else if (cents === 0) errors.add('amount', problemText({ kind: 'too_small', min: 0.01, inclusive: true }, page.locale));
         if (errors.any || cents === undefined) return payoutsPage(page, { applicationId: id, body, errors }, 422);
         try {
           await deps.applications.recordRefund(id, cents, page.actor);

@@ -26,13 +26,10 @@ import {
   closeMeetingUpdate,
   declareRecusalUpdate,
   inviteApplicantUpdate,
-  MEETING_REFUSED,
   meetingStateQuery,
-  type CastVoteArgs,
-  type MeetingInput,
-  type MeetingState,
   type panelMeetingWorkflow,
 } from '../../workflows/meeting.ts';
+import { MEETING_REFUSED, type CastVoteArgs, type MeetingInput, type MeetingState } from '../../src/domain/workflow-types.ts';
 import { eventually } from '../helpers/context.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 import type { startMailCatcher } from '../helpers/mail.ts';

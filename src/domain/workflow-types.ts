@@ -94,6 +94,21 @@ export interface MeetingState {
 /** Error type of a refused vote, recusal or close. */
 export const MEETING_REFUSED = 'MeetingRefused';
 
+// --- initiativeWorkflow (workflows/initiative.ts) --------------------------------------------
+
+/** Finance reported the batch with this payout as executed by the bank (the payoutExecuted signal). */
+export interface PaidNotice {
+  applicationId: string;
+  endToEndId: string;
+  batchId: string;
+  executedAt: string;
+  /**
+   * Who reported the batch executed (the register's actor, `staff:<id>`): the actor of the
+   * ledger's pay entry. Absent in signals sent before it was added (the entry says `finance`).
+   */
+  executedBy?: string;
+}
+
 // --- supportWorkflow (workflows/support.ts) --------------------------------------------------
 
 export const SUPPORT_REMINDER_DAYS = 7;

@@ -292,7 +292,7 @@ describe('initiativeWorkflow after a grant: the budget ledger', () => {
     expect(await payoutOf(app)).toBeNull();
   });
 
-  it('pays a reserved grant when finance executes its batch: pay entry, status paid, the e-mail', async () => {
+  it('pays a reserved grant when finance executes its batch: pay entry by the one who reported it executed, status paid, the e-mail', async () => {
     const year = (await currentYear()) + 1;
     const app = await submit('betaald', `${year}-04-20`);
     await decide(app, 'reserved', 45_000);
@@ -301,7 +301,7 @@ describe('initiativeWorkflow after a grant: the budget ledger', () => {
     const batch = await payouts.createBatch({ actor: 'finance' });
     expect(batch.endToEndIds).toEqual([payoutEndToEndId(app.reference)]);
     expect(await settled(app)).toMatchObject({ status: 'reserved' }); // a batch alone pays nothing
-    await payouts.executeBatch(batch.id, { actor: 'finance' });
+    await payouts.executeBatch(batch.id, { actor: `staff:finance-${suffix}` });
 
     await statusOf(app, 'paid');
     const state = await settled(app);
@@ -310,6 +310,7 @@ describe('initiativeWorkflow after a grant: the budget ledger', () => {
       ['reserve', 45_000],
       ['pay', 45_000],
     ]);
+    expect((await ledger.journal(year)).find((e) => e.key === `pay:${app.applicationId}`)).toMatchObject({ actor: `staff:finance-${suffix}`, note: batch.id });
     const after = await ledger.balances(year);
     expect(after).toEqual({ ...before, committedCents: before.committedCents - 45_000, paidCents: before.paidCents + 45_000 });
     expect(await ledger.shareOf(year, app.applicationId)).toEqual({ committedCents: 0, paidCents: 45_000 });

@@ -65,8 +65,9 @@ export function createBudgetActivities(deps: BudgetActivityDeps) {
       await deps.ledger.release({ applicationId: input.applicationId, year: input.year, key: input.reason, actor: input.actor, note: input.reason }).catch(nonRetryable);
     },
 
-    async recordPayment(input: { applicationId: string; year: number; batchId: string }): Promise<void> {
-      await deps.ledger.pay({ applicationId: input.applicationId, year: input.year, actor: 'finance', note: input.batchId }).catch(nonRetryable);
+    /** The pay entry's actor is who reported the batch executed (absent in workflows told before it was passed on: `finance`). */
+    async recordPayment(input: { applicationId: string; year: number; batchId: string; executedBy?: string }): Promise<void> {
+      await deps.ledger.pay({ applicationId: input.applicationId, year: input.year, actor: input.executedBy ?? 'finance', note: input.batchId }).catch(nonRetryable);
     },
 
     /** Unspent money the initiator paid back after the report. */

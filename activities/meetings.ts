@@ -8,7 +8,7 @@ import { activityYear } from '../src/domain/application.ts';
 import { remainingCents } from '../src/domain/ledger.ts';
 import type { BudgetLedger } from '../src/budget/ledger.ts';
 import { upcomingMeetings, type MeetingCalendarRules } from '../src/domain/meetings.ts';
-import type { FrozenAgenda, MeetingInput, MeetingState } from '../workflows/meeting.ts';
+import type { FrozenAgenda, MeetingInput, MeetingState } from '../src/domain/workflow-types.ts';
 
 export interface FreezeAgendaInput {
   meetingId: string;

@@ -3,7 +3,7 @@ import type { Models } from '../src/db/models.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
 import { createOutbox } from './outbox.ts';
 import { renderAccountLockedEmail, renderAgendaEmail, renderEmail, renderStaffEmail, type EmailTemplate, type EmailVars, type StaffEmailTemplate } from '../src/domain/emails.ts';
-import type { AccountLockedInput } from '../workflows/account-lock.ts';
+import type { AccountLockedInput } from '../src/domain/workflow-types.ts';
 
 export interface NotifyApplicantInput {
   /** Business key of this notification, e.g. "<applicationId>:information_request:<requestId>". */

@@ -4,7 +4,7 @@ import type { Mailer } from '../src/mail/mailer.ts';
 import { renderSupportFlaggedEmail, renderSupportReminderEmail } from '../src/domain/emails.ts';
 import { SupportNotFound, SupportService } from '../src/support/service.ts';
 import type { WijkOrganisations } from '../src/support/organisations.ts';
-import type { SupportTiming } from '../workflows/support.ts';
+import type { SupportTiming, WaitStepInput } from '../src/domain/workflow-types.ts';
 import { createOutbox } from './outbox.ts';
 
 export interface SupportActivityDeps {
@@ -16,16 +16,6 @@ export interface SupportActivityDeps {
   wijkOrganisations: WijkOrganisations;
   /** Where staff read a support case. */
   supportUrl(applicationId: string): string;
-}
-
-export interface WaitStepInput {
-  applicationId: string;
-  /** The wait the timer belongs to (SupportTiming.period). */
-  period: number;
-  /** Workflow time of the step, ISO 8601. */
-  at: string;
-  /** Days waited (for the e-mail). */
-  days: number;
 }
 
 /** The support workflow's activities: the case in the queue, its reminder and its flag. Each idempotent (keyed by case and wait). */

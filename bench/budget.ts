@@ -47,30 +47,25 @@
  * BENCH_AMOUNT_CENTS (each grant).
  */
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
 import { BudgetLedger, type ReserveResult } from '../src/budget/ledger.ts';
 import { connectDatabase, isDuplicateKeyError, type Models } from '../src/db/models.ts';
-import { startFerretDB } from '../src/embedded/servers.ts';
 import {
   benchSettings,
   compareSides,
   envInt,
   loadAverage,
   logComparison,
-  resultsDir,
   round,
   runIfMain,
   runInfo,
   runPool,
   runRounds,
   stdoutLog,
+  withFerretBench,
+  writeResult,
   type BenchSettings,
   type Comparison,
-  type CpuSample,
-  type PhaseResult,
   type RunInfo,
 } from './support.ts';
 
@@ -144,27 +139,6 @@ export interface BudgetBenchResult extends BenchSettings, Comparison, RunInfo {
   durationSec: number;
 }
 
-// --- CPU time of this process and FerretDB (bench/support.ts keeps its sampler to itself) --
-
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  // keep 100
-}
-function cpuSampler(ferretPid: number | undefined): () => CpuSample {
-  return () => {
-    const own = process.cpuUsage();
-    const sample: CpuSample = { node: (own.user + own.system) / 1000 };
-    if (ferretPid && existsSync(`/proc/${ferretPid}/stat`)) {
-      const stat = readFileSync(`/proc/${ferretPid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      sample.ferretdb = ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-    }
-    return sample;
-  };
-}
-
 function medianOf(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -204,30 +178,15 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
   const exhaustTotal = allowedPerRound * amountCents;
   const fitsTotal = 2 * (warmup + rounds * n) * amountCents;
 
-  const dir = mkdtempSync(join(tmpdir(), 'buurtfonds-bench-budget-'));
-  const cleanup: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of cleanup.reverse()) await stop().catch((err: unknown) => log(`budget: stop failed: ${String(err)}`));
-    cleanup.length = 0;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = () => void stopAll().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  try {
-    log(`budget: starting FerretDB in ${dir}`);
-    const ferret = await startFerretDB({ dir: join(dir, 'ferretdb') });
-    cleanup.push(() => ferret.stop());
-    const cpu = cpuSampler(ferret.child.pid);
-    const mongoUri = `${ferret.uri}buurtfonds`;
+  return withFerretBench({ name: 'budget', log }, async (bench) => {
+    const { mongoUri, cpu } = bench;
 
     // One connection and one ledger per "process"; the ledgers' default total is the
     // exhaustion scenario's, so each of its years opens with room for half the attempts.
     const conns: Models[] = [];
     for (let k = 0; k < instances; k++) {
       const models = await connectDatabase(mongoUri);
-      cleanup.push(() => models.connection.close());
+      bench.onStop(() => models.connection.close());
       conns.push(models);
     }
     const ledgers = conns.map((models) => new BudgetLedger({ models, defaultTotalCents: exhaustTotal }));
@@ -458,12 +417,7 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
       durationSec: 0,
     };
     result.servers.temporal = 'not used';
-
-    await stopAll();
-    result.durationSec = round((Date.now() - startedAt) / 1000, 1);
-    mkdirSync(resultsDir, { recursive: true });
-    const file = resolve(join(resultsDir, instances === 1 ? 'budget.json' : `budget-${instances}-writers.json`));
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    const file = await writeResult(bench, result, startedAt, instances === 1 ? 'budget.json' : `budget-${instances}-writers.json`);
 
     const line = (label: string, b: ScenarioBooks) =>
       `    ${label} accepted ${b.accepted}/${b.attempts} (allowed ${b.allowed}), overspend ${b.overspendReservations} grants / ${b.overspendCents} cents, lost updates ${b.lostUpdates}`;
@@ -482,11 +436,7 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
     log(`  ledger check: ${ledgerCheck.ok ? 'ok' : 'FAILED'} (${ledgerCheck.journals} journals, ${ledgerCheck.entries} entries)`);
     log(`  written to ${file} (${result.durationSec} s)`);
     return result;
-  } finally {
-    await stopAll();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  });
 }
 
 runIfMain(import.meta.url, runBudgetBench);

@@ -42,7 +42,8 @@ import { amsterdamYear } from '../src/domain/dates.ts';
 import { upcomingMeetings } from '../src/domain/meetings.ts';
 import { initiativeWorkflowId } from '../src/temporal/starter.ts';
 import { calendarRules, meetingInput } from '../src/temporal/schedule.ts';
-import { castVoteUpdate, meetingStateQuery, type CastVoteArgs, type panelMeetingWorkflow } from '../workflows/meeting.ts';
+import { castVoteUpdate, meetingStateQuery, type panelMeetingWorkflow } from '../workflows/meeting.ts';
+import type { CastVoteArgs } from '../src/domain/workflow-types.ts';
 import { validApplication } from '../test/helpers/fixtures.ts';
 import { benchSettings, compareSides, envInt, loadAverage, logComparison, round, runIfMain, runInfo, runPool, runRounds, stdoutLog, withBenchStack, writeResult, type BenchSettings, type Comparison, type RunInfo } from './support.ts';
 

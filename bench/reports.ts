@@ -37,18 +37,17 @@
  * FerretDB there), BENCH_CACHED_N (cached summary requests per step, default 20).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config.ts';
 import { connectDatabase, submittedApplication, type ApplicationDoc, type LedgerEntryDoc, type Models } from '../src/db/models.ts';
 import { chainEntryId } from '../src/db/chain.ts';
-import { startFerretDB, freePort } from '../src/embedded/servers.ts';
+import { freePort } from '../src/embedded/servers.ts';
 import { buildApiDeps, openStore } from '../src/runtime.ts';
 import { createApp } from '../src/api/app.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
@@ -69,8 +68,9 @@ import {
   runPool,
   runRounds,
   stdoutLog,
+  withFerretBench,
+  writeResult,
   type Comparison,
-  type CpuSample,
   type RunInfo,
 } from './support.ts';
 
@@ -79,27 +79,6 @@ const YEAR = SYNTHETIC_YEAR;
 const WIJKEN = ['Bovenveen', 'Damsigt', 'Heuvel/Amstelwijk', 'Leidschendam-Noord', 'Prinsenhof', 'Stompwijk', 'Voorburg-Midden', 'Voorburg-Noord', 'Voorburg-West'];
 const PURPOSES = ['cohesion', 'safety', 'liveability'] as const;
 const LIGHTS = ['green', 'orange', 'red'] as const;
-
-// --- CPU time of this process and FerretDB ---------------------------------------------------
-
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  // keep 100
-}
-function cpuSampler(ferretPid: number | undefined): () => CpuSample {
-  return () => {
-    const own = process.cpuUsage();
-    const sample: CpuSample = { node: (own.user + own.system) / 1000 };
-    if (ferretPid && existsSync(`/proc/${ferretPid}/stat`)) {
-      const stat = readFileSync(`/proc/${ferretPid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      sample.ferretdb = ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-    }
-    return sample;
-  };
-}
 
 // --- synthetic data ----------------------------------------------------------------------------
 
@@ -489,25 +468,10 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
   const startedAt = Date.now();
   const loadavgAtStart = loadAverage();
 
-  const dir = mkdtempSync(join(tmpdir(), 'buurtfonds-bench-reports-'));
-  const cleanup: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of cleanup.reverse()) await stop().catch((err: unknown) => log(`reports: stop failed: ${String(err)}`));
-    cleanup.length = 0;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = () => void stopAll().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  try {
-    log(`reports: starting FerretDB in ${dir}`);
-    const ferret = await startFerretDB({ dir: join(dir, 'ferretdb') });
-    cleanup.push(() => ferret.stop());
-    const cpu = cpuSampler(ferret.child.pid);
-    const mongoUri = `${ferret.uri}buurtfonds`;
+  return withFerretBench({ name: 'reports', log }, async (bench) => {
+    const { dir, mongoUri, cpu } = bench;
     const models = await connectDatabase(mongoUri);
-    cleanup.push(() => models.connection.close());
+    bench.onStop(() => models.connection.close());
     // No Temporal server: nothing here signals or starts a workflow.
     const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
     const config = loadConfig({
@@ -667,11 +631,7 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
       durationSec: 0,
     };
     result.servers.temporal = 'not used';
-    await stopAll();
-    result.durationSec = round((Date.now() - startedAt) / 1000, 1);
-    mkdirSync(resultsDir, { recursive: true });
-    const file = resolve(join(resultsDir, 'reports.json'));
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    const file = await writeResult(bench, result, startedAt);
 
     log('');
     log(`reports: year ${YEAR}, steps ${steps.join(', ')}; node ${process.version}, ${cpus().length} cpu(s)`);
@@ -686,11 +646,7 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
     }
     log(`  written to ${file} (${result.durationSec} s)`);
     return result;
-  } finally {
-    await stopAll();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  });
 }
 
 runIfMain(import.meta.url, runReportsBench);

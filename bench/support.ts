@@ -1,6 +1,7 @@
 /**
  * What the benchmarks in bench/ share: their environment settings, the servers and the
- * production worker and API they start (startBenchStack), the operation pool that
+ * production worker and API they start (withBenchStack), or FerretDB alone for those that
+ * need no Temporal (withFerretBench), the operation pool that
  * measures a phase (runPool) with the CPU time of each process, the alternating rounds
  * (runRounds), the summary of a side and the comparison of the two (compareSides), and
  * the writing and printing of the result.
@@ -15,7 +16,7 @@ import { pino } from 'pino';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config.ts';
 import { connectDatabase, type Models } from '../src/db/models.ts';
-import { freePort, startFerretDB, startTemporalDevServer, type RunningServer } from '../src/embedded/servers.ts';
+import { freePort, startFerretDB, startTemporalDevServer } from '../src/embedded/servers.ts';
 import { connectTemporalClient } from '../src/runtime.ts';
 import { startApi, startWorker, type Running } from '../src/start.ts';
 
@@ -98,6 +99,35 @@ function sampleCpu(pids: Record<string, number | undefined>): CpuSample {
 
 // --- the servers, the worker and the API --------------------------------------------------
 
+type Stop = () => Promise<void>;
+
+/**
+ * A temp dir for one benchmark's servers and what it starts: `body` registers each part's
+ * stop as it starts it (onStop); at the end, or on SIGINT/SIGTERM, they are stopped in
+ * reverse order and the dir is removed.
+ */
+async function withBenchDir<T>(name: string, log: Log, body: (dir: string, onStop: (stop: Stop) => void, stopAll: Stop) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `buurtfonds-bench-${name}-`));
+  const stops: Stop[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      await stop().catch((err: unknown) => log(`${name}: stop failed: ${String(err)}`));
+    }
+    stops.length = 0;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = () => void stopAll().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await body(dir, (stop) => void stops.push(stop), stopAll);
+  } finally {
+    await stopAll();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
 export interface BenchStack {
   dir: string;
   config: Config;
@@ -123,23 +153,11 @@ export async function withBenchStack<T>(
   body: (stack: BenchStack) => Promise<T>,
 ): Promise<T> {
   const { name, log } = opts;
-  const dir = mkdtempSync(join(tmpdir(), `buurtfonds-bench-${name}-`));
-  const stack: (Running | RunningServer | { stop(): Promise<void> })[] = [];
-  const stopAll = async () => {
-    for (const part of stack.reverse()) {
-      await part.stop().catch((err: unknown) => log(`${name}: stop failed: ${String(err)}`));
-    }
-    stack.length = 0;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = () => void stopAll().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  try {
+  return withBenchDir(name, log, async (dir, onStop, stopAll) => {
     log(`${name}: starting FerretDB and the Temporal dev server in ${dir}`);
     const [ferret, temporal] = await Promise.all([startFerretDB({ dir: join(dir, 'ferretdb') }), startTemporalDevServer({ headless: true })]);
-    stack.push(ferret, temporal);
+    onStop(() => ferret.stop());
+    onStop(() => temporal.stop());
     const cpu = () => sampleCpu({ ferretdb: ferret.child.pid, temporal: temporal.child.pid });
     const mongoUri = `${ferret.uri}buurtfonds`;
     const port = await freePort();
@@ -170,21 +188,44 @@ export async function withBenchStack<T>(
       worker = undefined;
       await running?.stop();
     };
-    stack.push({ stop: stopWorker });
+    onStop(stopWorker);
     const api = await startApi(target);
-    stack.push(api);
+    onStop(() => api.stop());
 
     const models: Models = await connectDatabase(mongoUri);
-    stack.push({ stop: () => models.connection.close() });
+    onStop(() => models.connection.close());
     const client: Client = await connectTemporalClient(temporal.address, config.temporal.namespace);
-    stack.push({ stop: () => client.connection.close() });
+    onStop(() => client.connection.close());
 
-    return await body({ dir, config, api, models, client, cpu, stopWorker, stopAll });
-  } finally {
-    await stopAll();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+    return body({ dir, config, api, models, client, cpu, stopWorker, stopAll });
+  });
+}
+
+export interface FerretBench {
+  dir: string;
+  /** The benchmark's database on FerretDB. */
+  mongoUri: string;
+  /** CPU ms so far of this process and FerretDB. */
+  cpu: () => CpuSample;
+  /** Stops `stop` with the rest (in reverse order of registration): connections the benchmark opens. */
+  onStop(stop: () => Promise<void>): void;
+  /** Stops everything in reverse order and removes the temp dir; again is a no-op. */
+  stopAll(): Promise<void>;
+}
+
+/**
+ * For benchmarks that need no Temporal: starts FerretDB alone (temp dir, free port), runs
+ * `body` and stops everything, also on SIGINT/SIGTERM.
+ */
+export async function withFerretBench<T>(opts: { name: string; log: Log }, body: (bench: FerretBench) => Promise<T>): Promise<T> {
+  const { name, log } = opts;
+  return withBenchDir(name, log, async (dir, onStop, stopAll) => {
+    log(`${name}: starting FerretDB in ${dir}`);
+    const ferret = await startFerretDB({ dir: join(dir, 'ferretdb') });
+    onStop(() => ferret.stop());
+    const cpu = () => sampleCpu({ ferretdb: ferret.child.pid });
+    return body({ dir, mongoUri: `${ferret.uri}buurtfonds`, cpu, onStop, stopAll });
+  });
 }
 
 // --- phases -----------------------------------------------------------------------------
@@ -371,12 +412,12 @@ export function runInfo(loadavgAtStart: number[]): RunInfo {
   };
 }
 
-/** Stops the stack, fills in durationSec and writes bench/results/<name>.json; returns its path. */
-export async function writeResult(stack: BenchStack, result: { name: string; durationSec: number }, startedAt: number): Promise<string> {
+/** Stops the stack, fills in durationSec and writes bench/results/<fileName> (default <name>.json); returns its path. */
+export async function writeResult(stack: { stopAll(): Promise<void> }, result: { name: string; durationSec: number }, startedAt: number, fileName = `${result.name}.json`): Promise<string> {
   await stack.stopAll();
   result.durationSec = round((Date.now() - startedAt) / 1000, 1);
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${result.name}.json`);
+  const file = join(resultsDir, fileName);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return resolve(file);
 }

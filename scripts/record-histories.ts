@@ -53,9 +53,9 @@ import {
   declareRecusalUpdate,
   inviteApplicantUpdate,
   meetingStateQuery,
-  type MeetingInput,
   type panelMeetingWorkflow,
 } from '../workflows/meeting.ts';
+import type { MeetingInput } from '../src/domain/workflow-types.ts';
 import { completeScreeningUpdate, provideInformationUpdate, requestInformationUpdate, withdrawUpdate, type InitiativeInput } from '../workflows/initiative.ts';
 import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate } from '../workflows/follow-up.ts';
 import type { TimelineEventType } from '../src/domain/status.ts';

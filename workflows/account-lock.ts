@@ -7,22 +7,15 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { AccountLockedInput } from '../src/domain/workflow-types.ts';
+
+export type { AccountLockedInput };
 
 const { notifyAccountLocked } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 day',
   retry: { maximumInterval: '10 minutes' },
 });
-
-export interface AccountLockedInput {
-  /** The lock's id: `<account hash>:<n>@<locked at, ms>`, unique over time. */
-  lockId: string;
-  userId: string;
-  /** How many failures locked it. */
-  failures: number;
-  /** ISO 8601. */
-  lockedUntil: string;
-}
 
 export function accountLockedWorkflowId(lockId: string): string {
   return `account-locked-${lockId}`;

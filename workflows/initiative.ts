@@ -28,6 +28,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import { DAY_MS } from '../src/domain/dates.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
+import type { PaidNotice } from '../src/domain/workflow-types.ts';
 import { decisionSignal, invitedSignal, payoutExecutedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 import { statusSearchAttribute } from '../src/domain/search-attributes.ts';
 import { followUp, type FollowUpState } from './follow-up.ts';
@@ -108,6 +109,11 @@ function refuse(message: string): never {
   throw ApplicationFailure.create({ type: INVALID_STATE, message, nonRetryable: true });
 }
 
+/** What recordPayment books of an executed payout: its batch, and who reported it executed (when the signal says). */
+function paymentOf(n: PaidNotice): { batchId: string; executedBy?: string } {
+  return { batchId: n.batchId, ...(n.executedBy ? { executedBy: n.executedBy } : {}) };
+}
+
 export async function initiativeWorkflow(input: InitiativeInput): Promise<InitiativeState> {
   const { applicationId } = input;
   let status = 'submitted' as ApplicationStatus;
@@ -118,7 +124,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   let decision: DecisionNotice | undefined;
   let rollovers = 0;
   let grant: GrantState | undefined;
-  let paidNotice: { batchId: string; executedAt: string; endToEndId: string } | undefined;
+  let paidNotice: PaidNotice | undefined;
   const followUpState: FollowUpState = {};
   let followUpStarted = false;
 
@@ -371,7 +377,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     }
     await condition(() => paidNotice !== undefined);
     if (!g.paid) {
-      await recordPayment({ applicationId, year: g.budgetYear, batchId: paidNotice!.batchId });
+      await recordPayment({ applicationId, year: g.budgetYear, ...paymentOf(paidNotice!) });
       g.paid = { batchId: paidNotice!.batchId, executedAt: paidNotice!.executedAt };
     }
     await reclaimGrant({ applicationId, year: g.budgetYear, reason: 'withdrawn', actor: 'applicant' });
@@ -398,7 +404,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     }
     if (status === 'reserved' && grant && paidNotice && !grant.paid) {
       const n = paidNotice;
-      await recordPayment({ applicationId, year: grant.budgetYear, batchId: n.batchId });
+      await recordPayment({ applicationId, year: grant.budgetYear, ...paymentOf(n) });
       grant.paid = { batchId: n.batchId, executedAt: n.executedAt };
       if (status === 'reserved') {
         await transition('paid', { type: 'paid', note: n.batchId });

@@ -17,98 +17,15 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { decide, voteKinds, type Vote, type VoteKind } from '../src/domain/decision.ts';
+import { decide, voteKinds } from '../src/domain/decision.ts';
 import type { DecisionNotice } from '../src/domain/decisions.ts';
+import { MEETING_REFUSED, type CastVoteArgs, type CloseArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../src/domain/workflow-types.ts';
 import { decisionSignal, invitedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 
 const { freezeAgenda, recordMeetingOutcome, notifyMeetingMembers } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-export interface MeetingInput {
-  meetingId: string;
-  date: string;
-  startsAt: string;
-  cutoffAt: string;
-  endsAt: string;
-  quorum: number;
-  /** Share of the votes a majority must exceed (absent: a simple majority). */
-  majority?: number;
-  /** After this many rollovers an item is flagged to the admin. */
-  flagAfterRollovers: number;
-}
-
-export interface AgendaEntry {
-  applicationId: string;
-  requestedCents: number;
-  budgetLineCount: number;
-  /** Times this application was rolled over before this meeting. */
-  rollovers: number;
-  invited: boolean;
-}
-
-export interface FrozenAgenda {
-  items: AgendaEntry[];
-  members: { id: string; name: string }[];
-  chairId?: string;
-}
-
-export interface CastVoteArgs {
-  memberId: string;
-  applicationId: string;
-  vote: VoteKind;
-  amountCents?: number;
-  struckLines?: number[];
-  reasons?: string;
-}
-export interface RecusalArgs {
-  memberId: string;
-  applicationId: string;
-  reason: string;
-}
-export interface CloseArgs {
-  memberId: string;
-}
-export interface InviteArgs {
-  memberId: string;
-  applicationId: string;
-}
-
-export interface CastVote extends Vote {
-  applicationId: string;
-  at: string;
-}
-export interface Recusal extends RecusalArgs {
-  at: string;
-}
-
-export interface ItemOutcome {
-  applicationId: string;
-  outcome: 'approved' | 'partially_approved' | 'rejected' | 'rollover';
-  grantedCents: number;
-  reasons: string[];
-  struckLines: number[];
-  rolloverReason?: 'no_quorum' | 'deferred';
-  flagged: boolean;
-}
-
-export interface MeetingState {
-  meetingId: string;
-  status: 'waiting_for_cutoff' | 'open' | 'closed';
-  agenda: AgendaEntry[];
-  members: { id: string; name: string }[];
-  chairId?: string;
-  /** Every vote cast, in order (a member's last vote on an item counts). */
-  votes: CastVote[];
-  recusals: Recusal[];
-  closedAt?: string;
-  closedBy?: string;
-  outcomes: ItemOutcome[];
-}
-
-/** Error type of a refused vote, recusal or close. */
-export const MEETING_REFUSED = 'MeetingRefused';
 
 export const castVoteUpdate = defineUpdate<{ accepted: true; at: string }, [CastVoteArgs]>('castVote');
 export const declareRecusalUpdate = defineUpdate<{ accepted: true; at: string }, [RecusalArgs]>('declareRecusal');

@@ -18,42 +18,11 @@
  */
 import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { WaitStepInput } from '../activities/support.ts';
 import { DAY_MS } from '../src/domain/dates.ts';
-
-export const SUPPORT_REMINDER_DAYS = 7;
-export const SUPPORT_FLAG_DAYS = 14;
+import { SUPPORT_FLAG_DAYS, SUPPORT_REMINDER_DAYS, type SupportOutcome, type SupportTiming, type SupportWorkflowInput, type WaitStepInput } from '../src/domain/workflow-types.ts';
 
 export function supportWorkflowId(applicationId: string): string {
   return `support-${applicationId}`;
-}
-
-export interface SupportWorkflowInput {
-  applicationId: string;
-  reason: 'requested' | 'flagged';
-  /** What the applicant asked help with (default: the application's supportWish). */
-  wish?: string;
-  /** Days from the start of a wait to the reminder and to the flag (7 and 14 unless given). */
-  reminderDays?: number;
-  flagDays?: number;
-}
-
-/** The case as far as the timers care (what the activities return). */
-export interface SupportTiming {
-  /** `ended`: the initiative is over (withdrawn, reclaimed, closed): no more reminders. */
-  state: 'unclaimed' | 'claimed' | 'ended';
-  organisation: string;
-  /** Start of the current wait (queued, or the last release), ISO 8601. */
-  waitingSince: string;
-  /** Seq of the case entry that began the current wait. */
-  period: number;
-  reminderSent: boolean;
-  flagged: boolean;
-}
-
-export interface SupportOutcome {
-  outcome: 'claimed' | 'ended';
-  timing: SupportTiming;
 }
 
 /** Sent by the API after it appended a claim to the case. */

@@ -14,14 +14,8 @@ import { insertOnce, type Models, type PayoutDoc, type PayoutEventDoc } from '..
 import { AppError } from '../domain/errors.ts';
 import { amsterdamDate } from '../domain/dates.ts';
 import { payoutEndToEndId } from '../domain/payouts.ts';
+import type { PaidNotice } from '../domain/workflow-types.ts';
 import { renderPain001, sepaText, type Debtor } from './sepa.ts';
-
-export interface PaidNotice {
-  applicationId: string;
-  endToEndId: string;
-  batchId: string;
-  executedAt: string;
-}
 
 export interface PayoutServiceDeps {
   models: Models;
@@ -251,11 +245,12 @@ export class PayoutService {
     const b = this.batches.get(batchId)!;
     const payouts = await this.deps.models.Payout.find({ _id: { $in: b.event.endToEndIds } }, { applicationId: 1, year: 1 }).lean();
     const executedAt = new Date(b.executed!.at).toISOString();
+    const executedBy = b.executed!.actor;
     for (const p of payouts) {
       if (onlyUnrecorded && (await this.deps.paymentRecorded(p.applicationId, p.year))) continue;
       // One initiative that cannot be told (e.g. its workflow was terminated by hand) must
       // not keep the others from being told; `reconcile` tries again later.
-      await this.deps.notifyPaid({ applicationId: p.applicationId, endToEndId: p._id, batchId, executedAt }).catch((err: unknown) => this.deps.onNotifyError?.(err, p.applicationId));
+      await this.deps.notifyPaid({ applicationId: p.applicationId, endToEndId: p._id, batchId, executedAt, executedBy }).catch((err: unknown) => this.deps.onNotifyError?.(err, p.applicationId));
     }
   }
 

@@ -14,7 +14,7 @@ import type { AgendaItemDoc, MeetingDoc, Models } from '../db/models.ts';
 import { documentsOfApplication } from '../db/keys.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
 import type { MeetingCommands } from './meetings.ts';
-import type { CastVote, ItemOutcome, Recusal } from '../../workflows/meeting.ts';
+import type { CastVote, ItemOutcome, Recusal } from '../domain/workflow-types.ts';
 
 export interface MeetingCalendarDeps {
   models: Models;

@@ -4,18 +4,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AppError } from '../domain/errors.ts';
 import type { ErrorCode } from '../domain/messages.ts';
 import type { Models } from '../db/models.ts';
-import {
-  castVoteUpdate,
-  closeMeetingUpdate,
-  declareRecusalUpdate,
-  inviteApplicantUpdate,
-  MEETING_REFUSED,
-  meetingStateQuery,
-  type CastVoteArgs,
-  type InviteArgs,
-  type MeetingState,
-  type RecusalArgs,
-} from '../../workflows/meeting.ts';
+import { castVoteUpdate, closeMeetingUpdate, declareRecusalUpdate, inviteApplicantUpdate, meetingStateQuery } from '../../workflows/meeting.ts';
+import { MEETING_REFUSED, type CastVoteArgs, type InviteArgs, type MeetingState, type RecusalArgs } from '../domain/workflow-types.ts';
 
 /** HTTP status of each refusal the meeting workflow's validators can give. */
 const refusalStatus: Partial<Record<ErrorCode, number>> = {

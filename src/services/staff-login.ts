@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, type LoginLockDoc, type Models, type StaffUserDoc } from '../db/models.ts';
 import type { Config } from '../config.ts';
-import type { AccountLockedInput } from '../../workflows/account-lock.ts';
+import type { AccountLockedInput } from '../domain/workflow-types.ts';
 
 /** Verified against when the e-mail is unknown, so both failures cost the same time. */
 const dummyHash = argon2.hash('buurtfonds-timing-equaliser');

@@ -20,7 +20,7 @@ import { supportEventModel } from '../db/support-models.ts';
 import { AppError } from '../domain/errors.ts';
 import { isFinal, type ApplicationStatus } from '../domain/status.ts';
 import type { SupportNoteKind } from '../domain/report.ts';
-import type { SupportTiming, SupportWorkflowInput } from '../../workflows/support.ts';
+import type { SupportTiming, SupportWorkflowInput } from '../domain/workflow-types.ts';
 import { foldSupport, welfareMayRead, type SupportCase, type SupportCaseState } from './case.ts';
 import type { SupportEventDoc, SupportWorker } from './events.ts';
 import { organisationFor, type WijkOrganisations } from './organisations.ts';

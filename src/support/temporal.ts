@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { supportClaimedSignal, supportReleasedSignal, supportWorkflow, supportWorkflowId, type SupportWorkflowInput } from '../../workflows/support.ts';
+import { supportClaimedSignal, supportReleasedSignal, supportWorkflow, supportWorkflowId } from '../../workflows/support.ts';
+import type { SupportWorkflowInput } from '../domain/workflow-types.ts';
 import type { SupportWorkflows } from './service.ts';
 
 /** The support workflow through a Temporal client (the API's side). */

@@ -10,7 +10,7 @@ import { FUND_TIME_ZONE } from '../domain/dates.ts';
 import { upcomingMeetings, type MeetingCalendarRules, type MeetingOverride, type PlannedMeeting } from '../domain/meetings.ts';
 import { meetingCutoffWorkflow } from '../../workflows/meeting-cutoff.ts';
 import { retentionSweepWorkflow } from '../../workflows/retention.ts';
-import type { MeetingInput } from '../../workflows/meeting.ts';
+import type { MeetingInput } from '../domain/workflow-types.ts';
 
 const AHEAD = 26; // a year of fortnightly meetings
 

@@ -19,7 +19,8 @@ import { planMeeting, type PlannedMeeting } from '../../src/domain/meetings.ts';
 import { formatEuros } from '../../src/domain/money.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { calendarRules, meetingInput } from '../../src/temporal/schedule.ts';
-import { meetingStateQuery, type MeetingState, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
+import { meetingStateQuery, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
+import type { MeetingState } from '../../src/domain/workflow-types.ts';
 import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, validApplication } from '../helpers/fixtures.ts';
 

@@ -23,7 +23,7 @@ describe('grant → reserve → payout → batch → executed', () => {
   });
   afterAll(async () => ctx?.close());
 
-  it('pays each grant exactly once and moves the ledger from committed to paid', async () => {
+  it('pays each grant exactly once and moves the ledger from committed to paid; the pay entries name the finance user who reported the batch executed', async () => {
     const before = (await ctx.http().get('/api/v1/budget/2027')).body;
     const a = await grant(ctx, { accountHolder: 'Zoë Çelik', applicant: { name: 'Zoë Çelik', email: 'zoe@example.nl', phone: '0612345678', address: { street: 'Laan 1', postalCode: '2271 AB', city: 'Voorburg' } } });
     const b = await grant(ctx, { title: 'Buurttuin', wijken: ['Bovenveen', 'Damsigt'] }, 50_000);
@@ -53,6 +53,9 @@ describe('grant → reserve → payout → batch → executed', () => {
 
     const executed = await ctx.http().post(`${created.body.fileUrl}/executed`).set(as(finance)).send();
     expect(executed.status, JSON.stringify(executed.body)).toBe(200);
+    const financeUser = (await ctx.models.StaffUser.findOne({ email: 'financien@buurtfonds.test' }, { _id: 1 }).lean())!;
+    const reporter = `staff:${financeUser._id}`;
+    expect(executed.body.executed.by).toBe(reporter);
     const twice = await ctx.http().post(`${created.body.fileUrl}/executed`).set(as(finance)).send();
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('batch_already_executed');
@@ -72,6 +75,12 @@ describe('grant → reserve → payout → batch → executed', () => {
     expect(audit.status).toBe(200);
     const actions = audit.body.entries.map((e: { action: string }) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['ledger.reserve', 'ledger.pay', 'payout.created', 'payout.batched', 'payout.paid']));
+    // Who reported the batch executed is on the payout's audit record and is the actor of each journal's pay entry.
+    const actorOf = (action: string) => audit.body.entries.find((e: { action: string }) => e.action === action)?.actor;
+    expect(actorOf('payout.paid')).toBe(reporter);
+    expect(actorOf('ledger.pay')).toBe(reporter);
+    const journal = await ctx.deps.ledger.journal(2027);
+    for (const g of [a, b]) expect(journal.find((e) => e.key === `pay:${g.id}`), `pay entry of ${g.reference}`).toMatchObject({ kind: 'pay', actor: reporter });
   }, 90_000);
 });
 

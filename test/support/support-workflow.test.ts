@@ -8,39 +8,33 @@
  * signal-with-start). The tests never call `handle.result()` on the time-skipping client
  * (it would let the test server skip time for every workflow).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Client, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { submittedApplication, type Models } from '../../src/db/models.ts';
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowHandle } from '@temporalio/client';
+import { submittedApplication } from '../../src/db/models.ts';
 import type { ApplicationInput } from '../../src/domain/application.ts';
 import { DAY_MS } from '../../src/domain/dates.ts';
-import { createLogger } from '../../src/logger.ts';
 import { loadConfig } from '../../src/config.ts';
 import { SupportService } from '../../src/support/service.ts';
 import { temporalSupportWorkflows } from '../../src/support/temporal.ts';
-import { supportWorkflow, supportWorkflowId, type SupportOutcome } from '../../workflows/support.ts';
+import { supportWorkflow, supportWorkflowId } from '../../workflows/support.ts';
 import { eventually } from '../helpers/context.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 import type { CapturedMail } from '../helpers/mail.ts';
-import { startTimeSkipping, terminateRunning, type TimeSkippingWithMail } from '../helpers/time-skipping.ts';
+import { timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-const suffix = randomBytes(4).toString('hex');
-const taskQueue = `support-test-${suffix}`;
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
+const suite = timeSkippingSuite({
+  name: 'support',
+  staff: () => Object.values(STAFF).map((s) => ({ ...s, chair: false, createdAt: new Date() })),
+});
+const { suffix, taskQueue, started, idle, finished } = suite;
 
-let suite: TimeSkippingWithMail;
-let env: TestWorkflowEnvironment;
-let models: Models;
 let support: SupportService;
-/** A client without time skipping: waiting on a result through it does not move the test server's clock. */
-let plainClient: Client;
 /** Test-server time for the service's clock (what the API's clock would say at that moment). */
 let clock = Date.now();
-const started: WorkflowHandle[] = [];
 
 const STAFF = {
   woej: { _id: randomUUID(), email: `woej-${suffix}@buurtfonds.test`, name: 'Opbouwwerker Woej', role: 'welfare', organisation: 'Woej', active: true },
@@ -50,27 +44,14 @@ const STAFF = {
   panel: { _id: randomUUID(), email: `panel-${suffix}@buurtfonds.test`, name: 'Panellid', role: 'panel', active: true },
 } as const;
 
-beforeAll(async () => {
-  suite = await startTimeSkipping({ logger, mongoUri: inject('mongoUri'), workflowBundlePath: inject('workflowBundlePath'), dbName: `t_support_${suffix}`, taskQueue, catchMail: true, runWorker: true });
-  ({ env, models } = suite);
-  plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
-  await models.StaffUser.create(Object.values(STAFF).map((s) => ({ ...s, chair: false, passwordHash: 'not-used', createdAt: new Date() })));
+beforeAll(() => {
   support = new SupportService({
-    models,
+    models: suite.models,
     organisations: loadConfig({}).support.wijkOrganisations,
-    workflows: temporalSupportWorkflows(env.client, taskQueue),
-    logger,
+    workflows: temporalSupportWorkflows(suite.env.client, taskQueue),
+    logger: suite.logger,
     now: () => new Date(clock),
   });
-});
-
-afterEach(async () => {
-  // A timer left waiting would fire during the next test's time skip.
-  await terminateRunning(started, 'test finished');
-});
-
-afterAll(async () => {
-  await suite?.stop();
 });
 
 // ---------------------------------------------------------------------------------
@@ -89,39 +70,25 @@ interface Case {
 async function queued(wijken: string[]): Promise<Case> {
   const applicationId = randomUUID();
   const reference = `VW-2026-${String(9000 + ++referenceSeq)}`;
-  const now = await env.currentTimeMs();
+  const now = await suite.env.currentTimeMs();
   const form = validApplication({ wijken, title: `Initiatief ${reference}` }) as unknown as ApplicationInput;
-  await models.Application.create({ ...submittedApplication({ id: applicationId, form, reference, year: 2026, submittedAt: new Date(now) }), status: 'reserved', statusSeq: 5 });
-  await env.client.workflow.start(supportWorkflow, {
+  await suite.models.Application.create({ ...submittedApplication({ id: applicationId, form, reference, year: 2026, submittedAt: new Date(now) }), status: 'reserved', statusSeq: 5 });
+  await suite.env.client.workflow.start(supportWorkflow, {
     taskQueue,
     workflowId: supportWorkflowId(applicationId),
     args: [{ applicationId, reason: 'requested', wish: form.supportWish }],
   });
   // Not bound to this run: a release starts the next run under the same id.
-  const handle = env.client.workflow.getHandle<typeof supportWorkflow>(supportWorkflowId(applicationId));
+  const handle = suite.env.client.workflow.getHandle<typeof supportWorkflow>(supportWorkflowId(applicationId));
   started.push(handle);
   await eventually(() => support.get(applicationId), 15_000, `${reference} queued`);
   return { applicationId, reference, handle, startedAt: now };
 }
 
+/** Lets the test server's clock run to `at`; the service's clock follows. */
 async function sleepUntil(at: number): Promise<void> {
-  const now = await env.currentTimeMs();
-  if (at > now) await env.sleep(at - now);
-  clock = await env.currentTimeMs();
-}
-
-/** Waits until the workflow has no activity running or workflow task pending (its timer is what is left). */
-async function idle(c: Case): Promise<void> {
-  await eventually(async () => {
-    const d = await c.handle.describe();
-    return d.status.name !== 'RUNNING' || ((d.raw.pendingActivities ?? []).length === 0 && !d.raw.pendingWorkflowTask);
-  }, 20_000, `${c.reference} idle`);
-}
-
-/** The workflow's result once it has completed (polled, not handle.result()). */
-async function finished(c: Case): Promise<SupportOutcome> {
-  await eventually(async () => (await c.handle.describe()).status.name === 'COMPLETED', 20_000, `${c.reference} completed`);
-  return plainClient.workflow.getHandle<typeof supportWorkflow>(c.handle.workflowId).result();
+  await suite.sleepUntil(at);
+  clock = await suite.env.currentTimeMs();
 }
 
 const mailsAbout = (c: Case): CapturedMail[] => suite.mail.mails.filter((m) => m.subject.includes(c.reference));
@@ -139,17 +106,17 @@ describe('supportWorkflow', () => {
     const voorburg = await queued(['Voorburg-Midden', 'Bovenveen']); // the first wijk counts: SenW
     expect((await support.get(bovenveen.applicationId))!.organisation).toBe('Woej');
     expect((await support.get(voorburg.applicationId))!.organisation).toBe('SenW');
-    await idle(bovenveen);
-    await idle(voorburg);
+    await idle(bovenveen.handle);
+    await idle(voorburg.handle);
 
     await sleepUntil(voorburg.startedAt + 7 * DAY_MS - HOUR_MS);
-    await idle(bovenveen);
+    await idle(bovenveen.handle);
     expect(mailsAbout(bovenveen), 'no reminder before 7 days').toEqual([]);
 
     await sleepUntil(voorburg.startedAt + 7 * DAY_MS + MINUTE_MS);
     await eventually(async () => mailsAbout(bovenveen).length > 0 && mailsAbout(voorburg).length > 0, 20_000, 'both reminders');
-    await idle(bovenveen);
-    await idle(voorburg);
+    await idle(bovenveen.handle);
+    await idle(voorburg.handle);
     // Woej's active worker only (not the one who left, not SenW, not the admin or panel).
     expect(to(mailsAbout(bovenveen))).toEqual([STAFF.woej.email]);
     expect(to(mailsAbout(voorburg))).toEqual([STAFF.senw.email]);
@@ -170,17 +137,17 @@ describe('supportWorkflow', () => {
 
   it('flags the case to the admin after 14 days, and completes when it is claimed after all', async () => {
     const c = await queued(['Stompwijk']);
-    await idle(c);
+    await idle(c.handle);
     await sleepUntil(c.startedAt + 7 * DAY_MS + MINUTE_MS);
     await eventually(async () => mailsAbout(c).length === 1, 20_000, 'the reminder');
-    await idle(c);
+    await idle(c.handle);
     await sleepUntil(c.startedAt + 14 * DAY_MS - HOUR_MS);
-    await idle(c);
+    await idle(c.handle);
     expect(to(mailsAbout(c)), 'no flag before 14 days').toEqual([STAFF.woej.email]);
 
     await sleepUntil(c.startedAt + 14 * DAY_MS + MINUTE_MS);
     await eventually(async () => mailsAbout(c).length === 2, 20_000, 'the flag');
-    await idle(c);
+    await idle(c.handle);
     const flag = mailsAbout(c).find((m) => m.to.includes(STAFF.admin.email))!;
     expect(flag.subject).toBe(`Ondersteuningsvraag ${c.reference} is na 14 dagen nog niet opgepakt`);
     expect(flag.text).toContain('Beste Beheerder,');
@@ -191,31 +158,31 @@ describe('supportWorkflow', () => {
 
     // Flagged and reminded: it waits for a claim, and completes when one comes.
     await support.claim(c.applicationId, { id: STAFF.woej._id, role: 'welfare' });
-    expect(await finished(c)).toMatchObject({ outcome: 'claimed', timing: { state: 'claimed', reminderSent: true, flagged: true } });
+    expect(await finished(c.handle)).toMatchObject({ outcome: 'claimed', timing: { state: 'claimed', reminderSent: true, flagged: true } });
     await sleepUntil(c.startedAt + 30 * DAY_MS);
     expect(mailsAbout(c)).toHaveLength(2);
   });
 
   it('sends no reminder for a case claimed before 7 days (the workflow completes at the claim)', async () => {
     const c = await queued(['Bovenveen']);
-    await idle(c);
+    await idle(c.handle);
     await sleepUntil(c.startedAt + 2 * DAY_MS);
     const claimed = await support.claim(c.applicationId, { id: STAFF.senw._id, role: 'welfare' });
     expect(claimed.claimedBy).toMatchObject({ id: STAFF.senw._id, name: 'Ondersteuner SenW', organisation: 'SenW' });
-    expect(await finished(c)).toMatchObject({ outcome: 'claimed', timing: { state: 'claimed', reminderSent: false, flagged: false } });
+    expect(await finished(c.handle)).toMatchObject({ outcome: 'claimed', timing: { state: 'claimed', reminderSent: false, flagged: false } });
 
     await sleepUntil(c.startedAt + 15 * DAY_MS);
     expect(mailsAbout(c)).toEqual([]);
     expect(await kinds(c)).toEqual(['queued', 'claimed']);
-    expect(await models.Outbox.countDocuments({ applicationId: c.applicationId })).toBe(0);
+    expect(await suite.models.Outbox.countDocuments({ applicationId: c.applicationId })).toBe(0);
   });
 
   it('starts the wait again at a release: the reminder comes 7 days after the release, not after the queueing', async () => {
     const c = await queued(['Damsigt']);
-    await idle(c);
+    await idle(c.handle);
     await sleepUntil(c.startedAt + 1 * DAY_MS);
     await support.claim(c.applicationId, { id: STAFF.woej._id, role: 'welfare' });
-    await finished(c);
+    await finished(c.handle);
 
     await sleepUntil(c.startedAt + 3 * DAY_MS);
     const releasedAt = clock;
@@ -224,10 +191,10 @@ describe('supportWorkflow', () => {
     expect(released.waitingSince).toBe(new Date(releasedAt).toISOString());
     // Signal-with-start: a new run under the same id.
     await eventually(async () => (await c.handle.describe()).status.name === 'RUNNING', 15_000, 'the new run');
-    await idle(c);
+    await idle(c.handle);
 
     await sleepUntil(c.startedAt + 9 * DAY_MS);
-    await idle(c);
+    await idle(c.handle);
     expect(mailsAbout(c), 'no reminder 7 days after the queueing').toEqual([]);
     await sleepUntil(releasedAt + 7 * DAY_MS + MINUTE_MS);
     await eventually(async () => mailsAbout(c).length === 1, 20_000, 'the reminder after the release');
@@ -239,10 +206,10 @@ describe('supportWorkflow', () => {
 
   it('ends the wait without a reminder when the initiative is withdrawn', async () => {
     const c = await queued(['Prinsenhof']);
-    await idle(c);
-    await models.Application.updateOne({ _id: c.applicationId }, { $set: { status: 'withdrawn' } });
+    await idle(c.handle);
+    await suite.models.Application.updateOne({ _id: c.applicationId }, { $set: { status: 'withdrawn' } });
     await sleepUntil(c.startedAt + 7 * DAY_MS + MINUTE_MS);
-    expect(await finished(c)).toMatchObject({ outcome: 'ended' });
+    expect(await finished(c.handle)).toMatchObject({ outcome: 'ended' });
     expect(mailsAbout(c)).toEqual([]);
     expect(await kinds(c)).toEqual(['queued']);
     // Not in the queue any more.

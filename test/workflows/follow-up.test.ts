@@ -8,76 +8,34 @@
  *
  * Each initiative is brought to `paid` the way production does (screening, the
  * meeting's signals, finance's batch and its execution). Every notification activity
- * records the test server's time at which the workflow scheduled it, so a reminder is
- * checked at its timer, not just "eventually". The time-skipping helper seeds no staff:
- * the panel/admin (and some who must not get mail) are inserted here. It wires no
- * `refundIban` either; the notifyApplicant wrapper adds the helper's DEBTOR IBAN, as
- * src/runtime.ts does with config.payouts.debtor.iban.
+ * records the test server's time at which the workflow scheduled it (notificationLog),
+ * so a reminder is checked at its timer, not just "eventually". The staff are
+ * followUpStaff: the panel/admin and some who must not get mail.
  *
- * Time skips only while a test awaits `env.sleep`; `handle.result()` on the
- * time-skipping client is never used (it lets the server skip time for every workflow).
+ * Time skips only while a test awaits `env.sleep` (test/helpers/time-skipping-suite.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Context } from '@temporalio/activity';
-import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../activities/index.ts';
-import type { NotifyApplicantInput } from '../../activities/notifications.ts';
-import { AppError } from '../../src/domain/errors.ts';
-import type { BudgetLedger } from '../../src/budget/ledger.ts';
-import type { Models } from '../../src/db/models.ts';
-import { createLogger } from '../../src/logger.ts';
 import { activityYear } from '../../src/domain/application.ts';
 import { amsterdamDate, DAY_MS, endOfAmsterdamDay, formatDate } from '../../src/domain/dates.ts';
 import { formatEuros } from '../../src/domain/money.ts';
 import { payoutEndToEndId } from '../../src/domain/payouts.ts';
 import type { ReportInput } from '../../src/domain/report.ts';
-import type { PayoutService } from '../../src/payouts/service.ts';
-import { completeScreeningUpdate, INVALID_STATE, stateQuery, type initiativeWorkflow, type InitiativeInput, type InitiativeState } from '../../workflows/initiative.ts';
-import { decisionSignal, scheduledSignal } from '../../workflows/initiative-signals.ts';
+import type { InitiativeInput, InitiativeState } from '../../workflows/initiative.ts';
 import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate, type ReviewReportArgs } from '../../workflows/follow-up.ts';
 import { eventually } from '../helpers/context.ts';
-import { validApplication } from '../helpers/fixtures.ts';
-import type { CapturedMail, startMailCatcher } from '../helpers/mail.ts';
-import { DEBTOR, startTimeSkipping, submitApplication, terminateRunning, type InitiativeHandle as Handle, type TimeSkippingWithMail } from '../helpers/time-skipping.ts';
+import type { CapturedMail } from '../helpers/mail.ts';
+import { DEBTOR } from '../helpers/time-skipping.ts';
+import { expectRefused, followUpStaff, notificationLog, REQUESTED_CENTS as GRANTED, SCREENER as PANEL, STAFF_NOTIFIED, timeSkippingSuite, type Submitted } from '../helpers/time-skipping-suite.ts';
 
 const MINUTE_MS = 60 * 1000;
 const HOUR_MS = 60 * MINUTE_MS;
-const PANEL = 'panel1@buurtfonds.test';
 const FINANCE = 'financien@buurtfonds.test';
-const GRANTED = 60_050; // validApplication(), approved in full
 
-const suffix = randomBytes(4).toString('hex');
-const taskQueue = `follow-up-test-${suffix}`;
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
-
-/** Staff: the active panel members and the admin get the panel e-mails; an inactive member, welfare and finance do not. */
-const STAFF = [
-  { _id: `p1-${suffix}`, email: PANEL, name: 'Panellid Een', role: 'panel' as const, chair: true, active: true },
-  { _id: `p2-${suffix}`, email: 'panel2@buurtfonds.test', name: 'Panellid Twee', role: 'panel' as const, chair: false, active: true },
-  { _id: `a1-${suffix}`, email: 'admin@buurtfonds.test', name: 'Beheerder', role: 'admin' as const, chair: false, active: true },
-  { _id: `p3-${suffix}`, email: 'oud-panellid@buurtfonds.test', name: 'Oud-panellid', role: 'panel' as const, chair: false, active: false },
-  { _id: `w1-${suffix}`, email: 'welzijn1@buurtfonds.test', name: 'Welzijnswerker', role: 'welfare' as const, chair: false, active: true },
-  { _id: `f1-${suffix}`, email: FINANCE, name: 'Financiën', role: 'finance' as const, chair: false, active: true },
-];
-const STAFF_NOTIFIED = [PANEL, 'panel2@buurtfonds.test', 'admin@buurtfonds.test'].sort();
-
-let suite: TimeSkippingWithMail;
-let env: TestWorkflowEnvironment;
-let plainClient: Client;
-let models: Models;
-let ledger: BudgetLedger;
-let payouts: PayoutService;
-let mail: Awaited<ReturnType<typeof startMailCatcher>>;
-const started: Handle[] = [];
-
-/** Notification key → template and the test server's time at which the workflow scheduled it (first attempt). */
-const notified = new Map<string, { template: string; at: number }>();
-function noteSent(key: string, template: string): void {
-  if (!notified.has(key)) notified.set(key, { template, at: Context.current().info.scheduledTimestampMs });
-}
+const notifications = notificationLog();
+const { expectSentAt } = notifications;
 
 /** Ledger activities a test holds (per application) until it releases them; `reached` counts the calls that arrived. */
 interface Gate {
@@ -100,70 +58,35 @@ async function passGate(key: string): Promise<void> {
   await gate.open;
 }
 
-beforeAll(async () => {
-  suite = await startTimeSkipping({
-    logger,
-    mongoUri: inject('mongoUri'),
-    workflowBundlePath: inject('workflowBundlePath'),
-    dbName: `t_followup_${suffix}`,
-    taskQueue,
-    catchMail: true,
-    activities: (real): Activities => ({
-      ...real,
-      async notifyApplicant(input) {
-        noteSent(input.key, input.template);
-        return real.notifyApplicant({ ...input, vars: { ...input.vars, fundIban: DEBTOR.iban } as NotifyApplicantInput['vars'] });
-      },
-      async notifyPanel(input) {
-        noteSent(input.key, input.template);
-        return real.notifyPanel(input);
-      },
-      async refundGrant(input) {
-        await passGate(`refundGrant:${input.applicationId}`);
-        return real.refundGrant(input);
-      },
-      async reclaimGrant(input) {
-        await passGate(`reclaimGrant:${input.applicationId}`);
-        return real.reclaimGrant(input);
-      },
-    }),
-    runWorker: true,
-  });
-  ({ env, models, mail, ledger, payouts } = suite);
-  plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
-  await models.StaffUser.create(STAFF.map((s) => ({ ...s, passwordHash: 'not-used' })));
-});
-
-afterEach(async () => {
-  for (const g of gates.values()) g.release();
-  gates.clear();
-  // Let activities still running finish first: their writes would otherwise land during the next test.
-  for (const h of started) await settled(h).catch(() => undefined);
-  await terminateRunning(started, 'test finished');
-  // A payout a test left pending goes into a batch nobody executes: the next test's batch holds only its own.
-  await payouts.createBatch({ actor: 'test-cleanup' }).catch((err: unknown) => {
-    if (!(err instanceof AppError && err.code === 'no_pending_payouts')) throw err;
-  });
+const suite = timeSkippingSuite({
+  name: 'follow-up',
+  activities: (real): Activities => ({
+    ...real,
+    ...notifications.activities(real),
+    async refundGrant(input) {
+      await passGate(`refundGrant:${input.applicationId}`);
+      return real.refundGrant(input);
+    },
+    async reclaimGrant(input) {
+      await passGate(`reclaimGrant:${input.applicationId}`);
+      return real.reclaimGrant(input);
+    },
+  }),
+  staff: followUpStaff,
+  async beforeTerminate() {
+    for (const g of gates.values()) g.release();
+    gates.clear();
+    // Let activities still running finish first: their writes would otherwise land during the next test.
+    for (const h of suite.started) await suite.idle(h).catch(() => undefined);
+  },
   // Every scenario leaves books that prove themselves.
-  const check = await ledger.check();
-  expect(check.years.flatMap((y) => y.problems)).toEqual([]);
-  expect(check.ok).toBe(true);
+  checkBooks: true,
 });
-
-afterAll(async () => {
-  await suite?.stop();
-});
+const { statusOf, settled, finished, sleepUntil, timeline, mailsTo, waitForMail, decide } = suite;
 
 // ---------------------------------------------------------------------------------
 
-let referenceSeq = 0;
-
-interface Paid {
-  applicationId: string;
-  workflowId: string;
-  reference: string;
-  email: string;
-  handle: Handle;
+interface Paid extends Submitted {
   year: number;
   /** The end of the activity's last day (Amsterdam), ms. */
   endsAt: number;
@@ -177,33 +100,19 @@ interface Paid {
  * payout; returns once the workflow is in `paid` with nothing running.
  */
 async function paidInitiative(label: string, inDays: number, input: Partial<InitiativeInput> = {}): Promise<Paid> {
-  const email = `${label}-${suffix}@example.nl`;
+  const date = amsterdamDate(new Date((await suite.env.currentTimeMs()) + inDays * DAY_MS));
   // No welfare support case: its supportWorkflow child (ABANDON) outlives the test's initiative, and when it
   // completes after its parent the time-skipping server never releases its time lock (every later sleep hangs).
-  const form = validApplication({ wantsSupport: false });
-  const date = amsterdamDate(new Date((await env.currentTimeMs()) + inDays * DAY_MS));
-  const { applicationId, workflowId, reference, handle } = await submitApplication(suite, {
-    number: ++referenceSeq,
-    form: { ...form, title: `Buurtinitiatief ${label}`, applicant: { ...form.applicant, email }, activity: { startDate: date, endDate: date, location: 'Kerkstraat' } },
-    input,
-    started,
-  });
-  await handle.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] });
-  const now = await env.currentTimeMs();
-  const meetingId = `meeting-followup-${suffix}-${referenceSeq}`;
-  const startsAt = new Date(now + 2 * DAY_MS).toISOString();
-  await handle.signal(scheduledSignal, { meetingId, date: amsterdamDate(new Date(startsAt)), startsAt });
-  await statusOf(applicationId, 'scheduled');
-  await handle.signal(decisionSignal, { meetingId, outcome: 'approved', grantedCents: GRANTED, requestedCents: GRANTED, reasons: [], struckLines: [], decidedAt: new Date(now).toISOString() });
-  await statusOf(applicationId, 'reserved');
-  const batch = await payouts.createBatch({ actor: 'finance' });
-  expect(batch.endToEndIds).toEqual([payoutEndToEndId(reference)]);
-  await payouts.executeBatch(batch.id, { actor: 'finance' });
-  await statusOf(applicationId, 'paid');
+  const app = await suite.submit(label, { form: { wantsSupport: false, title: `Buurtinitiatief ${label}`, activity: { startDate: date, endDate: date, location: 'Kerkstraat' } }, input });
+  await decide(app, 'reserved', { meetingInDays: 2 });
+  const batch = await suite.payouts.createBatch({ actor: 'finance' });
+  expect(batch.endToEndIds).toEqual([payoutEndToEndId(app.reference)]);
+  await suite.payouts.executeBatch(batch.id, { actor: 'finance' });
+  await statusOf(app, 'paid');
   const year = activityYear({ startDate: date });
-  expect(await settled(handle)).toMatchObject({ status: 'paid', grant: { budgetYear: year, reservedCents: GRANTED, paid: { batchId: batch.id } } });
+  expect(await settled(app.handle)).toMatchObject({ status: 'paid', grant: { budgetYear: year, reservedCents: GRANTED, paid: { batchId: batch.id } } });
   const endsAt = endOfAmsterdamDay(date).getTime();
-  return { applicationId, workflowId, reference, email, handle, year, endsAt, due: endsAt + (input.reportDeadlineDays ?? 56) * DAY_MS };
+  return { ...app, year, endsAt, due: endsAt + (input.reportDeadlineDays ?? 56) * DAY_MS };
 }
 
 /** Sleeps past the end of the activity: returns once the workflow is in report_due. */
@@ -237,40 +146,6 @@ async function refund(app: Paid, amountCents: number) {
   return app.handle.executeUpdate(recordRefundUpdate, { args: [{ amountCents, recordedBy: FINANCE }] });
 }
 
-async function sleepUntil(at: number): Promise<void> {
-  const now = await env.currentTimeMs();
-  if (at > now) await env.sleep(at - now);
-}
-
-async function statusOf(applicationId: string, status: string) {
-  return eventually(async () => {
-    const a = await models.Application.findById(applicationId).lean();
-    return a?.status === status ? a : undefined;
-  }, 20_000, `${applicationId} ${status}`);
-}
-
-async function settled(handle: Handle): Promise<InitiativeState> {
-  await eventually(async () => {
-    const d = await handle.describe();
-    return d.status.name !== 'RUNNING' || ((d.raw.pendingActivities ?? []).length === 0 && !d.raw.pendingWorkflowTask);
-  }, 20_000, `${handle.workflowId} settled`);
-  return handle.query(stateQuery);
-}
-
-/** The workflow's result once it has completed by itself (read through a client that does not skip time). */
-async function finished(app: Paid): Promise<InitiativeState> {
-  await eventually(async () => (await app.handle.describe()).status.name !== 'RUNNING', 20_000, `${app.workflowId} completed`);
-  const h = plainClient.workflow.getHandle<typeof initiativeWorkflow>(app.workflowId);
-  expect((await h.describe()).status.name).toBe('COMPLETED');
-  return h.result();
-}
-
-async function timeline(applicationId: string) {
-  const events = await models.Event.find({ applicationId }).lean();
-  const seq = (id: string) => Number(id.slice(id.lastIndexOf(':') + 1));
-  return events.sort((a, b) => seq(a._id) - seq(b._id));
-}
-
 /** The event types after `paid` (the follow-up part of the timeline). */
 async function followUpTypes(applicationId: string) {
   const types = (await timeline(applicationId)).map((e) => e.type);
@@ -278,35 +153,19 @@ async function followUpTypes(applicationId: string) {
 }
 
 async function movements(app: Paid) {
-  return (await ledger.journal(app.year)).filter((e) => e.applicationId === app.applicationId).map((e) => [e.kind, e.amountCents] as const);
-}
-
-function mailsTo(email: string): CapturedMail[] {
-  return mail.mails.filter((m) => m.to.includes(email));
-}
-
-async function waitForMail(email: string, subject: string): Promise<CapturedMail> {
-  return mail.waitFor((m) => m.to.includes(email) && m.subject === subject);
+  return (await suite.ledger.journal(app.year)).filter((e) => e.applicationId === app.applicationId).map((e) => [e.kind, e.amountCents] as const);
 }
 
 /** Waits for `subject` to reach every active panel member and the admin; checks nobody else got it. */
 async function staffMailed(subject: string, times = 1): Promise<CapturedMail[]> {
-  await eventually(async () => mail.mails.filter((m) => m.subject === subject).length >= STAFF_NOTIFIED.length * times, 15_000, `staff mail ${subject}`);
-  const mails = mail.mails.filter((m) => m.subject === subject);
+  await eventually(async () => suite.mail.mails.filter((m) => m.subject === subject).length >= STAFF_NOTIFIED.length * times, 15_000, `staff mail ${subject}`);
+  const mails = suite.mail.mails.filter((m) => m.subject === subject);
   expect(mails.flatMap((m) => m.to).sort()).toEqual(STAFF_NOTIFIED.flatMap((s) => Array<string>(times).fill(s)).sort());
   return mails;
 }
 
-function expectSentAt(key: string, expected: number): void {
-  const n = notified.get(key);
-  const what = `${key} sent at ${n ? new Date(n.at).toISOString() : '-'}, expected ${new Date(expected).toISOString()}`;
-  expect(n, `notification ${key}`).toBeDefined();
-  expect(n!.at, what).toBeGreaterThanOrEqual(expected);
-  expect(n!.at - expected, what).toBeLessThan(MINUTE_MS);
-}
-
 function templatesOf(applicationId: string): string[] {
-  return [...notified].filter(([key]) => key.startsWith(`${applicationId}:`)).map(([, n]) => n.template);
+  return [...notifications.sent].filter(([key]) => key.startsWith(`${applicationId}:`)).map(([, n]) => n.template);
 }
 
 const subjects = (ref: string) => ({
@@ -320,28 +179,16 @@ const subjects = (ref: string) => ({
   staffEscalated: `Verslag ${ref} ontbreekt: besluit nodig`,
 });
 
-/** The update is refused by its validator with ApplicationFailure type InvalidState (the API's 409). */
-async function expectRefused(update: Promise<unknown>): Promise<void> {
-  const err = await update.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'update should have been refused').toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (err as WorkflowUpdateFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect((cause as ApplicationFailure).type).toBe(INVALID_STATE);
-}
-
 /** What a refused update must leave alone: the workflow's state, the timeline, the read model, the ledger, the outbox, the history's events. */
 async function snapshot(app: Paid) {
   const state = await settled(app.handle);
-  const doc = await models.Application.findById(app.applicationId).lean();
+  const doc = await suite.models.Application.findById(app.applicationId).lean();
   return {
     state,
     timeline: (await timeline(app.applicationId)).map((e) => e._id),
     readModel: { status: doc?.status, statusSeq: doc?.statusSeq, report: doc?.report, review: doc?.review, settlement: doc?.settlement },
     ledger: await movements(app),
-    outbox: await models.Outbox.countDocuments({ applicationId: app.applicationId }),
+    outbox: await suite.models.Outbox.countDocuments({ applicationId: app.applicationId }),
     // A rejected update costs a workflow task (scheduled, started, completed) but records nothing else: no update accepted, no command.
     history: ((await app.handle.fetchHistory()).events ?? [])
       .filter((e) => !e.workflowTaskScheduledEventAttributes && !e.workflowTaskStartedEventAttributes && !e.workflowTaskCompletedEventAttributes)
@@ -393,7 +240,7 @@ describe('follow-up: report reminders and escalation', () => {
     const note = events.at(-1)!;
     expect(note.status).toBeUndefined();
     expect(Date.parse(note.at)).toBeGreaterThanOrEqual(last);
-    expect((await models.Application.findById(app.applicationId).lean())?.status).toBe('report_due');
+    expect((await suite.models.Application.findById(app.applicationId).lean())?.status).toBe('report_due');
 
     // The report still comes in after the escalation: received, the escalation cleared.
     const late = await submitReport(app, [{ description: 'Alles', amountCents: GRANTED }]);
@@ -409,7 +256,7 @@ describe('follow-up: report reminders and escalation', () => {
     const app = await paidInitiative('op-tijd', 2);
     const s = subjects(app.reference);
     await activityOver(app);
-    await env.sleep(10 * DAY_MS);
+    await suite.env.sleep(10 * DAY_MS);
     const r = await submitReport(app, [{ description: 'Partytent', amountCents: 45_000 }]);
     expect(r.report).toMatchObject({ actualCostsCents: 45_000, unspentCents: GRANTED - 45_000 });
     await statusOf(app.applicationId, 'report_received');
@@ -423,7 +270,7 @@ describe('follow-up: report reminders and escalation', () => {
     const subjectsSent = mailsTo(app.email).map((m) => m.subject);
     expect(subjectsSent).not.toContain(s.due);
     expect(subjectsSent).not.toContain(s.overdue);
-    expect(mail.mails.filter((m) => m.subject === s.staffEscalated)).toEqual([]);
+    expect(suite.mail.mails.filter((m) => m.subject === s.staffEscalated)).toEqual([]);
     expect(templatesOf(app.applicationId)).not.toContain('report_due');
     expect(templatesOf(app.applicationId)).not.toContain('report_overdue');
     expect(templatesOf(app.applicationId)).not.toContain('report_escalated');
@@ -436,7 +283,7 @@ describe('follow-up: the clarification loop', () => {
     const app = await paidInitiative('verduidelijking', 2);
     const s = subjects(app.reference);
     await activityOver(app);
-    await env.sleep(5 * DAY_MS);
+    await suite.env.sleep(5 * DAY_MS);
     // Spent more than granted: nothing to pay back.
     await submitReport(app, [
       { description: 'Partytent', amountCents: 45_000 },
@@ -444,7 +291,7 @@ describe('follow-up: the clarification loop', () => {
     ]);
     await statusOf(app.applicationId, 'report_received');
 
-    const tClarify = await env.currentTimeMs();
+    const tClarify = await suite.env.currentTimeMs();
     const question = 'Welke bonnetjes horen bij de partytent? Wij zien er maar één.';
     const asked = await review(app, { outcome: 'clarify', note: question, deadlineDays: 10 });
     const deadline = tClarify + 10 * DAY_MS;
@@ -459,8 +306,8 @@ describe('follow-up: the clarification loop', () => {
     // The initiator has the turn: the panel cannot review now.
     await expectRefused(review(app, { outcome: 'accept' }));
 
-    await env.sleep(4 * DAY_MS);
-    const tAnswer = await env.currentTimeMs();
+    await suite.env.sleep(4 * DAY_MS);
+    const tAnswer = await suite.env.currentTimeMs();
     const answer = 'Het tweede bonnetje van de partytent zit er nu bij, samen met de foto van de opbouw.';
     const again = await submitReport(app, [{ description: 'Partytent (twee bonnen)', amountCents: 45_000 }, { description: 'Springkussen', amountCents: 16_000 }], { text: answer }, );
     expect(again.reportDeadline).toBeUndefined();
@@ -476,7 +323,7 @@ describe('follow-up: the clarification loop', () => {
 
     const accepted = await review(app, { outcome: 'accept', trafficLight: 'green' });
     expect(accepted.settlement).toMatchObject({ refundDueCents: 0 });
-    const result = await finished(app);
+    const result = await finished(app.handle);
     expect(result).toMatchObject({ status: 'closed', followUp: { settlement: { refundDueCents: 0 }, review: { outcome: 'accept', trafficLight: 'green' } } });
     const mailAccepted = await waitForMail(app.email, s.accepted);
     expect(mailAccepted.text).toContain('Het dossier is hiermee gesloten.');
@@ -502,7 +349,7 @@ describe('follow-up: the clarification loop', () => {
 
     await sleepUntil(deadline - HOUR_MS);
     expect((await settled(app.handle)).followUp?.escalatedAt).toBeUndefined();
-    expect(mail.mails.filter((m) => m.subject === s.staffEscalated)).toEqual([]);
+    expect(suite.mail.mails.filter((m) => m.subject === s.staffEscalated)).toEqual([]);
 
     await sleepUntil(deadline + MINUTE_MS);
     await staffMailed(s.staffEscalated);
@@ -515,7 +362,7 @@ describe('follow-up: the clarification loop', () => {
     expect(note.status).toBeUndefined();
     expect(await followUpTypes(app.applicationId)).toEqual(['activity_held', 'report_due', 'report_received', 'clarification_requested', 'report_escalated']);
     // No second escalation, no reminders to the applicant.
-    await env.sleep(30 * DAY_MS);
+    await suite.env.sleep(30 * DAY_MS);
     expect(await followUpTypes(app.applicationId)).toEqual(['activity_held', 'report_due', 'report_received', 'clarification_requested', 'report_escalated']);
     expect(templatesOf(app.applicationId).filter((t) => t === 'report_escalated')).toHaveLength(1);
 
@@ -530,7 +377,7 @@ describe('follow-up: rejection and reclaim', () => {
   it('after escalation without a report only reject is possible; reject with reclaim → reclaimed, the paid grant reclaimed in the ledger', async () => {
     const app = await paidInitiative('terugvordering', 2, { reportDeadlineDays: 14 });
     const s = subjects(app.reference);
-    const before = await ledger.balances(app.year);
+    const before = await suite.ledger.balances(app.year);
     await activityOver(app);
     // Not before the escalation.
     await expectRefused(review(app, { outcome: 'reject', note: 'Geen verslag.', reclaim: true }));
@@ -543,11 +390,11 @@ describe('follow-up: rejection and reclaim', () => {
     await expectRefused(review(app, { outcome: 'reject', reclaim: true })); // a reason is required
     expect(await snapshot(app)).toEqual(escalated);
 
-    const tReject = await env.currentTimeMs();
+    const tReject = await suite.env.currentTimeMs();
     const reason = 'Ondanks twee herinneringen geen verslag ontvangen.';
     const rejected = await review(app, { outcome: 'reject', note: reason, reclaim: true });
     expect(rejected.settlement).toMatchObject({ refundDueCents: 0, reclaimedCents: GRANTED });
-    const result = await finished(app);
+    const result = await finished(app.handle);
     expect(result).toMatchObject({ status: 'reclaimed', followUp: { review: { outcome: 'reject', trafficLight: 'red', note: reason, reviewedBy: PANEL }, settlement: { reclaimedCents: GRANTED } } });
     expect(result.followUp?.report).toBeUndefined();
 
@@ -556,9 +403,9 @@ describe('follow-up: rejection and reclaim', () => {
       ['pay', GRANTED],
       ['reclaim', GRANTED],
     ]);
-    expect(await ledger.shareOf(app.year, app.applicationId)).toEqual({ committedCents: 0, paidCents: 0 });
-    expect(await ledger.balances(app.year)).toMatchObject({ reclaimedCents: before.reclaimedCents + GRANTED, paidCents: before.paidCents - GRANTED }); // paid is net of what came back
-    const entry = (await ledger.journal(app.year)).find((e) => e.applicationId === app.applicationId && e.kind === 'reclaim')!;
+    expect(await suite.ledger.shareOf(app.year, app.applicationId)).toEqual({ committedCents: 0, paidCents: 0 });
+    expect(await suite.ledger.balances(app.year)).toMatchObject({ reclaimedCents: before.reclaimedCents + GRANTED, paidCents: before.paidCents - GRANTED }); // paid is net of what came back
+    const entry = (await suite.ledger.journal(app.year)).find((e) => e.applicationId === app.applicationId && e.kind === 'reclaim')!;
     expect(entry).toMatchObject({ key: `reclaim:${app.applicationId}:report`, actor: PANEL });
 
     const mailReclaimed = await waitForMail(app.email, s.reclaimed);
@@ -583,13 +430,13 @@ describe('follow-up: rejection and reclaim', () => {
     const rejected = await review(app, { outcome: 'reject', note: reason, trafficLight: 'red' });
     expect(rejected.settlement).toMatchObject({ refundDueCents: 0 });
     expect(rejected.settlement?.reclaimedCents).toBeUndefined();
-    const result = await finished(app);
+    const result = await finished(app.handle);
     expect(result).toMatchObject({ status: 'closed', followUp: { review: { outcome: 'reject', trafficLight: 'red', note: reason } } });
     expect(await movements(app)).toEqual([
       ['reserve', GRANTED],
       ['pay', GRANTED],
     ]);
-    expect(await ledger.shareOf(app.year, app.applicationId)).toEqual({ committedCents: 0, paidCents: GRANTED });
+    expect(await suite.ledger.shareOf(app.year, app.applicationId)).toEqual({ committedCents: 0, paidCents: GRANTED });
     const m = await waitForMail(app.email, s.rejected);
     expect(m.text).toContain(`Het panel heeft het verslag over "Buurtinitiatief afgekeurd" (${app.reference}) niet goedgekeurd. De reden:\n${reason}`);
     expect(mailsTo(app.email).map((x) => x.subject)).not.toContain(s.reclaimed);
@@ -656,7 +503,7 @@ describe('follow-up: refunds', () => {
     await expectRefused(refund(app, 0));
     expect(await snapshot(app)).toEqual(atSettled);
 
-    await env.sleep(3 * DAY_MS);
+    await suite.env.sleep(3 * DAY_MS);
     const first = await refund(app, 4_000);
     expect(first.settlement).toMatchObject({ refundDueCents: 10_000, refundReceivedCents: 4_000 });
     const half = await settled(app.handle);
@@ -668,15 +515,15 @@ describe('follow-up: refunds', () => {
       ['pay', GRANTED],
       ['refund', 4_000],
     ]);
-    expect(await models.Application.findById(app.applicationId).lean()).toMatchObject({ status: 'settled', settlement: { refundReceivedCents: 4_000 } });
+    expect(await suite.models.Application.findById(app.applicationId).lean()).toMatchObject({ status: 'settled', settlement: { refundReceivedCents: 4_000 } });
 
     const afterFirst = await snapshot(app);
     await expectRefused(refund(app, 6_001)); // only 6,000 still open
     expect(await snapshot(app)).toEqual(afterFirst);
 
-    await env.sleep(5 * DAY_MS);
+    await suite.env.sleep(5 * DAY_MS);
     await refund(app, 6_000);
-    const result = await finished(app);
+    const result = await finished(app.handle);
     expect(result).toMatchObject({ status: 'closed', followUp: { settlement: { refundDueCents: 10_000, refundReceivedCents: 10_000, closedAt: expect.any(String) } } });
     expect(await movements(app)).toEqual([
       ['reserve', GRANTED],
@@ -684,7 +531,7 @@ describe('follow-up: refunds', () => {
       ['refund', 4_000],
       ['refund', 6_000],
     ]);
-    expect(await ledger.shareOf(app.year, app.applicationId)).toEqual({ committedCents: 0, paidCents: GRANTED - 10_000 });
+    expect(await suite.ledger.shareOf(app.year, app.applicationId)).toEqual({ committedCents: 0, paidCents: GRANTED - 10_000 });
     const events = await timeline(app.applicationId);
     expect(await followUpTypes(app.applicationId)).toEqual(['activity_held', 'report_due', 'report_received', 'report_accepted', 'refund_received', 'refund_received', 'closed']);
     expect(events.filter((e) => e.type === 'refund_received').map((e) => [e.note, e.actor, e.status])).toEqual([
@@ -729,7 +576,7 @@ describe('follow-up: refunds', () => {
     expect(await followUpTypes(app.applicationId)).toEqual(['activity_held', 'report_due', 'report_received', 'report_accepted', 'refund_received']);
     // The rest comes in: closed.
     await refund(app, 4_000);
-    expect(await finished(app)).toMatchObject({ status: 'closed', followUp: { settlement: { refundReceivedCents: 10_000 } } });
+    expect(await finished(app.handle)).toMatchObject({ status: 'closed', followUp: { settlement: { refundReceivedCents: 10_000 } } });
   });
 });
 

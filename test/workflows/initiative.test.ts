@@ -4,20 +4,14 @@
  * real SMTP server. Time only skips while a test awaits `env.sleep` or a
  * workflow result, so the steps in between are deterministic.
  */
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import type { Models } from '../../src/db/models.ts';
+import { describe, expect, it } from 'vitest';
+import { WorkflowNotFoundError, WorkflowUpdateStage } from '@temporalio/client';
 import type { OutgoingMail } from '../../src/mail/mailer.ts';
-import { createLogger } from '../../src/logger.ts';
 import { DAY_MS, formatDate } from '../../src/domain/dates.ts';
 import { statusSearchAttribute } from '../../src/domain/search-attributes.ts';
 import type { InformationRequest } from '../../src/domain/status.ts';
 import {
   completeScreeningUpdate,
-  INVALID_STATE,
   provideInformationUpdate,
   requestInformationUpdate,
   stateQuery,
@@ -25,82 +19,30 @@ import {
   type InitiativeInput,
 } from '../../workflows/initiative.ts';
 import { eventually } from '../helpers/context.ts';
-import { validApplication } from '../helpers/fixtures.ts';
-import type { startMailCatcher } from '../helpers/mail.ts';
-import { FUND, startTimeSkipping, submitApplication, terminateRunning, type InitiativeHandle as Handle, type TimeSkippingWithMail } from '../helpers/time-skipping.ts';
+import { FUND, type InitiativeHandle as Handle } from '../helpers/time-skipping.ts';
+import { expectRefused, SCREENER as PANEL, timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
-const PANEL = 'panel1@buurtfonds.test';
 
-const suffix = randomBytes(4).toString('hex');
-const taskQueue = `initiative-test-${suffix}`;
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
-
-let suite: TimeSkippingWithMail;
-let env: TestWorkflowEnvironment;
-let models: Models;
-let mail: Awaited<ReturnType<typeof startMailCatcher>>;
 /** Lets a test hold an outgoing mail (and so the notifyApplicant activity) until it says so. */
 let holdMail: ((m: OutgoingMail) => Promise<void>) | undefined;
-const started: Handle[] = [];
 
-beforeAll(async () => {
-  suite = await startTimeSkipping({
-    logger,
-    mongoUri: inject('mongoUri'),
-    workflowBundlePath: inject('workflowBundlePath'),
-    dbName: `t_wf_${suffix}`,
-    taskQueue,
-    catchMail: true,
-    mailer: (smtp) => ({
-      async send(m) {
-        await holdMail?.(m);
-        await smtp.send(m);
-      },
-      close: () => smtp.close(),
-    }),
-    runWorker: true,
-  });
-  ({ env, models, mail } = suite);
+const suite = timeSkippingSuite({
+  name: 'initiative',
+  mailer: (smtp) => ({
+    async send(m) {
+      await holdMail?.(m);
+      await smtp.send(m);
+    },
+    close: () => smtp.close(),
+  }),
+  beforeTerminate: () => void (holdMail = undefined),
 });
-
-afterEach(async () => {
-  holdMail = undefined;
-  // A workflow left waiting on a timer would fire during the next test's time skipping.
-  await terminateRunning(started, 'test finished');
-});
-
-afterAll(async () => {
-  await suite?.stop();
-});
-
-let referenceSeq = 0;
+const { application, timeline, timelineTypes, mailsTo, waitForMail, settled } = suite;
 
 /** Stores an application the way intake does and starts its workflow; returns once it is in screening. */
-async function submit(label: string, input: Partial<InitiativeInput> = {}) {
-  const email = `${label}-${suffix}@example.nl`;
-  const form = validApplication();
-  const submitted = await submitApplication(suite, { number: ++referenceSeq, form: { ...form, applicant: { ...form.applicant, email } }, input, started });
-  return { ...submitted, email };
-}
-
-async function application(id: string) {
-  return models.Application.findById(id).lean();
-}
-
-/** The read-model timeline in workflow order (event ids end in the workflow's sequence number). */
-async function timeline(applicationId: string) {
-  const events = await models.Event.find({ applicationId }).lean();
-  const seq = (id: string) => Number(id.slice(id.lastIndexOf(':') + 1));
-  return events.sort((a, b) => seq(a._id) - seq(b._id));
-}
-
-async function timelineTypes(applicationId: string) {
-  return (await timeline(applicationId)).map((e) => e.type);
-}
-
-function mailsTo(email: string) {
-  return mail.mails.filter((m) => m.to.includes(email));
+function submit(label: string, input: Partial<InitiativeInput> = {}) {
+  return suite.submit(label, { input });
 }
 
 const subjects = (ref: string) => ({
@@ -111,30 +53,8 @@ const subjects = (ref: string) => ({
   withdrawn: `Uw aanvraag ${ref} is ingetrokken`,
 });
 
-async function waitForMail(email: string, subject: string) {
-  return mail.waitFor((m) => m.to.includes(email) && m.subject === subject);
-}
-
-/** Lets a workflow task that may still be in flight settle, then reads the state through the workflow. */
-async function settledState(handle: Handle) {
-  await eventually(async () => ((await handle.describe()).raw.pendingActivities ?? []).length === 0, 15_000, 'no pending activities');
-  return handle.query(stateQuery);
-}
-
 async function requestInformation(handle: Handle, missing: string, deadlineDays?: number): Promise<InformationRequest> {
   return handle.executeUpdate(requestInformationUpdate, { args: [{ missing, requestedBy: PANEL, ...(deadlineDays ? { deadlineDays } : {}) }] });
-}
-
-async function expectRefused(update: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await update.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'update should have been refused').toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (err as WorkflowUpdateFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect((cause as ApplicationFailure).type).toBe(INVALID_STATE);
-  return cause as ApplicationFailure;
 }
 
 describe('initiativeWorkflow: intake and screening', () => {
@@ -157,7 +77,7 @@ describe('initiativeWorkflow: intake and screening', () => {
     ]);
     expect(Date.parse(events[1]!.at) - submittedAt.getTime()).toBeLessThan(60_000);
 
-    const outbox = await models.Outbox.findById(`${applicationId}:confirmation`).lean();
+    const outbox = await suite.models.Outbox.findById(`${applicationId}:confirmation`).lean();
     expect(outbox).toMatchObject({ status: 'sent', to: email, template: 'confirmation', locale: 'nl' });
     const desc = await handle.describe();
     expect(desc.status.name).toBe('RUNNING');
@@ -181,13 +101,13 @@ describe('initiativeWorkflow: intake and screening', () => {
     expect(await application(applicationId)).toMatchObject({ status: 'awaiting_information', informationRequests: [{ id: request.id, state: 'open' }] });
     expect((await handle.describe()).typedSearchAttributes.get(statusSearchAttribute)).toBe('awaiting_information');
 
-    await env.sleep(3 * DAY_MS);
+    await suite.env.sleep(3 * DAY_MS);
     const answered = await handle.executeUpdate(provideInformationUpdate, { args: [{ answer: 'De offerte zit erbij.', documentIds: ['doc-offerte'] }] });
     expect(answered).toEqual({ status: 'screening' });
 
     // Past both the reminder and the deadline: nothing may fire any more.
-    await env.sleep(15 * DAY_MS);
-    expect(await settledState(handle)).toEqual({ status: 'screening' });
+    await suite.env.sleep(15 * DAY_MS);
+    expect(await settled(handle)).toEqual({ status: 'screening' });
     const app = await application(applicationId);
     expect(app?.status).toBe('screening');
     const [stored] = app!.informationRequests;
@@ -201,7 +121,7 @@ describe('initiativeWorkflow: intake and screening', () => {
     expect(events[2]).toMatchObject({ status: 'awaiting_information', actor: PANEL, note: 'Een offerte voor de partytent' });
     expect(events[3]).toMatchObject({ status: 'screening', actor: 'applicant', note: 'De offerte zit erbij.', documentIds: ['doc-offerte'] });
     expect(mailsTo(email).map((m) => m.subject)).toEqual([subjects(reference).confirmation, subjects(reference).request]);
-    expect(await models.Outbox.countDocuments({ applicationId })).toBe(2);
+    expect(await suite.models.Outbox.countDocuments({ applicationId })).toBe(2);
   });
 
   it('sends one reminder after 7 days and lets the application lapse after 14 days without an answer', async () => {
@@ -210,11 +130,11 @@ describe('initiativeWorkflow: intake and screening', () => {
     const requestedAt = Date.parse(request.requestedAt);
     await waitForMail(email, subjects(reference).request);
 
-    await env.sleep(7 * DAY_MS - HOUR_MS);
-    expect(await settledState(handle)).toMatchObject({ status: 'awaiting_information' });
+    await suite.env.sleep(7 * DAY_MS - HOUR_MS);
+    expect(await settled(handle)).toMatchObject({ status: 'awaiting_information' });
     expect(mailsTo(email)).toHaveLength(2);
 
-    await env.sleep(2 * HOUR_MS);
+    await suite.env.sleep(2 * HOUR_MS);
     const reminder = await waitForMail(email, subjects(reference).reminder);
     expect(reminder.text).toContain('Wij hebben nog geen antwoord ontvangen op onze vraag over uw aanvraag "Straatfeest Kerkstraat"');
     expect(reminder.text).toContain('De begroting met alle posten');
@@ -268,7 +188,7 @@ describe('initiativeWorkflow: intake and screening', () => {
     const request = await requestInformation(handle, 'Een foto van de locatie');
     await waitForMail(email, subjects(reference).request);
 
-    await env.sleep(8 * DAY_MS);
+    await suite.env.sleep(8 * DAY_MS);
     await waitForMail(email, subjects(reference).reminder);
     await eventually(async () => (await timelineTypes(applicationId)).includes('information_reminder_sent'));
 
@@ -276,8 +196,8 @@ describe('initiativeWorkflow: intake and screening', () => {
     const answered = await handle.executeUpdate(provideInformationUpdate, { args: [{ documentIds: ['doc-foto-1', 'doc-foto-2'] }] });
     expect(answered).toEqual({ status: 'screening' });
 
-    await env.sleep(10 * DAY_MS); // past the original deadline
-    expect(await settledState(handle)).toEqual({ status: 'screening' });
+    await suite.env.sleep(10 * DAY_MS); // past the original deadline
+    expect(await settled(handle)).toEqual({ status: 'screening' });
     const app = await application(applicationId);
     expect(app?.status).toBe('screening');
     expect(app?.informationRequests[0]).toMatchObject({ id: request.id, state: 'answered', documentIds: ['doc-foto-1', 'doc-foto-2'] });
@@ -306,7 +226,7 @@ describe('initiativeWorkflow: intake and screening', () => {
     const asked = await waitForMail(email, subjects(reference).request);
     expect(asked.text).toContain(`uiterlijk ${formatDate(new Date(request.deadline))}`);
 
-    await env.sleep(2 * DAY_MS + HOUR_MS);
+    await suite.env.sleep(2 * DAY_MS + HOUR_MS);
     await waitForMail(email, subjects(reference).reminder);
 
     expect(await handle.result()).toEqual({ status: 'lapsed' });

@@ -7,13 +7,9 @@
  * cut-off 7 days before, 19:30 Amsterdam). Time only skips while a test awaits
  * `env.sleep` or a workflow result, so the steps in between are deterministic.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import type { Models } from '../../src/db/models.ts';
-import { createLogger } from '../../src/logger.ts';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { amsterdamDate, DAY_MS, formatDate, formatDateTime } from '../../src/domain/dates.ts';
 import { formatEuros } from '../../src/domain/money.ts';
 import { upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings.ts';
@@ -21,34 +17,44 @@ import type { VoteKind } from '../../src/domain/decision.ts';
 import type { DecisionNotice } from '../../src/domain/decisions.ts';
 import { completeScreeningUpdate, stateQuery, type initiativeWorkflow } from '../../workflows/initiative.ts';
 import { decisionSignal } from '../../workflows/initiative-signals.ts';
-import {
-  castVoteUpdate,
-  closeMeetingUpdate,
-  declareRecusalUpdate,
-  inviteApplicantUpdate,
-  MEETING_REFUSED,
-  meetingStateQuery,
-  type CastVoteArgs,
-  type MeetingInput,
-  type MeetingState,
-  type panelMeetingWorkflow,
-} from '../../workflows/meeting.ts';
+import { castVoteUpdate, closeMeetingUpdate, declareRecusalUpdate, inviteApplicantUpdate, meetingStateQuery, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
+import { MEETING_REFUSED, type CastVoteArgs, type MeetingInput, type MeetingState } from '../../src/domain/workflow-types.ts';
 import { eventually } from '../helpers/context.ts';
-import { validApplication } from '../helpers/fixtures.ts';
-import type { startMailCatcher } from '../helpers/mail.ts';
-import { CALENDAR, FUND, startTimeSkipping, submitApplication, terminateRunning, type TimeSkippingWithMail } from '../helpers/time-skipping.ts';
+import { CALENDAR } from '../helpers/time-skipping.ts';
+import { expectRefused, REQUESTED_CENTS as REQUESTED, timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 const MINUTE_MS = 60 * 1000;
 const SCREENER = 'welzijn1@buurtfonds.test';
-const REQUESTED = 60_050; // validApplication(): two budget lines, 450,00 + 150,50
 
 type Initiative = WorkflowHandle<typeof initiativeWorkflow>;
 type Meeting = WorkflowHandle<typeof panelMeetingWorkflow>;
 
-const suffix = randomBytes(4).toString('hex');
-const taskQueue = `meeting-test-${suffix}`;
-const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'buurtfonds-test');
+/** Lets a test hold the recordMeetingOutcome activity (the meeting is closed, not yet completed). */
+let holdOutcome: (() => Promise<void>) | undefined;
+
+const suite = timeSkippingSuite({
+  name: 'meeting',
+  activities: (real) => ({
+    ...real,
+    async recordMeetingOutcome(input) {
+      await holdOutcome?.();
+      return real.recordMeetingOutcome(input);
+    },
+  }),
+  staff: () => [
+    ...panel.map((p) => ({ ...p, role: 'panel' as const, active: true })),
+    { _id: formerMember, email: `oud-lid-${suffix}@buurtfonds.test`, name: 'Fleur Oud', role: 'panel' as const, chair: false, active: false },
+    { _id: welfareWorker, email: `welzijn-${suffix}@buurtfonds.test`, name: 'Gert Welzijn', role: 'welfare' as const, chair: false, active: true },
+    { _id: `admin-${suffix}`, email: `beheer-${suffix}@buurtfonds.test`, name: 'Beheerder', role: 'admin' as const, chair: false, active: true },
+  ],
+  beforeTerminate: () => void (holdOutcome = undefined),
+  // An application left ready_for_meeting would land on the next test's agenda.
+  async afterTerminate() {
+    await suite.models.Application.deleteMany({});
+  },
+});
+const { suffix, taskQueue, started, application, statusOf, timeline, mailsTo, waitForMail, finished, sleepUntil } = suite;
 
 /** Five panel members (the first one chairs), one former member and a welfare worker. */
 const panel = ['Anouk Bakker', 'Bram de Jong', 'Chantal Visser', 'Daan Smit', 'Esra Yilmaz'].map((name, i) => ({
@@ -61,58 +67,8 @@ const [chair, m2, m3, m4, m5] = panel.map((p) => p._id) as [string, string, stri
 const formerMember = `oud-lid-${suffix}`;
 const welfareWorker = `welzijn-${suffix}`;
 
-let suite: TimeSkippingWithMail;
-let env: TestWorkflowEnvironment;
-let plainClient: Client;
-let models: Models;
-let mail: Awaited<ReturnType<typeof startMailCatcher>>;
-/** Lets a test hold the recordMeetingOutcome activity (the meeting is closed, not yet completed). */
-let holdOutcome: (() => Promise<void>) | undefined;
-const started: WorkflowHandle[] = [];
-
-beforeAll(async () => {
-  suite = await startTimeSkipping({
-    logger,
-    mongoUri: inject('mongoUri'),
-    workflowBundlePath: inject('workflowBundlePath'),
-    dbName: `t_meeting_${suffix}`,
-    taskQueue,
-    catchMail: true,
-    activities: (real) => ({
-      ...real,
-      async recordMeetingOutcome(input) {
-        await holdOutcome?.();
-        return real.recordMeetingOutcome(input);
-      },
-    }),
-    runWorker: true,
-  });
-  ({ env, models, mail } = suite);
-  plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
-  await models.StaffUser.create([
-    ...panel.map((p) => ({ ...p, role: 'panel' as const, active: true, passwordHash: 'not-used' })),
-    { _id: formerMember, email: `oud-lid-${suffix}@buurtfonds.test`, name: 'Fleur Oud', role: 'panel' as const, chair: false, active: false, passwordHash: 'not-used' },
-    { _id: welfareWorker, email: `welzijn-${suffix}@buurtfonds.test`, name: 'Gert Welzijn', role: 'welfare' as const, chair: false, active: true, passwordHash: 'not-used' },
-    { _id: `admin-${suffix}`, email: `beheer-${suffix}@buurtfonds.test`, name: 'Beheerder', role: 'admin' as const, chair: false, active: true, passwordHash: 'not-used' },
-  ]);
-});
-
-afterEach(async () => {
-  holdOutcome = undefined;
-  // A workflow left waiting on a timer would fire during the next test's time skipping,
-  // and an application left ready_for_meeting would land on the next test's agenda.
-  await terminateRunning(started, 'test finished');
-  await models.Application.deleteMany({});
-});
-
-afterAll(async () => {
-  await suite?.stop();
-});
-
 // ---------------------------------------------------------------------------------
 // Applications
-
-let referenceSeq = 0;
 
 interface App {
   applicationId: string;
@@ -125,49 +81,24 @@ interface App {
 
 /** Stores an application as intake does and starts its initiative workflow; returns once it is in screening. */
 async function submit(label: string): Promise<Omit<App, 'readyAt'>> {
-  const email = `${label}-${suffix}@example.nl`;
   // No support case: its timers, skipped past by the next meeting's cut-off, can hang the
   // time-skipping server when the case outlives its initiative (a known issue, see NOTES.md).
-  const form = validApplication({ wantsSupport: false, supportWish: undefined });
-  const { applicationId, reference, handle } = await submitApplication(suite, {
-    number: ++referenceSeq,
-    form: { ...form, title: `Buurtinitiatief ${label}`, applicant: { ...form.applicant, name: `Aanvrager ${label}`, email } },
-    started,
-  });
-  return { applicationId, reference, email, handle };
+  return suite.submit(label, { form: { wantsSupport: false, supportWish: undefined, title: `Buurtinitiatief ${label}` }, applicant: { name: `Aanvrager ${label}` } });
 }
 
 /** Completes the screening: the application is ready_for_meeting (read model included) when this returns. */
 async function complete(app: Omit<App, 'readyAt'>): Promise<App> {
   expect(await app.handle.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: SCREENER }] })).toEqual({ status: 'ready_for_meeting' });
   expect((await application(app.applicationId))?.status).toBe('ready_for_meeting');
-  return { ...app, readyAt: await env.currentTimeMs() };
+  return { ...app, readyAt: await suite.env.currentTimeMs() };
 }
 
 async function ready(label: string): Promise<App> {
   return complete(await submit(label));
 }
 
-async function application(id: string) {
-  return models.Application.findById(id).lean();
-}
-
 async function timelineTypes(applicationId: string) {
-  const events = await models.Event.find({ applicationId }).lean();
-  const seq = (id: string) => Number(id.slice(id.lastIndexOf(':') + 1));
-  return events.sort((a, b) => seq(a._id) - seq(b._id)).map((e) => ({ type: e.type, status: e.status, note: e.note }));
-}
-
-/** Waits until the application's read model has this status (its initiative workflow projected it). */
-async function statusOf(app: App, status: string) {
-  return eventually(async () => {
-    const a = await application(app.applicationId);
-    return a?.status === status ? a : undefined;
-  }, 15_000, `${app.reference} ${status}`);
-}
-
-function mailsTo(email: string) {
-  return mail.mails.filter((m) => m.to.includes(email));
+  return (await timeline(applicationId)).map((e) => ({ type: e.type, status: e.status, note: e.note }));
 }
 
 const subjects = {
@@ -180,13 +111,9 @@ const subjects = {
 };
 const decisionSubjects = (app: App) => [subjects.approved(app), subjects.partial(app), subjects.rejected(app)];
 
-async function waitForMail(email: string, subject: string) {
-  return mail.waitFor((m) => m.to.includes(email) && m.subject === subject);
-}
-
 /** The agenda e-mails of one meeting, one per panel member. */
 function agendaMails(m: PlannedMeeting) {
-  return mail.mails.filter((x) => x.subject === subjects.agenda(m));
+  return suite.mail.mails.filter((x) => x.subject === subjects.agenda(m));
 }
 
 // ---------------------------------------------------------------------------------
@@ -194,7 +121,7 @@ function agendaMails(m: PlannedMeeting) {
 
 /** The next `count` meetings whose cut-off lies at least two days ahead of test-server time. */
 async function plan(count: number): Promise<PlannedMeeting[]> {
-  const now = await env.currentTimeMs();
+  const now = await suite.env.currentTimeMs();
   const firstDate = amsterdamDate(new Date(now + 10 * DAY_MS));
   const meetings = upcomingMeetings({ ...CALENDAR, firstDate }, [], new Date(now), count);
   expect(Date.parse(meetings[0]!.cutoffAt) - now).toBeGreaterThan(2 * DAY_MS);
@@ -203,26 +130,9 @@ async function plan(count: number): Promise<PlannedMeeting[]> {
 
 async function startMeeting(p: PlannedMeeting): Promise<Meeting> {
   const input: MeetingInput = { meetingId: p.meetingId, date: p.date, startsAt: p.startsAt, cutoffAt: p.cutoffAt, endsAt: p.endsAt, quorum: 3, flagAfterRollovers: 2 };
-  const handle = await env.client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', { taskQueue, workflowId: p.meetingId, args: [input] });
+  const handle = await suite.env.client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', { taskQueue, workflowId: p.meetingId, args: [input] });
   started.push(handle);
   return handle;
-}
-
-/**
- * The result of a workflow, once it has completed by itself. Not the test environment's
- * `handle.result()`: that unlocks time skipping while it waits (even for a completed
- * workflow), and the server then jumps to the next timer of another workflow (the next
- * meeting's cut-off). A plain client reads the result without touching the clock.
- */
-async function finished<H extends WorkflowHandle>(handle: H): Promise<Awaited<ReturnType<H['result']>>> {
-  await eventually(async () => (await handle.describe()).status.name !== 'RUNNING', 15_000, `${handle.workflowId} completed`);
-  return plainClient.workflow.getHandle(handle.workflowId).result() as Promise<Awaited<ReturnType<H['result']>>>;
-}
-
-async function sleepUntil(at: number | string): Promise<void> {
-  const target = typeof at === 'string' ? Date.parse(at) : at;
-  const now = await env.currentTimeMs();
-  if (target > now) await env.sleep(target - now);
 }
 
 /** After the cut-off: waits for the frozen agenda, every initiative's `scheduled` projection and the members' agenda mails. */
@@ -255,15 +165,8 @@ function recuse(h: Meeting, memberId: string, app: App | string, reason = 'Mijn 
 
 /** Asserts a refused update: MeetingRefused with the stable code in details[0]. */
 async function refused(update: Promise<unknown>, code: string): Promise<void> {
-  const err = await update.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `update should have been refused with ${code}`).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (err as WorkflowUpdateFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect((cause as ApplicationFailure).type).toBe(MEETING_REFUSED);
-  expect((cause as ApplicationFailure).details?.[0], (cause as ApplicationFailure).message).toBe(code);
+  const cause = await expectRefused(update, MEETING_REFUSED);
+  expect(cause.details?.[0], cause.message).toBe(code);
 }
 
 const ids = (apps: App[]) => apps.map((a) => a.applicationId);
@@ -317,7 +220,7 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
     expect(agendas.flatMap((m) => m.to).sort()).toEqual(panel.map((p) => p.email).sort());
     expect(agendas[0]!.text).toMatch(new RegExp(`1\\. ${a.reference} .*\\n2\\. ${b.reference} .*\\n3\\. ${c.reference} `));
     expect(agendas[0]!.text).toContain(`http://buurtfonds.test/api/v1/meetings/${p1.meetingId}`);
-    expect(await models.Meeting.findById(p1.meetingId).lean()).toMatchObject({ status: 'agenda_frozen', date: p1.date, chairId: chair });
+    expect(await suite.models.Meeting.findById(p1.meetingId).lean()).toMatchObject({ status: 'agenda_frozen', date: p1.date, chairId: chair });
 
     await sleepUntil(Date.parse(p1.cutoffAt) + HOUR_MS);
     const d = await ready('d');
@@ -417,7 +320,7 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
     }
 
     // Where each application was on the agenda, in the read model.
-    const agendaOf = async (p: PlannedMeeting) => (await models.Meeting.findById(p.meetingId).lean())!.agenda.map((i) => i.reference);
+    const agendaOf = async (p: PlannedMeeting) => (await suite.models.Meeting.findById(p.meetingId).lean())!.agenda.map((i) => i.reference);
     expect(await agendaOf(p1)).toEqual([a, b, c].map((x) => x.reference));
     expect(await agendaOf(p2)).toEqual([b, c, d, e].map((x) => x.reference));
     expect(await agendaOf(p3)).toEqual([b, d, f].map((x) => x.reference));
@@ -525,12 +428,12 @@ describe('panelMeetingWorkflow: votes and decisions', { timeout: 180_000 }, () =
     expect(invitation.text).toContain(`in de vergadering van ${formatDateTime(new Date(p.startsAt))}`);
 
     // The meeting in the read model, and the audit log: every vote, the recusal, every decision.
-    const stored = await models.Meeting.findById(p.meetingId).lean();
+    const stored = await suite.models.Meeting.findById(p.meetingId).lean();
     expect(stored).toMatchObject({ status: 'closed', closedBy: chair, outcomes: expectedOutcomes });
     expect(stored?.closedAt?.toISOString()).toBe(decidedAt);
     expect(stored?.votes).toEqual(final.votes);
     expect(stored?.agenda.map((i) => i.invited)).toEqual([true, false, false]);
-    const audit = await models.Audit.find({ _id: { $regex: `^${p.meetingId}:` } }).lean();
+    const audit = await suite.models.Audit.find({ _id: { $regex: `^${p.meetingId}:` } }).lean();
     const votes = audit.filter((x) => x.action === 'vote.cast');
     expect(votes).toHaveLength(14);
     expect(votes.filter((x) => x.target === `application:${full.applicationId}`).map((x) => [x.actor, (x.after as { vote: string }).vote])).toEqual(
@@ -571,7 +474,7 @@ describe('panelMeetingWorkflow: votes and decisions', { timeout: 180_000 }, () =
     for (const app of [full, part, none]) {
       expect((await timelineTypes(app.applicationId)).filter((t) => t.type === 'decided')).toHaveLength(1);
       expect(mailsTo(app.email).filter((m) => decisionSubjects(app).includes(m.subject))).toHaveLength(1);
-      expect(await models.Outbox.countDocuments({ _id: `${app.applicationId}:decision:${p.meetingId}` })).toBe(1);
+      expect(await suite.models.Outbox.countDocuments({ _id: `${app.applicationId}:decision:${p.meetingId}` })).toBe(1);
     }
     expect((await timelineTypes(full.applicationId)).map((t) => t.type)).toEqual([
       'submitted',
@@ -671,7 +574,7 @@ describe('panelMeetingWorkflow: votes and decisions', { timeout: 180_000 }, () =
       [x.applicationId, 'rollover', 'no_quorum'],
       [y.applicationId, 'rollover', 'no_quorum'],
     ]);
-    expect(await models.Audit.countDocuments({ _id: { $regex: `^${p.meetingId}:vote:` } })).toBe(1);
+    expect(await suite.models.Audit.countDocuments({ _id: { $regex: `^${p.meetingId}:vote:` } })).toBe(1);
     // Once the workflow has completed, the server itself turns updates away.
     await expect(vote(h, m2, y, 'approve')).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });

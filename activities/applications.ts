@@ -1,5 +1,5 @@
 import type { Models } from '../src/db/models.ts';
-import { insertEvent } from '../src/db/keys.ts';
+import { insertEvent, moveListKeys } from '../src/db/keys.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../src/domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 import type { InitiativeReport, ReportReview, Settlement } from '../src/domain/report.ts';
@@ -27,8 +27,12 @@ export function createApplicationActivities(deps: { models: Models }) {
     async recordProgress(input: RecordProgressInput): Promise<void> {
       const { id, ...event } = input.event;
       await insertEvent(deps.models, { _id: id, applicationId: input.applicationId, ...event });
-      // The workflow sends these one at a time, in order; the seq guard drops a stale retry.
-      await Application.updateOne(
+      const app = await Application.findById(input.applicationId, { status: 1, statusSeq: 1, wijken: 1, year: 1, createdAt: 1 }).lean();
+      if (!app) return;
+      // The list keys of the status it will have (a stale retry keeps the one it has), then the
+      // status; the workflow sends these one at a time, in order; the seq guard drops a stale retry.
+      const status = app.statusSeq >= input.seq ? app.status : input.status;
+      await moveListKeys(deps.models, app, status, () => Application.updateOne(
         { _id: input.applicationId, statusSeq: { $lt: input.seq } },
         {
           $set: {
@@ -41,7 +45,7 @@ export function createApplicationActivities(deps: { models: Models }) {
             ...(input.report !== undefined ? { report: input.report, review: input.review ?? null, settlement: input.settlement ?? null } : {}),
           },
         },
-      );
+      ));
     },
   };
 }

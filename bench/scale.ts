@@ -171,7 +171,7 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
         // The keys the application writes with its events and documents (src/db/keys.ts).
         insertInBatches(models.Key.collection as never, [
           ...events.map((e) => applicationKey.event(e.applicationId as string, e._id as string)),
-          ...documents.flatMap((d) => [applicationKey.document(d.applicationId, d._id), applicationKey.content(d.sha256, d._id)]),
+          ...documents.flatMap((d, i) => [applicationKey.document(d.applicationId, d._id, d.uploadedAt, i), applicationKey.content(d.sha256, d._id)]),
         ]),
       ]);
       for (const a of apps) if (seenApps.length < 5_000 || Math.random() < 5_000 / target) seenApps.push(a._id);

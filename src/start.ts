@@ -36,7 +36,7 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   const deps = buildApiDeps({ config, logger, models, client, store, secret: authSecret(config) });
   await seedBudget(deps.ledger);
   const backfilled = await backfillApplicationKeys(models);
-  if (backfilled) logger.info({ backfilled }, 'keys written for events and documents stored before keys existed');
+  if (backfilled) logger.info({ backfilled }, 'keys written for the events, documents and applications stored before keys existed');
   const { app } = createApp(deps);
 
   // Completes what a crash left half done: unstarted workflows, payout projections and

@@ -19,7 +19,8 @@
  * `_id`s stay in the character range the FerretDB patch orders exactly, and `:` only
  * ever separates parts.
  */
-import type { DocumentDoc, EventDoc, KeyDoc, Models } from './models.ts';
+import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, Models } from './models.ts';
+import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
 import { insertOnce, isDuplicateKeyError } from './models.ts';
 
 export type { KeyDoc };
@@ -70,9 +71,13 @@ export async function refsUnder(
   return query.lean<KeyDoc[]>();
 }
 
-/** How many keys there are under `index:part…`. */
+/**
+ * How many keys there are under `index:part…`. The `count` command, not `countDocuments`
+ * (an aggregation, which reads every key): our FerretDB build counts an `_id` range in its
+ * index, MongoDB counts with its `_id` index too.
+ */
 export async function countUnder(models: Models, index: string, parts: readonly string[]): Promise<number> {
-  return models.Key.countDocuments(keyRange(index, parts));
+  return models.Key.collection.count(keyRange(index, parts) as never);
 }
 
 // --- the keys of an application's own documents -------------------------------------------
@@ -80,7 +85,11 @@ export async function countUnder(models: Models, index: string, parts: readonly 
 /** Key of a timeline event or a stored document under its application. */
 export const applicationKey = {
   event: (applicationId: string, eventId: string): KeyDoc => ({ _id: keyId('event', [applicationId], eventId), ref: eventId }),
-  document: (applicationId: string, documentId: string): KeyDoc => ({ _id: keyId('document', [applicationId], documentId), ref: documentId }),
+  /** In the order of upload: the time, then the place in the upload (several files at once). */
+  document: (applicationId: string, documentId: string, uploadedAt: Date | string, position: number): KeyDoc => ({
+    _id: keyId('document', [applicationId, `${String(new Date(uploadedAt).getTime()).padStart(13, '0')}.${String(position).padStart(4, '0')}`], documentId),
+    ref: documentId,
+  }),
   /** Documents by their content (files are stored once per SHA-256, shared between applications). */
   content: (sha256: string, documentId: string): KeyDoc => ({ _id: keyId('content', [sha256], documentId), ref: documentId }),
 };
@@ -94,7 +103,7 @@ export async function insertEvent(models: Models, event: EventDoc): Promise<bool
 /** Stores documents' metadata, their keys first. */
 export async function insertDocuments(models: Models, docs: readonly DocumentDoc[]): Promise<void> {
   if (!docs.length) return;
-  await addKeys(models, docs.flatMap((d) => [applicationKey.document(d.applicationId, d._id), applicationKey.content(d.sha256, d._id)]));
+  await addKeys(models, docs.flatMap((d, i) => [applicationKey.document(d.applicationId, d._id, d.uploadedAt, i), applicationKey.content(d.sha256, d._id)]));
   await models.Document.insertMany(docs);
 }
 
@@ -108,20 +117,21 @@ export async function eventsOfApplication(models: Models, applicationId: string)
   return ids.length ? models.Event.find({ _id: { $in: ids } }).lean<EventDoc[]>() : [];
 }
 
-/** An application's stored documents, oldest first. */
+/** An application's stored documents, in the order they were uploaded. */
 export async function documentsOfApplication(models: Models, applicationId: string): Promise<DocumentDoc[]> {
   const ids = await refsOf(models, 'document', applicationId);
-  const docs = ids.length ? await models.Document.find({ _id: { $in: ids } }).lean<DocumentDoc[]>() : [];
-  return docs.sort((a, b) => new Date(a.uploadedAt).getTime() - new Date(b.uploadedAt).getTime() || a._id.localeCompare(b._id));
+  const docs = new Map((ids.length ? await models.Document.find({ _id: { $in: ids } }).lean<DocumentDoc[]>() : []).map((d) => [d._id, d]));
+  return ids.map((id) => docs.get(id)).filter((d): d is DocumentDoc => d !== undefined);
 }
 
-/** Removes an application's documents' metadata and then their keys; returns how many documents went. */
+/** Removes an application's documents' metadata (all, or `only` these) and then their keys; returns how many documents went. */
 export async function removeDocumentsOfApplication(models: Models, applicationId: string, only?: readonly string[]): Promise<number> {
-  const ids = only ? [...only] : await refsOf(models, 'document', applicationId);
+  const keys = (await refsUnder(models, 'document', [applicationId])).filter((k) => !only || only.includes(k.ref));
+  const ids = only ? [...only] : keys.map((k) => k.ref);
   if (!ids.length) return 0;
   const docs = await models.Document.find({ _id: { $in: ids } }, { sha256: 1 }).lean<Pick<DocumentDoc, '_id' | 'sha256'>[]>();
   const { deletedCount } = await models.Document.deleteMany({ _id: { $in: ids } });
-  await removeKeys(models, [...ids.map((id) => applicationKey.document(applicationId, id)._id), ...docs.map((d) => applicationKey.content(d.sha256, d._id)._id)]);
+  await removeKeys(models, [...keys.map((k) => k._id), ...docs.map((d) => applicationKey.content(d.sha256, d._id)._id)]);
   return deletedCount;
 }
 
@@ -135,9 +145,9 @@ export async function documentsWithContent(models: Models, sha256: string): Prom
 const BACKFILLED = 'migration:application-keys:v1';
 
 /**
- * Writes the keys of timeline events and documents stored by a version without them
+ * Writes the keys of timeline events, documents and applications stored by a version without them
  * (once per database: a marker records it; a crash half-way writes them again, which
- * changes nothing). Reads the two collections once, at start-up.
+ * changes nothing). Reads the three collections once, at start-up.
  */
 export async function backfillApplicationKeys(models: Models): Promise<number> {
   if (await models.Key.exists({ _id: BACKFILLED })) return 0;
@@ -151,12 +161,77 @@ export async function backfillApplicationKeys(models: Models): Promise<number> {
     written += 1;
     if (batch.length >= 1000) await flush();
   }
-  for await (const d of models.Document.find({}, { _id: 1, applicationId: 1, sha256: 1 }).lean<Pick<DocumentDoc, '_id' | 'applicationId' | 'sha256'>[]>().cursor()) {
-    batch.push(applicationKey.document(d.applicationId, d._id), applicationKey.content(d.sha256, d._id));
+  for await (const d of models.Document.find({}, { _id: 1, applicationId: 1, sha256: 1, uploadedAt: 1 }).lean<Pick<DocumentDoc, '_id' | 'applicationId' | 'sha256' | 'uploadedAt'>[]>().cursor()) {
+    batch.push(applicationKey.document(d.applicationId, d._id, d.uploadedAt, 0), applicationKey.content(d.sha256, d._id));
+    written += 1;
+    if (batch.length >= 1000) await flush();
+  }
+  for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1 }).lean<(Listed & { status: ApplicationStatus })[]>().cursor()) {
+    batch.push(...listKeys(a, a.status));
     written += 1;
     if (batch.length >= 1000) await flush();
   }
   await flush();
   await addKeys(models, [{ _id: BACKFILLED, ref: new Date().toISOString() }]);
   return written;
+}
+
+// --- the staff's list of applications ------------------------------------------------------
+
+/** A filter of the list: each of status, wijk and year given or any. */
+export interface ApplicationListFilter {
+  status?: string;
+  wijk?: string;
+  year?: number;
+}
+
+const ANY = '*';
+/** Newest first in key order: the time of submission counted down from the year 2286. */
+const newestFirst = (createdAt: Date | string) => String(9_999_999_999_999 - new Date(createdAt).getTime()).padStart(13, '0');
+
+function listParts(f: ApplicationListFilter): string[] {
+  return [f.status ?? ANY, f.wijk ?? ANY, f.year === undefined ? ANY : String(f.year)];
+}
+
+type Listed = Pick<ApplicationDoc, '_id' | 'status' | 'wijken' | 'year' | 'createdAt'>;
+
+/** The list keys of an application with this status: every combination of its status, wijken and year with "any". */
+function listKeys(app: Listed, status: ApplicationStatus): KeyDoc[] {
+  const keys: KeyDoc[] = [];
+  for (const s of [status, undefined])
+    for (const w of [...new Set(app.wijken ?? []), undefined])
+      for (const y of [app.year, undefined]) {
+        const parts = listParts({ ...(s ? { status: s } : {}), ...(w ? { wijk: w } : {}), ...(y !== undefined ? { year: y } : {}) });
+        keys.push({ _id: keyId('apps', [...parts, newestFirst(app.createdAt)], app._id), ref: app._id });
+      }
+  return keys;
+}
+
+/**
+ * Keeps the list keys of an application in step with its status: the keys of `status` are
+ * written (before the status is, by the caller: `then`), then the keys of every other
+ * status removed. Safe to repeat, and it repairs what a crash between the two left.
+ */
+export async function moveListKeys(models: Models, app: Listed, status: ApplicationStatus, then: () => Promise<unknown> = async () => undefined): Promise<void> {
+  await addKeys(models, listKeys(app, status));
+  await then();
+  const others = applicationStatuses.filter((s) => s !== status).flatMap((s) => listKeys(app, s).filter((k) => k._id.startsWith(`apps:${escapeKeyPart(s)}:`)));
+  await removeKeys(models, others.map((k) => k._id));
+}
+
+/** Writes the list keys of a new application (before the application itself). */
+export async function addListKeys(models: Models, app: Listed & { status: ApplicationStatus }): Promise<void> {
+  await addKeys(models, listKeys(app, app.status));
+}
+
+/** Removes every list key of an application (after the application itself is gone). */
+export async function removeListKeys(models: Models, app: Listed): Promise<void> {
+  await removeKeys(models, [...new Set(applicationStatuses.flatMap((s) => listKeys(app, s).map((k) => k._id)))]);
+}
+
+/** A page of the list, newest first: the application ids and how many there are in all. */
+export async function listApplicationIds(models: Models, f: ApplicationListFilter, page: { skip: number; limit: number }): Promise<{ ids: string[]; total: number }> {
+  const parts = listParts(f);
+  const [keys, total] = await Promise.all([refsUnder(models, 'apps', parts, page), countUnder(models, 'apps', parts)]);
+  return { ids: keys.map((k) => k.ref), total };
 }

@@ -11,7 +11,7 @@ import { requiredIssue, ruleIssue } from '../domain/field-issues.ts';
 import { warningMessages, type Locale } from '../domain/messages.ts';
 import type { ReportInput, ReportReviewInput } from '../domain/report.ts';
 import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type Models, type PayoutDoc, type StoredDocument } from '../db/models.ts';
-import { documentsOfApplication, eventsOfApplication, insertDocuments, insertEvent, removeDocumentsOfApplication } from '../db/keys.ts';
+import { documentsOfApplication, eventsOfApplication, insertDocuments, insertEvent, listApplicationIds, removeDocumentsOfApplication } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { supportView } from '../support/case.ts';
@@ -41,6 +41,10 @@ export interface Actor {
   actor: string;
   uploadedBy: StoredDocument['uploadedBy'];
 }
+
+/** The list's order: newest first, then by id. */
+const newestFirst = (a: { createdAt: Date; _id: string }, b: { createdAt: Date; _id: string }) =>
+  new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
 /** Statuses in which a report is expected from the initiator. */
 const REPORTABLE: readonly ApplicationStatus[] = ['activity_held', 'report_due', 'clarification_requested'];
@@ -74,18 +78,26 @@ export class ApplicationService {
   async list(q: ApplicationListQuery, casesOf?: string) {
     const { Application } = this.deps.models;
     const filter: Record<string, unknown> = {};
-    if (casesOf) filter._id = { $in: await this.deps.support.readableBy(casesOf) };
     if (q.status) filter.status = q.status;
     if (q.wijk) filter.wijken = q.wijk;
     if (q.year) filter.year = q.year;
-    const [items, total] = await Promise.all([
-      Application.find(filter, { _id: 1, reference: 1, status: 1, title: 1, wijken: 1, amountRequestedCents: 1, createdAt: 1 })
-        .sort({ createdAt: -1, _id: 1 })
-        .skip((q.page - 1) * q.pageSize)
-        .limit(q.pageSize)
-        .lean(),
-      Application.countDocuments(filter),
-    ]);
+    const projection = { _id: 1, reference: 1, status: 1, title: 1, wijken: 1, amountRequestedCents: 1, createdAt: 1, year: 1 };
+    const skip = (q.page - 1) * q.pageSize;
+    let items: Pick<ApplicationDoc, '_id' | 'reference' | 'status' | 'title' | 'wijken' | 'amountRequestedCents' | 'createdAt' | 'year'>[];
+    let total: number;
+    if (casesOf) {
+      // A welfare worker's few cases: read by id, filtered and paged here.
+      const ids = await this.deps.support.readableBy(casesOf);
+      const all = (ids.length ? await Application.find({ _id: { $in: ids }, ...filter }, projection).lean() : []).sort(newestFirst);
+      [items, total] = [all.slice(skip, skip + q.pageSize), all.length];
+    } else {
+      // The page's ids from the list keys (src/db/keys.ts), then the applications by id. A key
+      // that a crash left behind (its application has moved on) is skipped.
+      const page = await listApplicationIds(this.deps.models, q, { skip, limit: q.pageSize });
+      const found = new Map((page.ids.length ? await Application.find({ _id: { $in: page.ids } }, projection).lean() : []).map((a) => [a._id, a]));
+      items = page.ids.map((id) => found.get(id)).filter((a): a is NonNullable<typeof a> => !!a && (!q.status || a.status === q.status) && (!q.wijk || a.wijken.includes(q.wijk)) && (!q.year || a.year === q.year));
+      total = page.total;
+    }
     return {
       items: items.map((a) => ({
         id: a._id,

@@ -7,7 +7,7 @@ import { applicationInputSchema, formatReference, type ApplicationInput } from '
 import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, isDuplicateKeyError, submittedApplication, type ApplicationDoc, type Models } from '../db/models.ts';
-import { insertDocuments, removeDocumentsOfApplication } from '../db/keys.ts';
+import { addListKeys, insertDocuments, removeDocumentsOfApplication, removeListKeys } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { createAccessToken, hashToken } from '../auth/tokens.ts';
@@ -91,8 +91,10 @@ export class IntakeService {
     };
 
     const accessToken = createAccessToken(applicationId);
+    let listed: ApplicationDoc | undefined;
     const undoAll = async () => {
       await models.Application.deleteOne({ _id: applicationId });
+      if (listed) await removeListKeys(models, listed);
       await removeDocumentsOfApplication(models, applicationId);
       await undoClaim();
       await removeOrphans(this.deps.store, models, files.map((f) => f.sha256));
@@ -123,6 +125,8 @@ export class IntakeService {
       if (left < input.amountRequestedCents) application.budgetWarning = { year: budgetYear, remainingCents: left };
       // The input is validated by zod already; the schema still checks the stored shape.
       await new models.Application(application).validate();
+      listed = application;
+      await addListKeys(models, application);
       await models.Application.collection.insertOne(application as never);
     } catch (err) {
       await undoAll();

@@ -1,5 +1,5 @@
 import type { Models } from '../src/db/models.ts';
-import { insertEvent, moveListKeys } from '../src/db/keys.ts';
+import { addGrantKeys, insertEvent, moveListKeys } from '../src/db/keys.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../src/domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 import type { InitiativeReport, ReportReview, Settlement } from '../src/domain/report.ts';
@@ -46,6 +46,8 @@ export function createApplicationActivities(deps: { models: Models }) {
           },
         },
       ));
+      // A grant is found by its wijk and year for the panel's fair-spread figures (src/db/keys.ts).
+      if (input.decision?.grantedCents) await addGrantKeys(deps.models, { _id: app._id, wijken: app.wijken, year: app.year, decision: input.decision });
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Models, AgendaItemDoc } from '../src/db/models.ts';
+import { applicationIdsWithStatus, applicationsOfApplicant, grantedInWijk } from '../src/db/keys.ts';
 import { insertOnce } from '../src/db/models.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
 import { renderFlaggedEmail } from '../src/domain/emails.ts';
@@ -35,11 +36,9 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
   const { Application, Meeting, StaffUser, Audit, MeetingOverride } = deps.models;
   const deliver = createOutbox(deps);
 
-  /** Granted so far in a budget year, from the decisions in the read model. */
-  async function grantedInYear(year: number) {
-    const granted = await Application.find({ year, 'decision.grantedCents': { $gt: 0 } }, { decision: 1, wijken: 1, applicant: 1 }).lean();
-    return granted.map((a) => ({ grantedCents: a.decision?.grantedCents ?? 0, wijken: a.wijken, email: a.applicant.email.toLowerCase() }));
-  }
+  /** Oldest first, then by id. */
+  const oldestFirst = (a: { createdAt: Date; _id: string }, b: { createdAt: Date; _id: string }) =>
+    new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
   return {
     /** The meeting whose cut-off the Schedule fired for, with skips and moves applied; null when it was skipped. */
@@ -71,30 +70,33 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
       if (existing) return toFrozen(existing.agenda, existing.members, existing.chairId);
 
       const year = amsterdamYear(new Date(input.startsAt));
-      const [ready, members, granted] = await Promise.all([
-        Application.find({ status: 'ready_for_meeting' }).sort({ createdAt: 1, _id: 1 }).lean(),
+      // Everything by key (src/db/keys.ts), so the cost follows the agenda, not the number of
+      // applications stored: the ones ready (from the list keys), the grants of the year per
+      // wijk on the agenda, and each applicant's earlier applications.
+      const readyIds = await applicationIdsWithStatus(deps.models, 'ready_for_meeting');
+      const [readyDocs, members] = await Promise.all([
+        readyIds.length ? Application.find({ _id: { $in: readyIds } }).lean() : [],
         StaffUser.find({ role: 'panel', active: true }, { _id: 1, name: 1, chair: 1 }).sort({ email: 1 }).lean(),
-        grantedInYear(year),
       ]);
+      const ready = readyDocs.filter((a) => a.status === 'ready_for_meeting').sort(oldestFirst);
+      const wijkGranted = new Map<string, number>();
+      for (const w of new Set(ready.flatMap((a) => a.wijken))) wijkGranted.set(w, await grantedInWijk(deps.models, year, w));
       // What is left in the budget year each item would be charged to (its activity's year).
       const remaining = new Map<number, number>();
       for (const y of new Set(ready.map((a) => activityYear(a.activity)))) remaining.set(y, remainingCents(await deps.ledger.balances(y)));
-      // Earlier applications in two queries for the whole agenda, not two per item: on FerretDB
-      // each query scans the collection, and per item a 500-item agenda took over a minute
-      // (longer than this activity's start-to-close timeout).
-      const previousIds = [...new Set(ready.flatMap((a) => (a.previousApplicationId ? [a.previousApplicationId] : [])))];
-      const emails = [...new Set(ready.filter((a) => !a.previousApplicationId).map((a) => a.applicant.email))];
-      const [previous, rejected] = await Promise.all([
-        previousIds.length ? Application.find({ _id: { $in: previousIds }, status: { $in: ['rejected', 'rejected_budget_exhausted'] } }, { reference: 1 }).lean() : [],
-        emails.length ? Application.find({ 'applicant.email': { $in: emails }, status: 'rejected' }, { reference: 1, applicant: 1 }).sort({ createdAt: 1, _id: 1 }).lean() : [],
-      ]);
+      // Each applicant's applications, in one query for the whole agenda (their ids by key).
+      const emails = [...new Set(ready.map((a) => a.applicant.email.toLowerCase()))];
+      const theirIds = [...new Set([...(await Promise.all(emails.map((e) => applicationsOfApplicant(deps.models, e)))).flat(), ...ready.flatMap((a) => (a.previousApplicationId ? [a.previousApplicationId] : []))])];
+      const theirs = (theirIds.length ? await Application.find({ _id: { $in: theirIds } }, { reference: 1, applicant: 1, status: 1, year: 1, decision: 1, createdAt: 1 }).lean() : []).sort(oldestFirst);
+      const previous = theirs.filter((p) => p.status === 'rejected' || p.status === 'rejected_budget_exhausted');
+      const rejected = theirs.filter((p) => p.status === 'rejected');
+      const grantedTo = (email: string) =>
+        theirs.filter((p) => p.year === year && p.applicant.email.toLowerCase() === email).reduce((sum, p) => sum + Math.max(0, p.decision?.grantedCents ?? 0), 0);
       const agenda: AgendaItemDoc[] = [];
       for (const a of ready) {
         const email = a.applicant.email.toLowerCase();
         const wijkGrantedCents: Record<string, number> = {};
-        for (const w of a.wijken) {
-          wijkGrantedCents[w] = granted.filter((g) => g.wijken.includes(w)).reduce((sum, g) => sum + g.grantedCents, 0);
-        }
+        for (const w of a.wijken) wijkGrantedCents[w] = wijkGranted.get(w) ?? 0;
         const earlier = a.previousApplicationId
           ? previous.find((p) => p._id === a.previousApplicationId)
           : rejected.find((r) => r.applicant.email === a.applicant.email && r._id !== a._id);
@@ -115,7 +117,7 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
           budgetYear: activityYear(a.activity),
           budgetRemainingCents: remaining.get(activityYear(a.activity))!,
           fairSpread: {
-            applicantGrantedCents: granted.filter((g) => g.email === email).reduce((sum, g) => sum + g.grantedCents, 0),
+            applicantGrantedCents: grantedTo(email),
             wijkGrantedCents,
             ...(earlier ? { earlierRejection: { applicationId: earlier._id, reference: earlier.reference, ...(a.whatChanged ? { whatChanged: a.whatChanged } : {}) } } : {}),
           },

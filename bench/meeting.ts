@@ -35,6 +35,8 @@
  * BENCH_LOG_LEVEL (API and worker log level; the log goes to /dev/null).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { keysOfApplication } from '../src/db/keys.ts';
+import type { ApplicationDoc } from '../src/db/models.ts';
 import { cpus } from 'node:os';
 import argon2 from 'argon2';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -105,12 +107,11 @@ export async function runMeetingBench(log = stdoutLog): Promise<MeetingBenchResu
     const year = amsterdamYear(new Date());
     const t0 = Date.now() - items * 1000;
     const applicationIds = Array.from({ length: items }, () => randomUUID());
-    await models.Application.collection.insertMany(
-      applicationIds.map((id, i) => {
+    const ready = applicationIds.map((id, i) => {
         const createdAt = new Date(t0 + i * 1000); // oldest first on the agenda
         return {
           ...validApplication({ title: `Initiatief ${i + 1}`, applicant: { ...validApplication().applicant, email: `aanvrager${i + 1}@example.nl` } }),
-          _id: id as never,
+          _id: id,
           reference: `BENCH-${String(i + 1).padStart(4, '0')}`,
           year,
           status: 'ready_for_meeting',
@@ -120,9 +121,11 @@ export async function runMeetingBench(log = stdoutLog): Promise<MeetingBenchResu
           rollovers: 0,
           createdAt,
           updatedAt: createdAt,
-        };
-      }),
-    );
+        } as unknown as ApplicationDoc;
+      });
+    // With the keys the service writes at intake (src/db/keys.ts): the agenda is found by them.
+    await models.Key.collection.insertMany(ready.flatMap(keysOfApplication) as never[]);
+    await models.Application.collection.insertMany(ready as never[]);
 
     // --- the meeting ---------------------------------------------------------------------
     const planned = upcomingMeetings(calendarRules(config), [], new Date(), 1)[0]!;

@@ -177,6 +177,8 @@ export function syntheticApplication(i: number, ledger: SyntheticLedger, documen
   const activity = { startDate: `${budgetYear}-${month}-15`, endDate: `${budgetYear}-${month}-15`, location: 'Buurthuis' };
   const form = validApplication({
     title: `Buurtinitiatief ${i + 1}`,
+    // One in five applicants applies twice.
+    applicant: { ...validApplication().applicant, email: `bewoner${Math.floor(i * 0.8) + 1}@example.nl` },
     wijken,
     purposes,
     amountRequestedCents: requested,

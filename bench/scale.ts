@@ -35,7 +35,7 @@ import { pino } from 'pino';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ApplicationDoc, Models } from '../src/db/models.ts';
 import { freePort } from '../src/embedded/servers.ts';
-import { applicationKey } from '../src/db/keys.ts';
+import { applicationKey, keysOfApplication } from '../src/db/keys.ts';
 import { buildApiDeps, openStore } from '../src/runtime.ts';
 import { createApp } from '../src/api/app.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
@@ -168,8 +168,9 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
         insertInBatches(models.Document.collection as never, documents),
         insertInBatches(models.Event.collection as never, events),
         insertInBatches(models.Meeting.collection as never, meetings),
-        // The keys the application writes with its events and documents (src/db/keys.ts).
+        // The keys the service writes with its applications, events and documents (src/db/keys.ts).
         insertInBatches(models.Key.collection as never, [
+          ...apps.flatMap(keysOfApplication),
           ...events.map((e) => applicationKey.event(e.applicationId as string, e._id as string)),
           ...documents.flatMap((d, i) => [applicationKey.document(d.applicationId, d._id, d.uploadedAt, i), applicationKey.content(d.sha256, d._id)]),
         ]),
@@ -217,12 +218,12 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
       // --- a meeting to vote in: 12 applications ready, the cut-off now --------------------------
       const itemIds = Array.from({ length: 12 }, () => randomUUID());
       const thisYear = amsterdamYear(new Date());
-      await models.Application.collection.insertMany(
-        itemIds.map((id, i) => {
-          const createdAt = new Date(Date.now() - (12 - i) * 1000);
-          return { ...validApplication({ title: `Stemming ${i + 1}` }), _id: id as never, reference: `SCALE-${target}-${i + 1}`, year: thisYear, status: 'ready_for_meeting', statusSeq: 3, informationRequests: [], workflowId: initiativeWorkflowId(id), rollovers: 0, createdAt, updatedAt: createdAt };
-        }),
-      );
+      const items = itemIds.map((id, i) => {
+        const createdAt = new Date(Date.now() - (12 - i) * 1000);
+        return { ...validApplication({ title: `Stemming ${i + 1}` }), _id: id, reference: `SCALE-${target}-${i + 1}`, year: thisYear, status: 'ready_for_meeting', statusSeq: 3, informationRequests: [], workflowId: initiativeWorkflowId(id), rollovers: 0, createdAt, updatedAt: createdAt } as unknown as ApplicationDoc;
+      });
+      await models.Key.collection.insertMany(items.flatMap(keysOfApplication) as never[]);
+      await models.Application.collection.insertMany(items as never[]);
       const planned = upcomingMeetings(calendarRules(config), [], new Date(), steps.length)[stepIndex]!;
       const handle: WorkflowHandle<typeof panelMeetingWorkflow> = await client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', {
         taskQueue: config.temporal.taskQueue,

@@ -43,9 +43,15 @@ export function chainEntryId(chain: string, seq: number): string {
   return `${chain}:${String(seq).padStart(9, '0')}`;
 }
 
-/** The filter for every `_id` that starts with `prefix:` (`;` follows `:`), answered from the `_id` index. */
-export function idRange(prefix: string): { _id: { $gt: string; $lt: string } } {
-  return { _id: { $gt: `${prefix}:`, $lt: `${prefix};` } };
+/** The filter for every `_id` that starts with `prefix:`, answered from the `_id` index. */
+export function idRange(prefix: string): { _id: { $gte: string; $lt: string } } {
+  return prefixRange(`${prefix}:`);
+}
+
+/** The filter for every `_id` that starts with `prefix` (up to the prefix with its last character's successor). */
+export function prefixRange(prefix: string): { _id: { $gte: string; $lt: string } } {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return { _id: { $gte: prefix, $lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) } };
 }
 
 /** What the owner of a chain keeps folded from its entries. */

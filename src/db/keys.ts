@@ -166,8 +166,8 @@ export async function backfillApplicationKeys(models: Models): Promise<number> {
     written += 1;
     if (batch.length >= 1000) await flush();
   }
-  for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1 }).lean<(Listed & { status: ApplicationStatus })[]>().cursor()) {
-    batch.push(...listKeys(a, a.status));
+  for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1, applicant: 1, decision: 1 }).lean<Keyed[]>().cursor()) {
+    batch.push(...keysOfApplication(a));
     written += 1;
     if (batch.length >= 1000) await flush();
   }
@@ -194,6 +194,7 @@ function listParts(f: ApplicationListFilter): string[] {
 }
 
 type Listed = Pick<ApplicationDoc, '_id' | 'status' | 'wijken' | 'year' | 'createdAt'>;
+type Keyed = Listed & Pick<ApplicationDoc, 'applicant' | 'decision'>;
 
 /** The list keys of an application with this status: every combination of its status, wijken and year with "any". */
 function listKeys(app: Listed, status: ApplicationStatus): KeyDoc[] {
@@ -219,14 +220,49 @@ export async function moveListKeys(models: Models, app: Listed, status: Applicat
   await removeKeys(models, others.map((k) => k._id));
 }
 
-/** Writes the list keys of a new application (before the application itself). */
-export async function addListKeys(models: Models, app: Listed & { status: ApplicationStatus }): Promise<void> {
-  await addKeys(models, listKeys(app, app.status));
+/** The applications of one applicant (by e-mail address, in any case). */
+const applicantKey = (app: Pick<ApplicationDoc, '_id' | 'applicant'>): KeyDoc => ({ _id: keyId('applicant', [app.applicant.email.toLowerCase()], app._id), ref: app._id });
+
+/** A grant, under its submission year and each of its wijken (or "*" for none), carrying the cents. */
+function grantedKeys(app: Pick<ApplicationDoc, '_id' | 'wijken' | 'year' | 'decision'>): KeyDoc[] {
+  const cents = app.decision?.grantedCents ?? 0;
+  if (cents <= 0) return [];
+  return (app.wijken.length ? [...new Set(app.wijken)] : [ANY]).map((w) => ({ _id: keyId('granted', [String(app.year), w], app._id), ref: app._id, n: cents }));
 }
 
-/** Removes every list key of an application (after the application itself is gone). */
-export async function removeListKeys(models: Models, app: Listed): Promise<void> {
-  await removeKeys(models, [...new Set(applicationStatuses.flatMap((s) => listKeys(app, s).map((k) => k._id)))]);
+/** Every key an application has in its present state: the list, its applicant, its grant. */
+export function keysOfApplication(app: Keyed): KeyDoc[] {
+  return [...listKeys(app, app.status), applicantKey(app), ...grantedKeys(app)];
+}
+
+/** Writes the keys of a new application (before the application itself). */
+export async function addApplicationKeys(models: Models, app: Keyed): Promise<void> {
+  await addKeys(models, keysOfApplication(app));
+}
+
+/** Writes the key of a grant once the decision is known (kept: a decision is not undone). */
+export async function addGrantKeys(models: Models, app: Pick<ApplicationDoc, '_id' | 'wijken' | 'year' | 'decision'>): Promise<void> {
+  await addKeys(models, grantedKeys(app));
+}
+
+/** Cents granted to applications of `year` in `wijk`. */
+export async function grantedInWijk(models: Models, year: number, wijk: string): Promise<number> {
+  return (await refsUnder(models, 'granted', [String(year), wijk])).reduce((sum, k) => sum + (k.n ?? 0), 0);
+}
+
+/** The ids of an applicant's applications (by e-mail address). */
+export async function applicationsOfApplicant(models: Models, email: string): Promise<string[]> {
+  return (await refsUnder(models, 'applicant', [email.toLowerCase()])).map((k) => k.ref);
+}
+
+/** Every application with this status, oldest first. */
+export async function applicationIdsWithStatus(models: Models, status: ApplicationStatus): Promise<string[]> {
+  return (await refsUnder(models, 'apps', listParts({ status }), { descending: true })).map((k) => k.ref);
+}
+
+/** Removes every key of an application (after the application itself is gone). */
+export async function removeApplicationKeys(models: Models, app: Keyed): Promise<void> {
+  await removeKeys(models, [...new Set([...applicationStatuses.flatMap((s) => listKeys(app, s).map((k) => k._id)), applicantKey(app)._id, ...grantedKeys(app).map((k) => k._id)])]);
 }
 
 /** A page of the list, newest first: the application ids and how many there are in all. */

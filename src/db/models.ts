@@ -504,9 +504,11 @@ const auditSchema = new Schema<AuditDoc>(
 export interface KeyDoc {
   _id: string;
   ref: string;
+  /** A number the key carries for sums over a range (e.g. cents granted). */
+  n?: number;
 }
 
-const keySchema = new Schema<KeyDoc>({ _id: String, ref: { type: String, required: true } }, { versionKey: false });
+const keySchema = new Schema<KeyDoc>({ _id: String, ref: { type: String, required: true }, n: Number }, { versionKey: false });
 
 export interface Models {
   connection: Connection;

@@ -7,7 +7,7 @@ import { applicationInputSchema, formatReference, type ApplicationInput } from '
 import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, isDuplicateKeyError, submittedApplication, type ApplicationDoc, type Models } from '../db/models.ts';
-import { addListKeys, insertDocuments, removeDocumentsOfApplication, removeListKeys } from '../db/keys.ts';
+import { addApplicationKeys, insertDocuments, removeDocumentsOfApplication, removeApplicationKeys } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { createAccessToken, hashToken } from '../auth/tokens.ts';
@@ -94,7 +94,7 @@ export class IntakeService {
     let listed: ApplicationDoc | undefined;
     const undoAll = async () => {
       await models.Application.deleteOne({ _id: applicationId });
-      if (listed) await removeListKeys(models, listed);
+      if (listed) await removeApplicationKeys(models, listed);
       await removeDocumentsOfApplication(models, applicationId);
       await undoClaim();
       await removeOrphans(this.deps.store, models, files.map((f) => f.sha256));
@@ -126,7 +126,7 @@ export class IntakeService {
       // The input is validated by zod already; the schema still checks the stored shape.
       await new models.Application(application).validate();
       listed = application;
-      await addListKeys(models, application);
+      await addApplicationKeys(models, application);
       await models.Application.collection.insertOne(application as never);
     } catch (err) {
       await undoAll();

@@ -12,6 +12,7 @@ import { isRegularDate, planMeeting, regularDateOf, upcomingMeetings, type Meeti
 import { loadOverrides } from '../temporal/schedule.ts';
 import type { AgendaItemDoc, MeetingDoc, Models } from '../db/models.ts';
 import { documentsOfApplication } from '../db/keys.ts';
+import { prefixRange } from '../db/chain.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
 import type { MeetingCommands } from './meetings.ts';
 import type { CastVote, ItemOutcome, Recusal } from '../domain/workflow-types.ts';
@@ -68,7 +69,12 @@ export class MeetingCalendar {
     const overrides = await loadOverrides(models);
     const upcoming = upcomingMeetings(rules, overrides, this.deps.now(), count);
     const frozen = await models.Meeting.find({ _id: { $in: upcoming.map((m) => m.meetingId) } }, { _id: 1, status: 1 }).lean();
-    const past = await models.Meeting.find({ status: 'closed' }, { agenda: 0, votes: 0, recusals: 0 }).sort({ startsAt: -1 }).limit(20).lean();
+    // The last closed ones: the newest ids (`meeting-<date>`, from the `_id` index), closed, by start.
+    const recent = await models.Meeting.find(prefixRange('meeting-'), { agenda: 0, votes: 0, recusals: 0 }).sort({ _id: -1 }).limit(40).lean();
+    const past = recent
+      .filter((m) => m.status === 'closed')
+      .sort((a, b) => new Date(b.startsAt).getTime() - new Date(a.startsAt).getTime())
+      .slice(0, 20);
     return {
       upcoming: upcoming.map((m) => ({
         id: m.meetingId,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { connectDatabase, submittedApplication, type Models } from '../../src/db/models.ts';
 import {
-  addListKeys,
+  addApplicationKeys,
   applicationKey,
   backfillApplicationKeys,
   countUnder,
@@ -114,7 +114,7 @@ describe('ordered keys', () => {
         year,
         submittedAt: new Date(Date.UTC(year, 0, 1 + i)),
       });
-      await addListKeys(models, app);
+      await addApplicationKeys(models, app);
       await models.Application.collection.insertOne(app as never);
       stored.push(app);
     }

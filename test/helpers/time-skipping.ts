@@ -6,7 +6,7 @@
  * here: the script imports it too.
  */
 import { randomUUID } from 'node:crypto';
-import { insertEvent } from '../../src/db/keys.ts';
+import { addApplicationKeys, insertEvent } from '../../src/db/keys.ts';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -189,7 +189,9 @@ export async function submitApplication(
   const year = amsterdamYear(submittedAt);
   const reference = `VW-${year}-${String(app.number).padStart(4, '0')}`;
   await insertEvent(models, { _id: `${workflowId}:1`, applicationId, at: submittedAt.toISOString(), type: 'submitted', status: 'submitted', actor: 'applicant' });
-  await models.Application.create(submittedApplication({ id: applicationId, form: app.form, reference, year, submittedAt }));
+  const doc = submittedApplication({ id: applicationId, form: app.form, reference, year, submittedAt });
+  await addApplicationKeys(models, doc);
+  await models.Application.create(doc);
   await temporalInitiativeStarter(env.client, taskQueue).start({
     applicationId,
     reference,

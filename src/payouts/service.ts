@@ -48,6 +48,8 @@ export class PayoutService {
   private readonly register: Chain<PayoutEventDoc>;
   private readonly states = new Map<string, PayoutState>();
   private readonly batches = new Map<string, { event: PayoutEventDoc; executed?: PayoutEventDoc }>();
+  /** Register entries whose payouts this process has brought in line (project); later ones are still to do. */
+  private projected = 0;
 
   constructor(deps: PayoutServiceDeps) {
     this.deps = deps;
@@ -222,7 +224,10 @@ export class PayoutService {
   private async project(): Promise<void> {
     const { Payout, Audit } = this.deps.models;
     const entries = await this.register.read();
-    const stale = await Payout.find({ status: { $in: ['pending', 'batched'] } }, { status: 1, applicationId: 1 }).lean();
+    // Only the payouts named by register entries not yet projected by this process (at
+    // start-up: all of them once), by id, not a read of every payout.
+    const ids = [...new Set(entries.slice(this.projected).flatMap((e) => e.endToEndIds))];
+    const stale = ids.length ? await Payout.find({ _id: { $in: ids }, status: { $in: ['pending', 'batched'] } }, { status: 1, applicationId: 1 }).lean() : [];
     for (const p of stale) {
       const s = this.states.get(p._id);
       if (!s || s.state === p.status) continue;
@@ -239,6 +244,7 @@ export class PayoutService {
         after: { status: s.state, ...('batchId' in s ? { batchId: s.batchId } : {}) },
       });
     }
+    this.projected = Math.max(this.projected, entries.length);
   }
 
   private async signalPaid(batchId: string, onlyUnrecorded = false): Promise<void> {

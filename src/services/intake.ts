@@ -7,7 +7,7 @@ import { applicationInputSchema, formatReference, type ApplicationInput } from '
 import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, isDuplicateKeyError, submittedApplication, type ApplicationDoc, type Models } from '../db/models.ts';
-import { addApplicationKeys, insertDocuments, removeDocumentsOfApplication, removeApplicationKeys } from '../db/keys.ts';
+import { addApplicationKeys, applicationIdsWithStatus, insertDocuments, removeDocumentsOfApplication, removeApplicationKeys } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { createAccessToken, hashToken } from '../auth/tokens.ts';
@@ -233,10 +233,13 @@ export class IntakeService {
    */
   async resumeUnstarted(olderThanMs = ABANDONED_AFTER_MS): Promise<number> {
     const cutoff = new Date(this.now().getTime() - olderThanMs);
-    const pending = await this.deps.models.Application.find(
-      { statusSeq: 1, createdAt: { $lt: cutoff } },
-      { _id: 1, reference: 1, createdAt: 1 },
-    ).lean();
+    // The few still `submitted` (by their list keys), not a read of every application.
+    const ids = await applicationIdsWithStatus(this.deps.models, 'submitted');
+    const pending = ids.length
+      ? (await this.deps.models.Application.find({ _id: { $in: ids } }, { _id: 1, reference: 1, createdAt: 1, statusSeq: 1 }).lean()).filter(
+          (a) => a.statusSeq === 1 && new Date(a.createdAt).getTime() < cutoff.getTime(),
+        )
+      : [];
     for (const app of pending) {
       await this.startWorkflow(app);
       this.deps.logger.info({ applicationId: app._id }, 'resumed intake: workflow started');

@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { addApplicationKeys } from '../../src/db/keys.ts';
 import { insertEvent } from '../../src/db/keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
@@ -67,17 +68,20 @@ describe('no application without workflow, no workflow without application', () 
     // What a crash right after storing leaves behind: the application in `submitted`, no workflow.
     const id = crypto.randomUUID();
     const createdAt = new Date(Date.now() - 60_000);
-    await ctx.models.Application.create({
+    const stored = {
       ...validApplication(),
       _id: id,
       reference: 'VW-2026-9999',
       year: 2026,
-      status: 'submitted',
+      status: 'submitted' as const,
       statusSeq: 1,
       informationRequests: [],
       workflowId: `initiative-${id}`,
       createdAt,
-    });
+    };
+    // Intake writes the application's keys first, then the application (src/db/keys.ts).
+    await addApplicationKeys(ctx.models, stored as never);
+    await ctx.models.Application.create(stored);
     await insertEvent(ctx.models, { _id: `initiative-${id}:1`, applicationId: id, at: createdAt.toISOString(), type: 'submitted', status: 'submitted' });
     expect(await ctx.deps.intake.resumeUnstarted()).toBeGreaterThanOrEqual(1);
     await eventually(async () => (await ctx.models.Application.findById(id).lean())?.status === 'screening', 15_000, 'screening');

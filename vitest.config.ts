@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 const slowFirst = [
   'test/chaos/payout-crash.test.ts',
   'test/api/authorization.test.ts',
+  'test/chaos/mail-crash.test.ts',
   'test/temporal/meeting-cutoff.test.ts',
   'test/web/pages.browser.test.ts',
   'test/web/lifecycle.browser.test.ts',

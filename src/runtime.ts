@@ -22,6 +22,7 @@ import { MeetingCommands } from './services/meetings.ts';
 import { MeetingCalendar } from './services/meeting-calendar.ts';
 import { PanelService } from './services/panel.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
+import { mailDomain } from './mail/message-id.ts';
 import { createActivities, type Activities } from '../activities/index.ts';
 import { BudgetLedger } from './budget/ledger.ts';
 import { PayoutService } from './payouts/service.ts';
@@ -212,7 +213,7 @@ export async function createWorker(args: {
     models,
     mailer,
     fundName: config.fund.name,
-    mailDomain: new URL(config.publicBaseUrl).hostname || 'buurtfonds.local',
+    mailDomain: mailDomain(config.publicBaseUrl),
     statusUrl: async (id) => links.status(id, await signer.signApplicantLink(id)),
   });
   const worker = await Worker.create({

@@ -127,8 +127,13 @@ export interface OutboxDoc {
   vars: Record<string, unknown>;
   subject: string;
   status: 'pending' | 'sent';
+  /** Attempts to send, each recorded before it goes to SMTP. */
   attempts: number;
+  attemptedAt?: Date;
+  /** Why the last attempt failed (none while an attempt runs, and none after one that ended without a result). */
   lastError?: string;
+  /** Sent again after an attempt that ended without a result (a crash after SMTP accepted it?): may have arrived twice, with the same Message-ID. */
+  possibleDuplicate?: boolean;
   sentAt?: Date;
   messageId?: string;
   createdAt: Date;
@@ -380,7 +385,9 @@ const outboxSchema = new Schema<OutboxDoc>(
     subject: { type: String, required: true },
     status: { type: String, required: true },
     attempts: { type: Number, default: 0 },
+    attemptedAt: Date,
     lastError: String,
+    possibleDuplicate: Boolean,
     sentAt: Date,
     messageId: String,
     createdAt: { type: Date, default: () => new Date() },

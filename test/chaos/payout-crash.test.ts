@@ -27,21 +27,21 @@
  * one reserve and one pay per application; every kill was at a planned boundary and the
  * killed activity was run to completion by a later worker.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetLedger } from '../../src/budget/ledger.ts';
 import { decisionSignal, scheduledSignal } from '../../workflows/initiative-signals.ts';
 import { stateQuery } from '../../workflows/initiative.ts';
-import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
+import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { submitReady, type Granted } from '../helpers/grants.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 import { batchKillPoint, files, readJsonLines, type Crossing, type KillRecord, type PlannedKill } from './protocol.ts';
-import { supervise, type Supervisor } from './supervisor.ts';
+import type { Supervisor } from './supervisor.ts';
+import { startChaosWorker, type ChaosWorker } from './chaos-worker.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const YEAR = 2027; // the fixtures' activity date
@@ -81,47 +81,23 @@ const as = (t: string) => ({ Authorization: `Bearer ${t}` });
 
 describe('a payout happens exactly once, even if the worker is killed mid-way', () => {
   let ctx: TestContext;
+  let chaos: ChaosWorker;
   let dir: string;
   let worker: Supervisor;
-  let childEnv: NodeJS.ProcessEnv;
   const t0 = Date.now();
   const timings: string[] = [];
   const mark = (what: string) => timings.push(`${((Date.now() - t0) / 1000).toFixed(1)} s  ${what}`);
 
   beforeAll(async () => {
     ctx = await createTestContext({ noWorker: true });
-    dir = mkdtempSync(join(tmpdir(), 'buurtfonds-chaos-'));
-    // The run's workflow bundle (test/setup/global.ts): the restarted workers load it instead of bundling.
-    copyFileSync(inject('workflowBundlePath'), join(dir, 'workflows.js'));
-    childEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TMPDIR: process.env.TMPDIR,
-      NODE_ENV: 'test',
-      LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'silent',
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      MONGODB_URI: inject('mongoUri'),
-      TEMPORAL_TASK_QUEUE: ctx.config.temporal.taskQueue,
-      MEETING_SCHEDULE: 'false',
-      MEETING_SCHEDULE_ID: ctx.config.meetings.scheduleId,
-      SMTP_URL: ctx.mail.url,
-      PUBLIC_BASE_URL: ctx.config.publicBaseUrl,
-      AUTH_SECRET: randomBytes(32).toString('hex'),
-      DEMO_PASSWORD,
-      DATA_DIR: join(dir, 'data'),
-      CHAOS_DIR: dir,
-      CHAOS_DB: ctx.models.connection.name,
-      CHAOS_BUNDLE: join(dir, 'workflows.js'),
-    };
-    worker = supervise(join(here, 'worker-child.ts'), childEnv);
-    await worker.waitReady();
+    chaos = await startChaosWorker(ctx);
+    ({ dir, worker } = chaos);
     mark('setup: test context, workflow bundle, first worker');
   });
 
   afterAll(async () => {
-    await worker?.stop();
+    await chaos?.stop();
     await ctx?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
     console.log(`chaos test timeline:\n${timings.join('\n')}`);
   });
 
@@ -240,7 +216,7 @@ describe('a payout happens exactly once, even if the worker is killed mid-way', 
     expect(payoutsP.map((p) => p.applicationId).sort()).toEqual(P.map((a) => a.id).sort());
     expect(payoutsP.every((p) => p.status === 'pending')).toBe(true);
     const registerBefore = await ctx.models.PayoutEvent.countDocuments({});
-    const api = spawn(process.execPath, [join(here, 'batch-child.ts')], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    const api = spawn(process.execPath, [join(here, 'batch-child.ts')], { env: chaos.env, stdio: ['ignore', 'ignore', 'pipe'] });
     let apiErr = '';
     api.stderr?.on('data', (c: Buffer) => (apiErr += c.toString()));
     const apiExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => api.once('exit', (code, signal) => r({ code, signal })));

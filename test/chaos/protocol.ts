@@ -4,7 +4,8 @@
  *
  * A boundary is one activity invocation of one application, before it runs or after
  * it returned (but before the worker reported the result to Temporal), e.g.
- * `reserveBudget/after` or `recordProgress:reserved/before`. The plan names boundaries
+ * `reserveBudget/after` or `recordProgress:reserved/before`, or an e-mail accepted by
+ * the SMTP server (`mailAcceptedPoint`). The plan names boundaries
  * per application; the worker kills itself (SIGKILL) the first time it crosses one that
  * is not in the kill log yet, after appending it there (a synchronous write, so the
  * record survives the kill).
@@ -33,6 +34,13 @@ export interface Crossing {
   pid: number;
   at: string;
 }
+
+/**
+ * An e-mail the SMTP server accepted (it answered 250), before the outbox row is marked
+ * sent: the worker's mailer (worker-child.ts) dies there when the plan names the point
+ * (with the application it belongs to).
+ */
+export const mailAcceptedPoint = (messageId: string) => `mail:${messageId}/accepted`;
 
 /** The kill of the API process in the middle of a batch request (batch-child.ts). */
 export const batchKillPoint = 'api:createBatch/after-register-insert';

@@ -1,4 +1,5 @@
 import type { Models, AgendaItemDoc } from '../src/db/models.ts';
+import { recordAudit } from '../src/services/audit.ts';
 import { applicationIdsWithStatus, applicationsOfApplicant, grantedInWijk } from '../src/db/keys.ts';
 import { insertOnce } from '../src/db/models.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
@@ -147,13 +148,13 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
       const s = input.state;
       const target = (applicationId: string) => `application:${applicationId}`;
       for (const [i, v] of s.votes.entries()) {
-        await insertOnce(Audit, { _id: `${s.meetingId}:vote:${i}`, at: new Date(v.at), actor: `staff:${v.memberId}`, action: 'vote.cast', target: target(v.applicationId), after: { meetingId: s.meetingId, ...v } });
+        await recordAudit(deps.models, { _id: `${s.meetingId}:vote:${i}`, at: new Date(v.at), actor: `staff:${v.memberId}`, action: 'vote.cast', target: target(v.applicationId), after: { meetingId: s.meetingId, ...v } });
       }
       for (const [i, r] of s.recusals.entries()) {
-        await insertOnce(Audit, { _id: `${s.meetingId}:recusal:${i}`, at: new Date(r.at), actor: `staff:${r.memberId}`, action: 'recusal.declared', target: target(r.applicationId), after: { meetingId: s.meetingId, reason: r.reason } });
+        await recordAudit(deps.models, { _id: `${s.meetingId}:recusal:${i}`, at: new Date(r.at), actor: `staff:${r.memberId}`, action: 'recusal.declared', target: target(r.applicationId), after: { meetingId: s.meetingId, reason: r.reason } });
       }
       for (const o of s.outcomes) {
-        await insertOnce(Audit, {
+        await recordAudit(deps.models, {
           _id: `${s.meetingId}:decision:${o.applicationId}`,
           at: new Date(s.closedAt ?? Date.now()),
           actor: `meeting:${s.meetingId}`,

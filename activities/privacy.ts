@@ -13,6 +13,7 @@
  * one else writes the application's documents (FerretDB v1 updates are not isolated).
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { recordAudit } from '../src/services/audit.ts';
 import { insertOnce, type ApplicationDoc, type Models } from '../src/db/models.ts';
 import { documentsOfApplication, documentsWithContent, eventsOfApplication, insertEvent, removeDocumentsOfApplication } from '../src/db/keys.ts';
 import type { DocumentStore } from '../src/documents/store.ts';
@@ -163,7 +164,7 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
         financialRecordsKeptUntil,
       };
       // What was erased is named, never repeated: the audit log must not keep what was removed.
-      await insertOnce(Audit, {
+      await recordAudit(deps.models, {
         _id: `privacy:erased:${applicationId}`,
         at: erasedAt,
         actor: 'system',

@@ -6,6 +6,7 @@
  * atomic on FerretDB, where a conditional update is not).
  */
 import { insertOnce, type LedgerEntryDoc, type Models } from '../db/models.ts';
+import { recordAudit } from '../services/audit.ts';
 import { Chain, type AppendResult } from '../db/chain.ts';
 import {
   applyMovement,
@@ -303,7 +304,7 @@ export class BudgetLedger {
   }
 
   private audit(e: LedgerEntryDoc, before: Balances | undefined): Promise<boolean> {
-    return insertOnce(this.models.Audit, {
+    return recordAudit(this.models, {
       _id: auditId(e),
       at: e.at,
       actor: e.actor,

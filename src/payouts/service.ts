@@ -9,6 +9,7 @@
  * repaired by `reconcile` after a crash.
  */
 import { createHash } from 'node:crypto';
+import { recordAudit } from '../services/audit.ts';
 import { Chain } from '../db/chain.ts';
 import { insertOnce, type Models, type PayoutDoc, type PayoutEventDoc } from '../db/models.ts';
 import { AppError } from '../domain/errors.ts';
@@ -85,7 +86,7 @@ export class PayoutService {
       status: 'pending',
     };
     await insertOnce(Payout, doc);
-    await insertOnce(Audit, { _id: `payout:${id}:created`, at: doc.createdAt, actor: 'system', action: 'payout.created', target: `application:${args.applicationId}`, after: { endToEndId: id, amountCents: doc.amountCents, status: 'pending' } });
+    await recordAudit(this.deps.models, { _id: `payout:${id}:created`, at: doc.createdAt, actor: 'system', action: 'payout.created', target: `application:${args.applicationId}`, after: { endToEndId: id, amountCents: doc.amountCents, status: 'pending' } });
     return (await Payout.findById(id).lean())!;
   }
 
@@ -234,7 +235,7 @@ export class PayoutService {
       const batch = 'batchId' in s ? this.batches.get(s.batchId) : undefined;
       const at = s.state === 'paid' ? batch!.executed!.at : s.state === 'batched' ? batch!.event.at : entries.find((e) => e.key === `cancel:${p._id}`)!.at;
       await Payout.updateOne({ _id: p._id }, { $set: { status: s.state, ...('batchId' in s ? { batchId: s.batchId } : {}), ...(s.state === 'paid' ? { paidAt: at } : {}) } });
-      await insertOnce(Audit, {
+      await recordAudit(this.deps.models, {
         _id: `payout:${p._id}:${s.state}`,
         at,
         actor: (s.state === 'paid' ? batch!.executed!.actor : s.state === 'batched' ? batch!.event.actor : 'system') ?? 'system',
@@ -281,7 +282,7 @@ export class PayoutService {
   private async storeFile(event: PayoutEventDoc, xml: string): Promise<string> {
     const b = event.batch!;
     await insertOnce(this.deps.models.PayoutBatch, { _id: event.batchId!, xml, sha256: b.sha256, createdAt: new Date(b.createdAt) });
-    await insertOnce(this.deps.models.Audit, {
+    await recordAudit(this.deps.models, {
       _id: `payout-batch:${event.batchId}:created`,
       at: event.at,
       actor: event.actor,

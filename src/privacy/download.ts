@@ -1,5 +1,6 @@
 /** Sends an application's export (everything stored about it) as a zip, and records who read it. API and pages share it. */
 import { randomUUID } from 'node:crypto';
+import { recordAudit } from '../services/audit.ts';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
@@ -12,7 +13,7 @@ export async function sendExport(deps: ApiDeps, applicationId: string, actor: st
   const found = await personalDataExport(deps, applicationId);
   if (!found) throw new AppError(404, 'not_found');
   // Who read a person's data, and when: part of the accountability the GDPR asks.
-  await deps.models.Audit.create({ _id: randomUUID(), at: new Date(), actor, action: 'privacy.exported', target: `application:${applicationId}`, requestId: String(req.id) });
+  await recordAudit(deps.models, { _id: randomUUID(), at: new Date(), actor, action: 'privacy.exported', target: `application:${applicationId}`, requestId: String(req.id) });
   res.status(200);
   res.type('application/zip');
   res.attachment(`${found.reference}-gegevens.zip`);

@@ -5,6 +5,7 @@
  * votes, recusals and the close go to the meeting workflow (MeetingCommands).
  */
 import { randomUUID } from 'node:crypto';
+import { recordAudit } from './audit.ts';
 import { remainingCents } from '../domain/ledger.ts';
 import { AppError, ValidationError } from '../domain/errors.ts';
 import { ruleIssue } from '../domain/field-issues.ts';
@@ -139,7 +140,7 @@ export class MeetingCalendar {
     await this.assertChangeable(id, date);
     const now = this.deps.now();
     await models.MeetingOverride.updateOne({ _id: date }, { $set: { action: 'skip', by: by.userId, at: now }, $unset: { newDate: 1, newTime: 1 } }, { upsert: true });
-    await models.Audit.create({ _id: randomUUID(), at: now, actor: `staff:${by.userId}`, action: 'meeting.skipped', target: id, requestId: by.requestId });
+    await recordAudit(models, { _id: randomUUID(), at: now, actor: `staff:${by.userId}`, action: 'meeting.skipped', target: id, requestId: by.requestId });
     await this.deps.refreshSchedule?.();
   }
 
@@ -159,7 +160,7 @@ export class MeetingCalendar {
       throw new AppError(409, 'invalid_state', [{ path: 'date', code: 'cutoff_taken' }]);
     }
     await models.MeetingOverride.updateOne({ _id: date }, { $set: { action: 'move', newDate: moved.date, newTime: moved.time, by: by.userId, at: now } }, { upsert: true });
-    await models.Audit.create({ _id: randomUUID(), at: now, actor: `staff:${by.userId}`, action: 'meeting.moved', target: id, after: { date: moved.date, time: moved.time }, requestId: by.requestId });
+    await recordAudit(models, { _id: randomUUID(), at: now, actor: `staff:${by.userId}`, action: 'meeting.moved', target: id, after: { date: moved.date, time: moved.time }, requestId: by.requestId });
     await this.deps.refreshSchedule?.();
     return { id, date: moved.date, time: moved.time, startsAt: moved.startsAt, cutoffAt: moved.cutoffAt };
   }

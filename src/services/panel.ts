@@ -1,5 +1,6 @@
 /** The admin manages the panel: members are staff with role `panel`; one of them chairs. API and pages share it. */
 import { randomUUID } from 'node:crypto';
+import { recordAudit } from './audit.ts';
 import argon2 from 'argon2';
 import { AppError } from '../domain/errors.ts';
 import { isDuplicateKeyError, type Models, type StaffUserDoc } from '../db/models.ts';
@@ -68,6 +69,6 @@ export class PanelService {
   }
 
   private async audit(by: AdminActor, action: string, memberId: string, after?: unknown): Promise<void> {
-    await this.models.Audit.create({ _id: randomUUID(), at: new Date(), actor: `staff:${by.userId}`, action, target: `staff:${memberId}`, after, requestId: by.requestId });
+    await recordAudit(this.models, { _id: randomUUID(), at: new Date(), actor: `staff:${by.userId}`, action, target: `staff:${memberId}`, after, requestId: by.requestId });
   }
 }

@@ -12,6 +12,7 @@
  * the wait and its timers begin again.
  */
 import { randomUUID } from 'node:crypto';
+import { recordAudit } from '../services/audit.ts';
 import type { Logger } from 'pino';
 import type { Model } from 'mongoose';
 import { Chain } from '../db/chain.ts';
@@ -218,7 +219,7 @@ export class SupportService {
   }
 
   private async audit(entry: SupportEventDoc, action: string, change: { before?: unknown; after?: unknown }): Promise<void> {
-    await insertOnce(this.deps.models.Audit, {
+    await recordAudit(this.deps.models, {
       _id: entry._id,
       at: new Date(entry.occurredAt),
       actor: entry.actor,
@@ -264,7 +265,7 @@ export class SupportService {
     for (;;) {
       const c = await this.get(applicationId);
       if (c) {
-        await insertOnce(this.deps.models.Audit, {
+        await recordAudit(this.deps.models, {
           _id: `support:${applicationId}:flagged`,
           at: this.now(),
           actor: `staff:${actor.id}`,

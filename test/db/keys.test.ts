@@ -24,6 +24,7 @@ import {
   documentsOfApplication,
 } from '../../src/db/keys.ts';
 import { validApplication } from '../helpers/fixtures.ts';
+import { backfillAuditKeys, queryAudit, recordAudit } from '../../src/services/audit.ts';
 
 let models: Models;
 
@@ -155,5 +156,28 @@ describe('ordered keys', () => {
     expect((await listApplicationIds(models, { year: 2072 }, { skip: 0, limit: 5 })).ids).toEqual([appId]);
     expect(await backfillApplicationKeys(models), 'the second time: nothing to do').toBe(0);
     expect(applicationKey.event(appId, 'x')._id.startsWith(`event:${appId}:`)).toBe(true);
+  });
+});
+
+describe('the audit log by keys', () => {
+  it('pages newest first by one filter with an exact total, combines filters, and writes the keys of older entries once', async () => {
+    const base = Date.UTC(2073, 0, 1);
+    for (let i = 0; i < 30; i++) {
+      await recordAudit(models, { _id: `keys-test-${i}`, at: new Date(base + i * 60_000), actor: i % 2 ? 'staff:a' : 'staff:b', action: i % 3 ? 'ledger.reserve' : 'payout.paid', target: `application:k${i % 5}` });
+    }
+    const page = await queryAudit(models, { actor: 'staff:a', offset: 5, limit: 5 });
+    expect(page.total).toBe(15);
+    expect(page.entries.map((e) => e.id)).toEqual([19, 17, 15, 13, 11].map((i) => `keys-test-${i}`));
+    const window = await queryAudit(models, { action: 'ledger.', from: new Date(base + 10 * 60_000).toISOString(), to: new Date(base + 14 * 60_000).toISOString(), offset: 0, limit: 50 });
+    expect(window.entries.map((e) => e.id)).toEqual([14, 13, 11, 10].map((i) => `keys-test-${i}`));
+    const both = await queryAudit(models, { actor: 'staff:b', target: 'application:k0', offset: 0, limit: 50 });
+    expect(both.entries.map((e) => e.id)).toEqual([20, 10, 0].map((i) => `keys-test-${i}`));
+    expect(both.total).toBe(3);
+
+    await models.Audit.collection.insertOne({ _id: 'keys-test-old', at: new Date(base - 60_000), actor: 'staff:old', action: 'panel.added', target: 'staff:x' } as never);
+    expect((await queryAudit(models, { actor: 'staff:old', offset: 0, limit: 5 })).total, 'not found before the backfill').toBe(0);
+    expect(await backfillAuditKeys(models)).toBeGreaterThanOrEqual(31);
+    expect((await queryAudit(models, { actor: 'staff:old', offset: 0, limit: 5 })).entries.map((e) => e.id)).toEqual(['keys-test-old']);
+    expect(await backfillAuditKeys(models)).toBe(0);
   });
 });

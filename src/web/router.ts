@@ -356,7 +356,7 @@ function failed(page: Page, err: unknown): void {
     if (err.status === 404) return page.error(404, t.errors.notFoundTitle, t.errors.notFound);
     if (err.status === 403) return page.error(403, t.errors.forbiddenTitle, t.errors.forbidden);
     if (err.status === 503) {
-      // When to try again (Retry-After), and what it was when the refusal says (an application only just stored).
+      // With when to try again (Retry-After); a refusal of its own (an application only just stored) in its own words.
       page.res.set(err.headers);
       return page.error(503, t.errors.unavailableTitle, err.code === 'service_unavailable' ? t.errors.unavailable : page.message(err));
     }

@@ -19,6 +19,8 @@ import {
   withdrawUpdate,
   type InitiativeInput,
 } from '../../workflows/initiative.ts';
+import { AppError } from '../../src/domain/errors.ts';
+import { InitiativeCommands } from '../../src/services/initiatives.ts';
 import { eventually } from '../helpers/context.ts';
 import { FUND, type InitiativeHandle as Handle } from '../helpers/time-skipping.ts';
 import { expectRefused, SCREENER as PANEL, timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
@@ -341,7 +343,7 @@ describe('initiativeWorkflow: screening actions right after intake', () => {
     expect((await application(applicationId))?.status).toBe('ready_for_meeting');
   });
 
-  it('refuses a waiting action as not ready (NotReady) when the first step does not come within 20 seconds (mail server down), changing nothing; the retry is taken', async () => {
+  it('refuses a waiting action as not ready (NotReady; the API: 503 application_not_ready, Retry-After) when the first step does not come within 20 seconds (mail server down), changing nothing; the retry is taken', async () => {
     // The confirmation fails (and is retried: after 5, 15, 35 s) instead of being held: between
     // attempts no activity runs, so the test server's clock can skip.
     const label = 'vroeg-te-laat';
@@ -352,11 +354,20 @@ describe('initiativeWorkflow: screening actions right after intake', () => {
     };
     const { applicationId, handle } = await suite.submit(label, { inScreening: false });
     const early = await handle.startUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    // The same through the API's side of the workflow (src/services/initiatives.ts), once it is accepted too.
+    const viaApi = new InitiativeCommands(suite.env.client).requestInformation(applicationId, { missing: 'Een offerte', requestedBy: PANEL }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await eventually(async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length === 2, 10_000, 'both actions accepted');
     await suite.env.sleep(19_000);
     expect(await handle.query(stateQuery), 'still waiting for the confirmation').toEqual({ status: 'submitted' });
     await suite.env.sleep(2_000);
     const refusal = await expectRefused(early.result(), NOT_READY);
     expect(refusal.nonRetryable).toBe(true);
+    const apiRefusal = await viaApi;
+    expect(apiRefusal).toBeInstanceOf(AppError);
+    expect(apiRefusal).toMatchObject({ status: 503, code: 'application_not_ready', headers: { 'Retry-After': '5' } });
     // Refused by its 20-second timer, not before.
     const events = (await handle.fetchHistory()).events ?? [];
     const timer = events.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes;

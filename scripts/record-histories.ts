@@ -32,6 +32,12 @@
  * at all (the due-date and last reminders, the escalation) and a reject that reclaims
  * the grant; a clarification whose deadline passes (escalated), answered late, rejected.
  *
+ * The early scenarios (`initiative-early-request`, `initiative-early-not-ready`) send a
+ * screening action right after the start, before the first step (the confirmation, which
+ * fails until the scenario lets it through) has moved the application into screening: the
+ * action waits for it (behind patched('actions-before-screening')), or is refused as not
+ * ready when its 20 seconds run out.
+ *
  * A history file that exists is kept: only missing ones are recorded. Pass `--force`
  * to record them all again, and file base names to record only those, e.g.
  *   node scripts/record-histories.ts meeting-chair-close initiative-meeting-partial --force
@@ -41,7 +47,7 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { projectRoot, startFerretDB } from '../src/embedded/servers.ts';
 import { createLogger } from '../src/logger.ts';
@@ -74,6 +80,8 @@ interface ScenarioContext {
   /** The application id (= scenario name); the workflow id is initiative-<applicationId>. */
   applicationId: string;
   reference: string;
+  /** With `mailServerDown`: the confirmation goes out at its next attempt. */
+  mailServerUp(): void;
 }
 
 interface Scenario {
@@ -82,8 +90,17 @@ interface Scenario {
   form?: Partial<ApplicationInput> | ((nowMs: number) => Partial<ApplicationInput>);
   /** Changes to the workflow's input (e.g. reportDeadlineDays). */
   input?: Partial<InitiativeInput>;
+  /**
+   * The confirmation (the workflow's first step) fails until the scenario calls
+   * `ctx.mailServerUp()` (retried after 5, 15, 35 s, …); run starts right after the workflow
+   * does, the application still `submitted`.
+   */
+  mailServerDown?: boolean;
   run(handle: Handle, env: TestWorkflowEnvironment, ctx: ScenarioContext): Promise<void>;
 }
+
+/** Applications whose confirmation fails for now (Scenario.mailServerDown). */
+const mailServerDownFor = new Set<string>();
 
 /** The activity year of the op-is-op scenario: a year of its own, so the other grants (2027) keep their budget. */
 const EXHAUSTED_YEAR = 2030;
@@ -315,6 +332,37 @@ const scenarios: Scenario[] = [
       await completed(h, `${ctx.applicationId} completed`);
     },
   },
+  {
+    // A panel member asks for information right after intake, before the first step (the
+    // confirmation, then screening) has run: the request waits for screening (behind
+    // patched('actions-before-screening'): a timer of 20 s, cancelled), then the answer and the completion.
+    name: 'early-request',
+    mailServerDown: true,
+    async run(h, env, ctx) {
+      const early = await h.startUpdate(requestInformationUpdate, { args: [{ missing: 'Een offerte', requestedBy: PANEL }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      ctx.mailServerUp();
+      await env.sleep(6_000); // the confirmation's second attempt
+      await early.result();
+      await h.executeUpdate(provideInformationUpdate, { args: [{ answer: 'De offerte zit erbij.', documentIds: ['doc-offerte'] }] });
+      await h.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] });
+    },
+  },
+  {
+    // The same, but the first step does not come within 20 s: the completion is refused as
+    // not ready (its timer fires); once the confirmation is out it is taken.
+    name: 'early-not-ready',
+    mailServerDown: true,
+    async run(h, env, ctx) {
+      const early = await h.startUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      await env.sleep(21_000);
+      const refused = await early.result().then(() => false, () => true);
+      if (!refused) throw new Error('early-not-ready: the completion was taken before screening');
+      ctx.mailServerUp();
+      await env.sleep(20_000); // the confirmation's attempt at 35 s
+      await readModel(ctx, 'screening');
+      await h.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] });
+    },
+  },
 ];
 
 /** Panel members seeded for the meeting scenarios; the first one chairs. */
@@ -405,9 +453,10 @@ async function submit(
   n: number,
   changes: Scenario['form'] = {},
   input: Partial<InitiativeInput> = {},
+  inScreening = true,
 ): Promise<{ handle: Handle; reference: string }> {
   const resolved = typeof changes === 'function' ? changes(await ts.env.currentTimeMs()) : changes;
-  const { handle, reference } = await submitApplication(ts, { applicationId, number: n, form: { ...form, ...resolved }, input });
+  const { handle, reference } = await submitApplication(ts, { applicationId, number: n, form: { ...form, ...resolved }, input, inScreening });
   return { handle, reference };
 }
 
@@ -437,14 +486,30 @@ async function main(): Promise<void> {
   const ferret = await startFerretDB({ dir });
   let ts: TimeSkipping | undefined;
   try {
-    const recorder = (ts = await startTimeSkipping({ logger, mongoUri: ferret.uri, dbName: 'record_histories', taskQueue, catchMail: false, runWorker: false }));
+    const recorder = (ts = await startTimeSkipping({
+      logger,
+      mongoUri: ferret.uri,
+      dbName: 'record_histories',
+      taskQueue,
+      catchMail: false,
+      runWorker: false,
+      activities: (real) => ({
+        ...real,
+        async notifyApplicant(input) {
+          if (input.template === 'confirmation' && mailServerDownFor.has(input.applicationId)) throw new Error('the mail server is down (record-histories)');
+          return real.notifyApplicant(input);
+        },
+      }),
+    }));
     const { env: testEnv, models: db } = recorder;
     mkdirSync(outDir, { recursive: true });
     await recorder.worker.runUntil(async () => {
       for (const [i, scenario] of scenarios.entries()) {
         if (!wanted(`initiative-${scenario.name}`)) continue;
-        const { handle, reference } = await submit(recorder, scenario.name, i + 1, scenario.form, scenario.input);
-        await scenario.run(handle, testEnv, { ts: recorder, applicationId: scenario.name, reference });
+        if (scenario.mailServerDown) mailServerDownFor.add(scenario.name);
+        const { handle, reference } = await submit(recorder, scenario.name, i + 1, scenario.form, scenario.input, !scenario.mailServerDown);
+        const mailServerUp = () => void mailServerDownFor.delete(scenario.name);
+        await scenario.run(handle, testEnv, { ts: recorder, applicationId: scenario.name, reference, mailServerUp });
         const history = await handle.fetchHistory();
         const file = writeHistory(`initiative-${scenario.name}`, history);
         const { status } = await handle.describe();

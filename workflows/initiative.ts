@@ -33,7 +33,7 @@ import { decisionSignal, invitedSignal, payoutExecutedSignal, rolledOverSignal, 
 import { statusSearchAttribute } from '../src/domain/search-attributes.ts';
 import { followUp, type FollowUpState } from './follow-up.ts';
 import { supportWorkflow, supportWorkflowId } from './support.ts';
-import { canWithdraw, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
+import { canScreen, canWithdraw, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
 
 const { recordProgress } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -98,6 +98,13 @@ export interface WithdrawArgs {
 
 /** Error type of a refused update: the API answers 409 `invalid_state`. */
 export const INVALID_STATE = 'InvalidState';
+/**
+ * Error type of a screening action that came right after intake and whose wait for the
+ * first step ran out (FIRST_STEP_WAIT): the API answers 503 `application_not_ready`, try again.
+ */
+export const NOT_READY = 'NotReady';
+/** How long a screening action sent before the first step has moved the application into screening waits for it. */
+const FIRST_STEP_WAIT = '20 seconds';
 
 export const requestInformationUpdate = defineUpdate<InformationRequest, [RequestInformationArgs]>('requestInformation');
 export const provideInformationUpdate = defineUpdate<InitiativeState, [ProvideInformationArgs]>('provideInformation');
@@ -187,6 +194,20 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
 
   setHandler(stateQuery, state);
 
+  /**
+   * Screening actions are accepted from the moment the application is stored (validators
+   * let `submitted` through: canScreen): one that comes before the first step (the confirmation, then
+   * screening) has run waits for that step, up to FIRST_STEP_WAIT (then NOT_READY: try
+   * again). Its handler then checks the status as usual: a withdrawal or another action
+   * may have come first.
+   */
+  async function firstStep(action: string): Promise<void> {
+    if (!patched('actions-before-screening')) return;
+    if (!(await condition(() => status !== 'submitted', FIRST_STEP_WAIT))) {
+      throw ApplicationFailure.create({ type: NOT_READY, message: `cannot ${action} yet: the application is not in screening yet`, nonRetryable: true });
+    }
+  }
+
   // After the payout: the activity, the report, the review, the settlement (workflows/follow-up.ts).
   const runFollowUp = followUp({
     applicationId,
@@ -204,6 +225,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   setHandler(
     requestInformationUpdate,
     async ({ missing, deadlineDays, requestedBy }) => {
+      if (status === 'submitted') await firstStep('request information');
       if (status !== 'screening') refuse(`cannot request information in status ${status}`);
       const now = Date.now();
       const days = deadlineDays ?? input.informationDeadlineDays;
@@ -231,7 +253,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     },
     {
       validator: ({ missing, deadlineDays }) => {
-        if (status !== 'screening') refuse(`cannot request information in status ${status}`);
+        if (!canScreen(status)) refuse(`cannot request information in status ${status}`);
         if (typeof missing !== 'string' || missing.trim() === '') refuse('missing must be a non-empty text');
         if (deadlineDays !== undefined && (!Number.isInteger(deadlineDays) || deadlineDays < 1)) refuse('deadlineDays must be a positive integer');
       },
@@ -262,13 +284,14 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   setHandler(
     completeScreeningUpdate,
     async ({ completedBy }) => {
+      if (status === 'submitted') await firstStep('complete screening');
       if (status !== 'screening') refuse(`cannot complete screening in status ${status}`);
       await transition('ready_for_meeting', { type: 'screening_completed', actor: completedBy });
       return state();
     },
     {
       validator: (_args) => {
-        if (status !== 'screening') refuse(`cannot complete screening in status ${status}`);
+        if (!canScreen(status)) refuse(`cannot complete screening in status ${status}`);
       },
     },
   );

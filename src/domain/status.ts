@@ -47,6 +47,15 @@ export function canWithdraw(status: ApplicationStatus): boolean {
   return !afterDecision.has(status);
 }
 
+/**
+ * Statuses in which the panel screens (asks for information, marks complete): screening,
+ * and submitted, the first seconds after intake (the workflow holds the action until its
+ * first step has moved the application into screening).
+ */
+export function canScreen(status: ApplicationStatus): boolean {
+  return status === 'screening' || status === 'submitted';
+}
+
 /** Statuses in which the initiative workflow has nothing left to do. */
 export function isFinal(status: ApplicationStatus): boolean {
   return status === 'withdrawn' || status === 'lapsed' || status === 'rejected' || status === 'rejected_budget_exhausted' || status === 'closed' || status === 'reclaimed';

@@ -17,7 +17,7 @@ import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from
 import { supportView } from '../support/case.ts';
 import type { SupportService } from '../support/service.ts';
 import type { PayoutService } from '../payouts/service.ts';
-import type { InitiativeCommands } from './initiatives.ts';
+import { applicationNotReady, type InitiativeCommands } from './initiatives.ts';
 import type { ApplicationStatus } from '../domain/status.ts';
 
 export interface ApplicationServiceDeps {
@@ -129,8 +129,7 @@ export class ApplicationService {
   }
 
   async requestInformation(id: string, body: { missing: string; deadlineDays?: number }, by: string) {
-    await this.load(id);
-    return this.deps.initiatives.requestInformation(id, { ...body, requestedBy: by });
+    return this.step(id, () => this.deps.initiatives.requestInformation(id, { ...body, requestedBy: by }));
   }
 
   /** The applicant answers the open request with text, documents or both; documents are taken back if the workflow refuses. */
@@ -147,13 +146,26 @@ export class ApplicationService {
   }
 
   async completeScreening(id: string, by: string) {
-    await this.load(id);
-    return this.deps.initiatives.completeScreening(id, by);
+    return this.step(id, () => this.deps.initiatives.completeScreening(id, by));
   }
 
   async withdraw(id: string, body: { reason?: string }) {
-    await this.load(id);
-    return this.deps.initiatives.withdraw(id, body);
+    return this.step(id, () => this.deps.initiatives.withdraw(id, body));
+  }
+
+  /**
+   * A step of the application's workflow (which takes it from the moment the application is
+   * stored). A `submitted` application without a workflow yet (intake stopped between storing
+   * it and starting it; resumeUnstarted starts it) is not ready rather than closed: try again.
+   */
+  private async step<T>(id: string, run: () => Promise<T>): Promise<T> {
+    const app = await this.load(id);
+    try {
+      return await run();
+    } catch (err) {
+      if (app.status === 'submitted' && err instanceof AppError && err.details.some((d) => d.code === 'workflow_closed')) throw applicationNotReady();
+      throw err;
+    }
   }
 
   async submitReport(id: string, body: ReportInput, files: IngestedFile[], by: Actor) {

@@ -355,7 +355,11 @@ function failed(page: Page, err: unknown): void {
   if (err instanceof AppError) {
     if (err.status === 404) return page.error(404, t.errors.notFoundTitle, t.errors.notFound);
     if (err.status === 403) return page.error(403, t.errors.forbiddenTitle, t.errors.forbidden);
-    if (err.status === 503) return page.error(503, t.errors.unavailableTitle, t.errors.unavailable);
+    if (err.status === 503) {
+      // With when to try again (Retry-After); a refusal of its own (an application only just stored) in its own words.
+      page.res.set(err.headers);
+      return page.error(503, t.errors.unavailableTitle, err.code === 'service_unavailable' ? t.errors.unavailable : page.message(err));
+    }
     if (err.status < 500) return page.error(err.status, t.errors.serverTitle, page.message(err));
   }
   if (isDatabaseUnavailable(err)) {

@@ -218,12 +218,16 @@ export function timeSkippingSuite(options: TimeSkippingSuiteOptions) {
 
   /**
    * Stores an application as intake does (validApplication with `form`, the applicant's
-   * e-mail `<label>-<suffix>@example.nl`) and starts its initiativeWorkflow; returns once it is in screening.
+   * e-mail `<label>-<suffix>@example.nl`) and starts its initiativeWorkflow; returns once it is
+   * in screening (`inScreening: false`: right after the start, as intake's 201).
    */
-  async function submit(label: string, opts: { form?: Record<string, unknown>; applicant?: Record<string, unknown>; input?: Partial<InitiativeInput> } = {}): Promise<Submitted> {
+  async function submit(
+    label: string,
+    opts: { form?: Record<string, unknown>; applicant?: Record<string, unknown>; input?: Partial<InitiativeInput>; inScreening?: boolean } = {},
+  ): Promise<Submitted> {
     const email = `${label}-${suffix}@example.nl`;
     const form = validApplication(opts.form);
-    const submitted = await submitApplication(running(), { number: ++referenceSeq, form: { ...form, applicant: { ...form.applicant, ...opts.applicant, email } }, input: opts.input, started });
+    const submitted = await submitApplication(running(), { number: ++referenceSeq, form: { ...form, applicant: { ...form.applicant, ...opts.applicant, email } }, input: opts.input, started, inScreening: opts.inScreening });
     return { ...submitted, email };
   }
 

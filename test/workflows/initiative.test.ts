@@ -12,12 +12,15 @@ import { statusSearchAttribute } from '../../src/domain/search-attributes.ts';
 import type { InformationRequest } from '../../src/domain/status.ts';
 import {
   completeScreeningUpdate,
+  NOT_READY,
   provideInformationUpdate,
   requestInformationUpdate,
   stateQuery,
   withdrawUpdate,
   type InitiativeInput,
 } from '../../workflows/initiative.ts';
+import { AppError } from '../../src/domain/errors.ts';
+import { InitiativeCommands } from '../../src/services/initiatives.ts';
 import { eventually } from '../helpers/context.ts';
 import { FUND, type InitiativeHandle as Handle } from '../helpers/time-skipping.ts';
 import { expectRefused, SCREENER as PANEL, timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
@@ -289,6 +292,109 @@ describe('initiativeWorkflow: intake and screening', () => {
     expect((await timeline(applicationId)).at(-1)).toMatchObject({ type: 'withdrawn', status: 'withdrawn' });
     expect((await timeline(applicationId)).at(-1)?.note).toBeUndefined();
     expect(mailsTo(email).map((m) => m.subject)).toEqual([subjects(reference).confirmation, subjects(reference).request, subjects(reference).withdrawn]);
+  });
+});
+
+describe('initiativeWorkflow: screening actions right after intake', () => {
+  /** Submits without waiting for screening and holds its confirmation (so the first step) until `release()`. */
+  async function submitHeld(label: string) {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held!: () => void;
+    const isHeld = new Promise<void>((r) => (held = r));
+    const email = `${label}-${suite.suffix}@example.nl`;
+    holdMail = async (m) => {
+      if (m.to !== email || !m.subject.endsWith(' is ontvangen')) return;
+      held();
+      await released;
+    };
+    const submitted = await suite.submit(label, { inScreening: false });
+    await isHeld;
+    return { ...submitted, release };
+  }
+
+  it('takes an information request sent before the first step has run: it waits for screening, then takes effect', async () => {
+    const { applicationId, workflowId, reference, email, handle, release } = await submitHeld('vroeg-vraag');
+    const early = await handle.startUpdate(requestInformationUpdate, { args: [{ missing: 'Een offerte', requestedBy: PANEL }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    // Accepted, and waiting: the confirmation (the first step) is still being sent.
+    expect(await handle.query(stateQuery)).toEqual({ status: 'submitted' });
+    expect((await application(applicationId))?.status).toBe('submitted');
+
+    release();
+    const request = await early.result();
+    expect(request).toMatchObject({ missing: 'Een offerte', requestedBy: PANEL, state: 'open' });
+    expect(await handle.query(stateQuery)).toEqual({ status: 'awaiting_information', openRequest: request });
+    expect(await application(applicationId)).toMatchObject({ status: 'awaiting_information', statusSeq: 3 });
+    expect((await timeline(applicationId)).map((e) => [e._id, e.type, e.status])).toEqual([
+      [`${workflowId}:1`, 'submitted', 'submitted'],
+      [`${workflowId}:2`, 'status_changed', 'screening'],
+      [`${workflowId}:3`, 'information_requested', 'awaiting_information'],
+    ]);
+    await waitForMail(email, subjects(reference).request);
+    expect(mailsTo(email).map((m) => m.subject)).toEqual([subjects(reference).confirmation, subjects(reference).request]);
+  });
+
+  it('takes a completed screening sent before the first step has run', async () => {
+    const { applicationId, handle, release } = await submitHeld('vroeg-compleet');
+    const early = await handle.startUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    release();
+    expect(await early.result()).toEqual({ status: 'ready_for_meeting' });
+    expect(await timelineTypes(applicationId)).toEqual(['submitted', 'status_changed', 'screening_completed']);
+    expect((await application(applicationId))?.status).toBe('ready_for_meeting');
+  });
+
+  it('refuses a waiting action as not ready (NotReady; the API: 503 application_not_ready, Retry-After) when the first step does not come within 20 seconds (mail server down), changing nothing; the retry is taken', async () => {
+    // The confirmation fails (and is retried: after 5, 15, 35 s) instead of being held: between
+    // attempts no activity runs, so the test server's clock can skip.
+    const label = 'vroeg-te-laat';
+    const email = `${label}-${suite.suffix}@example.nl`;
+    let mailServerDown = true;
+    holdMail = async (m) => {
+      if (mailServerDown && m.to === email) throw new Error('the mail server is down');
+    };
+    const { applicationId, handle } = await suite.submit(label, { inScreening: false });
+    const early = await handle.startUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    // The same through the API's side of the workflow (src/services/initiatives.ts), once it is accepted too.
+    const viaApi = new InitiativeCommands(suite.env.client).requestInformation(applicationId, { missing: 'Een offerte', requestedBy: PANEL }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await eventually(async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length === 2, 10_000, 'both actions accepted');
+    await suite.env.sleep(19_000);
+    expect(await handle.query(stateQuery), 'still waiting for the confirmation').toEqual({ status: 'submitted' });
+    await suite.env.sleep(2_000);
+    const refusal = await expectRefused(early.result(), NOT_READY);
+    expect(refusal.nonRetryable).toBe(true);
+    const apiRefusal = await viaApi;
+    expect(apiRefusal).toBeInstanceOf(AppError);
+    expect(apiRefusal).toMatchObject({ status: 503, code: 'application_not_ready', headers: { 'Retry-After': '5' } });
+    // Refused by its 20-second timer, not before.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const timer = events.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes;
+    expect(Number(timer?.startToFireTimeout?.seconds)).toBe(20);
+    const fired = events.findIndex((e) => e.timerFiredEventAttributes?.timerId === timer?.timerId);
+    const completed = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+    expect(fired).toBeGreaterThan(0);
+    expect(completed).toBeGreaterThan(fired);
+    expect(await handle.query(stateQuery)).toEqual({ status: 'submitted' });
+    expect((await application(applicationId))?.status).toBe('submitted');
+
+    mailServerDown = false;
+    await suite.env.sleep(20_000);
+    await suite.statusOf(applicationId, 'screening');
+    expect(await handle.executeUpdate(completeScreeningUpdate, { args: [{ completedBy: PANEL }] })).toEqual({ status: 'ready_for_meeting' });
+    expect(await timelineTypes(applicationId)).toEqual(['submitted', 'status_changed', 'screening_completed']);
+  });
+
+  it('refuses a waiting action (InvalidState) when the applicant withdraws before screening', async () => {
+    const { applicationId, handle, release } = await submitHeld('vroeg-ingetrokken');
+    const early = await handle.startUpdate(requestInformationUpdate, { args: [{ missing: 'Een offerte', requestedBy: PANEL }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    expect(await handle.executeUpdate(withdrawUpdate, { args: [{ reason: 'Toch niet' }] })).toEqual({ status: 'withdrawn' });
+    const refusal = await expectRefused(early.result());
+    expect(refusal.message).toBe('cannot request information in status withdrawn');
+    release();
+    expect(await suite.finished(handle)).toEqual({ status: 'withdrawn' });
+    expect(await timelineTypes(applicationId)).toEqual(['submitted', 'withdrawn']);
   });
 });
 

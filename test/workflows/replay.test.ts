@@ -46,8 +46,11 @@ describe('workflow histories replay against the current code', () => {
     // report_due, report, accept, refund in two parts); no report → reminders, escalation, reject with
     // reclaim (reclaimed); a clarification past its deadline (escalated), answered late, rejected (closed).
     const followUp = ['lifecycle-closed', 'report-reclaimed', 'report-clarified'];
+    // A screening action right after intake, before the first step (behind patched('actions-before-screening')):
+    // it waits for screening and is taken; its wait runs out (not ready).
+    const early = ['early-request', 'early-not-ready'];
     expect(loadHistories().map((h) => h.workflowId)).toEqual(
-      expect.arrayContaining([...scenarios, ...throughMeeting, ...budget, ...followUp].map((s) => `initiative-${s}`)),
+      expect.arrayContaining([...scenarios, ...throughMeeting, ...budget, ...followUp, ...early].map((s) => `initiative-${s}`)),
     );
   });
 

@@ -29,6 +29,8 @@ import { inspectUploads, multipartUpload } from '../uploads.ts';
 const err = (description: string) => ({ description, schema: errorSchema });
 /** Staff who read applications: welfare workers only those of their cases (least privilege; src/api/auth.ts). */
 const readers = ['panel', 'admin', 'welfare_case'] as const;
+/** An action on an application that was only just stored, which its workflow cannot take yet (src/services/initiatives.ts applicationNotReady). */
+const notReady = err('Only just submitted and not ready for this yet: try again in a moment (Retry-After)');
 
 export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
   const { store, config, applications } = deps;
@@ -178,7 +180,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/applications/:id/information-requests',
       access: ['panel'],
       tag: 'screening',
-      summary: 'Ask the applicant for missing information (deadline default 14 days, reminder after 7).',
+      summary: 'Ask the applicant for missing information (deadline default 14 days, reminder after 7). Right after submission too: the request waits until the application is in screening.',
       request: { params: idParams, json: informationRequestInputSchema },
       responses: {
         201: { description: 'Request sent', schema: informationRequestSchema },
@@ -187,6 +189,7 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
         404: err('Unknown id'),
         409: err('Not in screening'),
         422: err('Invalid request'),
+        503: notReady,
       },
       async handler(req, res) {
         const { id } = parseParams(idParams, req);
@@ -297,9 +300,16 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/applications/:id/screening/complete',
       access: ['panel'],
       tag: 'screening',
-      summary: 'Mark the application complete: it becomes ready_for_meeting.',
+      summary: 'Mark the application complete: it becomes ready_for_meeting. Right after submission too: it waits until the application is in screening.',
       request: { params: idParams },
-      responses: { 200: { description: 'Ready for the meeting', schema: z.object({ status: z.string() }).loose() }, 401: err('Not logged in'), 403: err('Not panel'), 404: err('Unknown id'), 409: err('Not in screening') },
+      responses: {
+        200: { description: 'Ready for the meeting', schema: z.object({ status: z.string() }).loose() },
+        401: err('Not logged in'),
+        403: err('Not panel'),
+        404: err('Unknown id'),
+        409: err('Not in screening'),
+        503: notReady,
+      },
       async handler(req, res) {
         const { id } = parseParams(idParams, req);
         res.json(await applications.completeScreening(id, actorOf(req.principal)));
@@ -312,7 +322,15 @@ export function applicationRoutes(deps: ApiDeps): RouteSpec[] {
       tag: 'applications',
       summary: 'The applicant withdraws the application (before a decision).',
       request: { params: idParams, json: withdrawInputSchema },
-      responses: { 200: { description: 'Withdrawn', schema: z.object({ status: z.string() }).loose() }, 401: err('No token'), 403: err('Not yours'), 404: err('Unknown id'), 409: err('Already decided or closed'), 422: err('Invalid body') },
+      responses: {
+        200: { description: 'Withdrawn', schema: z.object({ status: z.string() }).loose() },
+        401: err('No token'),
+        403: err('Not yours'),
+        404: err('Unknown id'),
+        409: err('Already decided or closed'),
+        422: err('Invalid body'),
+        503: notReady,
+      },
       async handler(req, res) {
         const { id } = parseParams(idParams, req);
         const body = parseInput(withdrawInputSchema, readBody(req), 'withdrawal');

@@ -2,9 +2,10 @@
  * The panel's (and admin's) applications, and a welfare worker's support cases (the
  * `welfare_case` rule of the API routes): the list with filters and paging, and one
  * application with its documents, the screening actions (ask for information with a
- * deadline, mark complete), the support flag and the review of the report. Refunds are
- * booked on finance's payouts page (src/web/pages/payouts.ts), which this page links to.
- * (finance). Every action is the API route's service call, under that route's rule.
+ * deadline, mark complete: from the moment the application is stored), the support flag
+ * and the review of the report. Refunds are booked on finance's payouts page
+ * (src/web/pages/payouts.ts), which this page links to (finance). Every action is the
+ * API route's service call, under that route's rule.
  */
 import type { ApiDeps } from '../../api/deps.ts';
 import { caseScoped, isAllowed, type Access } from '../../api/auth.ts';
@@ -16,7 +17,7 @@ import { formatDate } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { euros } from '../../domain/page-messages.ts';
 import { reportReviewInputSchema, trafficLights } from '../../domain/report.ts';
-import { applicationStatuses } from '../../domain/status.ts';
+import { applicationStatuses, canScreen, type ApplicationStatus } from '../../domain/status.ts';
 import { sendDocument } from '../../documents/send.ts';
 import type { ApplicationView } from '../../services/applications.ts';
 import { actionForm, button, checkbox, choices, csrfField, errorSummary, fileField, FormErrors, heading, pagination, paragraph, query, select, statusBadge, table, textArea, textField } from '../components.ts';
@@ -53,7 +54,7 @@ export function staffApplicationPages(deps: ApiDeps, routes: readonly RouteSpec[
     const allErrors = new FormErrors();
     for (const f of Object.values(forms)) for (const e of f?.errors.list ?? []) allErrors.add(e.field, e.message, e.anchor);
 
-    if (app.status === 'screening' && may(page, rule.ask)) {
+    if (canScreen(app.status) && may(page, rule.ask)) {
       const f = forms.ask;
       sections.push(html`<section class="bf-panel" aria-labelledby="ask-title">${heading(2, st.askTitle, 'ask-title')}
 <form class="bf-form" method="post" action="${base(id)}/aanvulling-vragen" novalidate>${csrfField(page.csrf)}
@@ -116,7 +117,7 @@ ${
   }
 
   /** After an action: back to the application, once the read model shows the change. */
-  async function done(page: Page, id: string, changed: (status: string) => boolean, flash: Parameters<Page['redirect']>[1]): Promise<void> {
+  async function done(page: Page, id: string, changed: (status: ApplicationStatus) => boolean, flash: Parameters<Page['redirect']>[1]): Promise<void> {
     await deps.applications.settled(id, (a) => changed(a.status));
     page.redirect(base(id), flash);
   }
@@ -232,7 +233,7 @@ ${pagination(t, { page: result.page, pageSize: result.pageSize, total: result.to
         } catch (err) {
           return refused(page, id, err);
         }
-        await done(page, id, (s) => s !== 'screening', 'screening_completed');
+        await done(page, id, (s) => !canScreen(s), 'screening_completed');
       },
     },
     {

@@ -46,8 +46,11 @@ describe('workflow histories replay against the current code', () => {
     // report_due, report, accept, refund in two parts); no report → reminders, escalation, reject with
     // reclaim (reclaimed); a clarification past its deadline (escalated), answered late, rejected (closed).
     const followUp = ['lifecycle-closed', 'report-reclaimed', 'report-clarified'];
+    // Deadlines at the end of an Amsterdam day (behind patched('amsterdam-deadlines')): the information
+    // request that lapses, the report's due date and last reminder, the clarification; the files above keep N × 24 h.
+    const amsterdamDeadlines = ['lapse-amsterdam', 'report-reclaimed-amsterdam', 'report-clarified-amsterdam'];
     expect(loadHistories().map((h) => h.workflowId)).toEqual(
-      expect.arrayContaining([...scenarios, ...throughMeeting, ...budget, ...followUp].map((s) => `initiative-${s}`)),
+      expect.arrayContaining([...scenarios, ...throughMeeting, ...budget, ...followUp, ...amsterdamDeadlines].map((s) => `initiative-${s}`)),
     );
   });
 

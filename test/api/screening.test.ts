@@ -123,6 +123,8 @@ describe('screening an application', () => {
     expect(opened.page.text).toContain('Wacht op aanvulling');
     expect(opened.page.text).toContain(missing);
     expect(opened.page.text).toContain(`action="/aanvraag/${app.id}/aanvulling"`);
+    // The page names the same day as the e-mail: the day whose end the deadline is.
+    expect(dutchDateAfter(opened.page.text, 'uiterlijk'), 'no Dutch deadline date on the status page').toBe(amsterdamDay(res.body.deadline));
   });
 
   it('refuses a second request while one is open (409), and an empty or invalid request (422), changing nothing', async () => {

@@ -1,8 +1,8 @@
 /**
- * The daily retention sweep's query: applications that ended (a final status) and whose
- * retention, RETENTION_PERSONAL_DAYS after the day they ended, is over — it ends with the
- * last of those days in Amsterdam (endOfAmsterdamDay) — and whose personal data is still there. Their initiative
- * workflows have completed, so nothing else writes them any more.
+ * The daily retention sweep's query: applications that ended (a final status) whose
+ * retention is over — it runs to the end, in Amsterdam, of the RETENTION_PERSONAL_DAYS-th
+ * day after the day they ended (endOfAmsterdamDay) — and whose personal data is still
+ * there. Their initiative workflows have completed, so nothing else writes them any more.
  */
 import type { Models } from '../src/db/models.ts';
 import { addCalendarDays, amsterdamDate, startOfAmsterdamDay } from '../src/domain/dates.ts';

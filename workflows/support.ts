@@ -8,8 +8,9 @@
  * API appends claims, releases, hand-overs and notes there. This workflow only drives the
  * timers of a wait: it opens the case (queued), and while nobody has claimed it, e-mails
  * the welfare workers of the wijk's organisation at the end of the 7th day (Amsterdam)
- * after the day the wait began and flags the case to the admin at the end of the 14th. Every step is decided on the case as stored (the activities re-read
- * it), so a claim the workflow has not heard of never gets a reminder.
+ * after the day the wait began and flags the case to the admin at the end of the 14th.
+ * Every step is decided on the case as stored (the activities re-read it), so a claim
+ * the workflow has not heard of never gets a reminder.
  *
  * Claims reach it as a signal after the API's append; it then completes. A release
  * starts the next wait with signal-with-start (a new run under the same id, or the

@@ -8,7 +8,7 @@ import type { Models } from '../src/db/models.ts';
 import { LedgerRefused, type BudgetLedger } from '../src/budget/ledger.ts';
 import type { PayoutService } from '../src/payouts/service.ts';
 import { activityYear } from '../src/domain/application.ts';
-import { DAY_MS, endOfAmsterdamDay } from '../src/domain/dates.ts';
+import { addCalendarDays, startOfAmsterdamDay } from '../src/domain/dates.ts';
 
 export interface BudgetActivityDeps {
   models: Models;
@@ -75,11 +75,11 @@ export function createBudgetActivities(deps: BudgetActivityDeps) {
       await deps.ledger.returnPaid({ kind: 'refund', applicationId: input.applicationId, year: input.year, key: input.key, amountCents: input.amountCents, actor: input.actor, note: 'refund received' }).catch(nonRetryable);
     },
 
-    /** When the activity is over (the end of its last day in Amsterdam) and when to remind a week before. */
+    /** When the activity is over (00:00 in Amsterdam after its last day) and when to remind: a week before, at 00:00 too. */
     async followUpPlan(input: { applicationId: string }): Promise<{ activityEndsAt: string; remindAt: string }> {
       const app = await application(input.applicationId);
-      const ends = endOfAmsterdamDay(app.activity.endDate);
-      return { activityEndsAt: ends.toISOString(), remindAt: new Date(ends.getTime() - 7 * DAY_MS).toISOString() };
+      const over = (daysBefore: number) => startOfAmsterdamDay(addCalendarDays(app.activity.endDate, 1 - daysBefore)).toISOString();
+      return { activityEndsAt: over(0), remindAt: over(7) };
     },
 
     async reclaimGrant(input: { applicationId: string; year: number; reason: string; actor: string }): Promise<void> {

@@ -1,10 +1,11 @@
 /**
- * The daily retention sweep's query: applications that ended (a final status) more than
- * RETENTION_PERSONAL_DAYS ago and whose personal data is still there. Their initiative
- * workflows have completed, so nothing else writes them any more.
+ * The daily retention sweep's query: applications that ended (a final status) whose
+ * retention is over — it runs to the end, in Amsterdam, of the RETENTION_PERSONAL_DAYS-th
+ * day after the day they ended (endOfAmsterdamDay) — and whose personal data is still
+ * there. Their initiative workflows have completed, so nothing else writes them any more.
  */
 import type { Models } from '../src/db/models.ts';
-import { DAY_MS } from '../src/domain/dates.ts';
+import { addCalendarDays, amsterdamDate, startOfAmsterdamDay } from '../src/domain/dates.ts';
 import { applicationStatuses, isFinal } from '../src/domain/status.ts';
 
 export interface RetentionActivityDeps {
@@ -20,7 +21,8 @@ export function createRetentionActivities(deps: RetentionActivityDeps) {
     /** Ids of the applications due for erasure at `at` (the sweep's scheduled time), oldest first, at most `limit`. */
     async findErasable(input: { at: string; limit: number }): Promise<string[]> {
       const days = deps.retentionPersonalDays ?? 730;
-      const before = new Date(Date.parse(input.at) - days * DAY_MS);
+      // Ended before the Amsterdam day `days` days ago began: the end of (that day + days) has passed.
+      const before = startOfAmsterdamDay(addCalendarDays(amsterdamDate(new Date(input.at)), -days));
       const due = await deps.models.Application.find(
         { status: { $in: finalStatuses }, updatedAt: { $lt: before }, erasedAt: { $exists: false } } as never,
         { _id: 1, updatedAt: 1 },

@@ -38,6 +38,9 @@
  * action waits for it (behind patched('actions-before-screening')), or is refused as not
  * ready when its 20 seconds run out.
  *
+ * The `-amsterdam` variants of the lapse, report-reclaimed and report-clarified scenarios
+ * have the deadlines that end at the end of an Amsterdam day (patched('amsterdam-deadlines')).
+ *
  * A history file that exists is kept: only missing ones are recorded. Pass `--force`
  * to record them all again, and file base names to record only those, e.g.
  *   node scripts/record-histories.ts meeting-chair-close initiative-meeting-partial --force
@@ -51,7 +54,7 @@ import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { projectRoot, startFerretDB } from '../src/embedded/servers.ts';
 import { createLogger } from '../src/logger.ts';
-import { amsterdamDate, endOfAmsterdamDay } from '../src/domain/dates.ts';
+import { addCalendarDays, amsterdamDate, endOfAmsterdamDay, startOfAmsterdamDay } from '../src/domain/dates.ts';
 import { planMeeting } from '../src/domain/meetings.ts';
 import {
   castVoteUpdate,
@@ -155,20 +158,24 @@ async function sleepUntil(env: TestWorkflowEnvironment, at: number): Promise<voi
   if (at > now) await env.sleep(at - now);
 }
 
-/** Granted, batched, executed (paid); then time runs past the end of the activity (the week-before reminder on the way): report_due. Returns when the activity ended. */
-async function paidAndHeld(h: Handle, env: TestWorkflowEnvironment, ctx: ScenarioContext): Promise<number> {
+/**
+ * Granted, batched, executed (paid); then time runs past the end of the activity (the week-before reminder
+ * on the way): report_due. Returns when the activity ended (00:00 in Amsterdam after it) and its last day.
+ */
+async function paidAndHeld(h: Handle, env: TestWorkflowEnvironment, ctx: ScenarioContext): Promise<{ endsAt: number; lastDay: string }> {
   await grant(h, env, ctx, 'reserved');
   await ctx.ts.payouts.executeBatch(await batch(ctx), { actor: 'finance' });
   await readModel(ctx, 'paid');
   await settled(h, `${ctx.applicationId} paid`);
   const app = await ctx.ts.models.Application.findById(ctx.applicationId, { activity: 1 }).lean();
-  const endsAt = endOfAmsterdamDay(app!.activity.endDate).getTime();
-  await sleepUntil(env, endsAt - 7 * DAY_MS + 60_000);
+  const lastDay = app!.activity.endDate;
+  const endsAt = startOfAmsterdamDay(addCalendarDays(lastDay, 1)).getTime();
+  await sleepUntil(env, startOfAmsterdamDay(addCalendarDays(lastDay, -6)).getTime() + 60_000);
   await settled(h, `${ctx.applicationId} reminded`);
   await sleepUntil(env, endsAt + 60_000);
   await readModel(ctx, 'report_due');
   await settled(h, `${ctx.applicationId} report_due`);
-  return endsAt;
+  return { endsAt, lastDay };
 }
 
 const report = (costCents: number, text = 'Het straatfeest is doorgegaan met veel buren.') => ({
@@ -274,7 +281,7 @@ const scenarios: Scenario[] = [
     name: 'lifecycle-closed',
     form: followUpForm,
     async run(h, env, ctx) {
-      const endsAt = await paidAndHeld(h, env, ctx);
+      const { endsAt } = await paidAndHeld(h, env, ctx);
       await sleepUntil(env, endsAt + 20 * DAY_MS);
       await h.executeUpdate(submitReportUpdate, { args: [report(40_000)] });
       await readModel(ctx, 'report_received');
@@ -298,11 +305,11 @@ const scenarios: Scenario[] = [
     form: followUpForm,
     input: { reportDeadlineDays: 28 },
     async run(h, env, ctx) {
-      const endsAt = await paidAndHeld(h, env, ctx);
-      const due = endsAt + 28 * DAY_MS;
-      await sleepUntil(env, due + 60_000);
+      const { lastDay } = await paidAndHeld(h, env, ctx);
+      // Past the due date and the last reminder, as either rule sets them (the end of the day in Amsterdam, or N × 24 h).
+      await sleepUntil(env, endOfAmsterdamDay(lastDay, 28).getTime() + 2 * 60 * 60_000);
       await settled(h, `${ctx.applicationId} first reminder`);
-      await sleepUntil(env, due + 14 * DAY_MS + 60_000);
+      await sleepUntil(env, endOfAmsterdamDay(lastDay, 42).getTime() + 2 * 60 * 60_000);
       await eventSeen(ctx, 'report_escalated');
       await settled(h, `${ctx.applicationId} escalated`);
       await h.executeUpdate(reviewReportUpdate, { args: [{ outcome: 'reject', note: 'Geen verslag ontvangen.', reclaim: true, reviewedBy: PANEL }] });
@@ -319,10 +326,10 @@ const scenarios: Scenario[] = [
       await env.sleep(3 * DAY_MS);
       await h.executeUpdate(submitReportUpdate, { args: [report(45_000)] });
       await readModel(ctx, 'report_received');
-      await h.executeUpdate(reviewReportUpdate, { args: [{ outcome: 'clarify', note: 'Welke bonnen horen bij de tent?', deadlineDays: 7, reviewedBy: PANEL }] });
+      const asked = await h.executeUpdate(reviewReportUpdate, { args: [{ outcome: 'clarify', note: 'Welke bonnen horen bij de tent?', deadlineDays: 7, reviewedBy: PANEL }] });
       await readModel(ctx, 'clarification_requested');
       await settled(h, `${ctx.applicationId} clarification_requested`);
-      await env.sleep(7 * DAY_MS + 60_000);
+      await sleepUntil(env, Date.parse(asked.reportDeadline!) + 60_000);
       await eventSeen(ctx, 'report_escalated');
       await settled(h, `${ctx.applicationId} escalated`);
       await h.executeUpdate(submitReportUpdate, { args: [report(45_000, 'Beide bonnen van de tent zitten er nu bij, met foto.')] });
@@ -364,6 +371,16 @@ const scenarios: Scenario[] = [
     },
   },
 ];
+
+/**
+ * Recorded again once the deadlines a person sees ended at the end of an Amsterdam day
+ * (patched('amsterdam-deadlines')): `initiative-<name>-amsterdam`, the same steps with the
+ * marker and the new timers; the files without the suffix keep the histories from before.
+ */
+for (const name of ['lapse', 'report-reclaimed', 'report-clarified']) {
+  const scenario = scenarios.find((s) => s.name === name)!;
+  scenarios.push({ ...scenario, name: `${name}-amsterdam` });
+}
 
 /** Panel members seeded for the meeting scenarios; the first one chairs. */
 const panel = ['lid-1', 'lid-2', 'lid-3', 'lid-4', 'lid-5'];

@@ -10,9 +10,10 @@
  *   report_received ─(accept)─▶ settled ─(refund received, or none due)─▶ closed
  *   report_received | report_due (escalated) ─(reject, reclaim)─▶ reclaimed
  */
-import { ApplicationFailure, condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineUpdate, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { DAY_MS } from '../src/domain/dates.ts';
+import { DAY_MS, endOfAmsterdamDay } from '../src/domain/dates.ts';
+import { AMSTERDAM_DEADLINES } from '../src/domain/workflow-types.ts';
 import type { ApplicationStatus, TimelineEvent } from '../src/domain/status.ts';
 import type { InitiativeReport, ReportInput, ReportReview, ReviewOutcome, Settlement, TrafficLight } from '../src/domain/report.ts';
 
@@ -73,9 +74,6 @@ export interface FollowUpContext {
   refuse(message: string): never;
 }
 
-/** A term ends at midnight; the e-mail names its last day (the instant just before). */
-const lastDayOf = (endIso: string) => new Date(Date.parse(endIso) - 1).toISOString();
-
 const REPORT_STATUSES: readonly ApplicationStatus[] = ['activity_held', 'report_due', 'clarification_requested'];
 
 /**
@@ -129,7 +127,9 @@ export function followUp(ctx: FollowUpContext): () => Promise<void> {
       const light = args.trafficLight ?? state.report?.selfAssessment ?? 'red';
       state.review = { outcome: args.outcome, trafficLight: light, reviewedBy: args.reviewedBy, reviewedAt: nowIso(), ...(args.note ? { note: args.note } : {}) };
       if (args.outcome === 'clarify') {
-        const deadline = new Date(Date.now() + (args.deadlineDays ?? ctx.clarificationDays) * DAY_MS).toISOString();
+        const days = args.deadlineDays ?? ctx.clarificationDays;
+        // The end of the Nth day in Amsterdam; clarifications asked before this rule: N × 24 h.
+        const deadline = (patched(AMSTERDAM_DEADLINES) ? endOfAmsterdamDay(new Date(), days) : new Date(Date.now() + days * DAY_MS)).toISOString();
         (state.report!.clarifications ??= []).push({ requestedAt: nowIso(), question: args.note!, deadline });
         state.reportDeadline = deadline;
         await ctx.transition('clarification_requested', { type: 'clarification_requested', actor: args.reviewedBy, note: args.note });
@@ -205,17 +205,22 @@ export function followUp(ctx: FollowUpContext): () => Promise<void> {
     if (ctx.status() === 'paid' && (await waitFor(left('paid'), plan.activityEndsAt))) return; // withdrawn meanwhile
     if (ctx.status() !== 'paid') return;
     await ctx.transition('activity_held', { type: 'activity_held' });
-    const due = new Date(Date.parse(plan.activityEndsAt) + ctx.reportDeadlineDays * DAY_MS).toISOString();
+    // Due at the end of the Nth day after the activity's last day (in Amsterdam), the last reminder at the
+    // end of the 14th day after that; set before this rule: the midnight the activity ended + N × 24 h, + 14 × 24 h.
+    const ended = Date.parse(plan.activityEndsAt);
+    const amsterdam = patched(AMSTERDAM_DEADLINES);
+    const daysAfter = (days: number) => (amsterdam ? endOfAmsterdamDay(new Date(ended - 1), days) : new Date(ended + days * DAY_MS)).toISOString();
+    const due = daysAfter(ctx.reportDeadlineDays);
+    const last = daysAfter(ctx.reportDeadlineDays + 14);
     state.reportDeadline = due;
     await ctx.transition('report_due', { type: 'report_due', note: due });
 
     const reported = () => ctx.status() !== 'report_due';
     // At the due date, and two weeks after it (the last reminder); then the panel is told.
     if (!(await waitFor(reported, due))) {
-      await notifyApplicant({ key: `${applicationId}:report_due`, applicationId, template: 'report_due', vars: { deadline: lastDayOf(due) } });
-      const last = new Date(Date.parse(due) + 14 * DAY_MS).toISOString();
+      await notifyApplicant({ key: `${applicationId}:report_due`, applicationId, template: 'report_due', vars: { deadline: due } });
       if (!(await waitFor(reported, last))) {
-        await notifyApplicant({ key: `${applicationId}:report_overdue`, applicationId, template: 'report_overdue', vars: { deadline: lastDayOf(due) } });
+        await notifyApplicant({ key: `${applicationId}:report_overdue`, applicationId, template: 'report_overdue', vars: { deadline: due } });
         state.escalatedAt = nowIso();
         await ctx.note({ type: 'report_escalated' });
         await notifyPanel({ key: `${applicationId}:report_escalated`, applicationId, template: 'report_escalated' });

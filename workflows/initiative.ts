@@ -26,9 +26,9 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import { DAY_MS } from '../src/domain/dates.ts';
+import { DAY_MS, endOfAmsterdamDay } from '../src/domain/dates.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
-import type { PaidNotice } from '../src/domain/workflow-types.ts';
+import { AMSTERDAM_DEADLINES, type PaidNotice } from '../src/domain/workflow-types.ts';
 import { decisionSignal, invitedSignal, payoutExecutedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 import { statusSearchAttribute } from '../src/domain/search-attributes.ts';
 import { followUp, type FollowUpState } from './follow-up.ts';
@@ -236,7 +236,8 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
         missing,
         requestedBy,
         requestedAt: new Date(now).toISOString(),
-        deadline: new Date(now + days * DAY_MS).toISOString(),
+        // The end of the Nth day in Amsterdam (the day the e-mail names); requests made before this rule: N × 24 h.
+        deadline: (patched(AMSTERDAM_DEADLINES) ? endOfAmsterdamDay(new Date(now), days) : new Date(now + days * DAY_MS)).toISOString(),
         ...(reminderDays >= 1 ? { remindAt: new Date(now + reminderDays * DAY_MS).toISOString() } : {}),
         state: 'open',
       };

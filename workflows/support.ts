@@ -7,19 +7,20 @@
  * The case itself is the chain `support-<applicationId>` in MongoDB (src/support/): the
  * API appends claims, releases, hand-overs and notes there. This workflow only drives the
  * timers of a wait: it opens the case (queued), and while nobody has claimed it, e-mails
- * the welfare workers of the wijk's organisation after 7 days and flags the case to the
- * admin after 14. Every step is decided on the case as stored (the activities re-read
- * it), so a claim the workflow has not heard of never gets a reminder.
+ * the welfare workers of the wijk's organisation at the end of the 7th day (Amsterdam)
+ * after the day the wait began and flags the case to the admin at the end of the 14th.
+ * Every step is decided on the case as stored (the activities re-read it), so a claim
+ * the workflow has not heard of never gets a reminder.
  *
  * Claims reach it as a signal after the API's append; it then completes. A release
  * starts the next wait with signal-with-start (a new run under the same id, or the
  * signal to the run still going), and the reminder and flag count again from the release.
  * An initiative that ends (withdrawn, reclaimed, closed) ends the wait without a reminder.
  */
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { DAY_MS } from '../src/domain/dates.ts';
-import { SUPPORT_FLAG_DAYS, SUPPORT_REMINDER_DAYS, type SupportOutcome, type SupportTiming, type SupportWorkflowInput, type WaitStepInput } from '../src/domain/workflow-types.ts';
+import { DAY_MS, endOfAmsterdamDay } from '../src/domain/dates.ts';
+import { AMSTERDAM_DEADLINES, SUPPORT_FLAG_DAYS, SUPPORT_REMINDER_DAYS, type SupportOutcome, type SupportTiming, type SupportWorkflowInput, type WaitStepInput } from '../src/domain/workflow-types.ts';
 
 export function supportWorkflowId(applicationId: string): string {
   return `support-${applicationId}`;
@@ -67,10 +68,12 @@ export async function supportWorkflow(input: SupportWorkflowInput): Promise<Supp
       await condition(() => signals !== readAt);
       continue;
     }
-    const due = since + (step === 'remind' ? reminderDays : flagDays) * DAY_MS;
+    const days = step === 'remind' ? reminderDays : flagDays;
+    // At the end of the Nth day (Amsterdam) after the day the wait began; waits timed before this rule: N × 24 h.
+    const due = patched(AMSTERDAM_DEADLINES) ? endOfAmsterdamDay(new Date(since), days).getTime() : since + days * DAY_MS;
     if (await condition(() => signals !== readAt, Math.max(due - Date.now(), 1))) continue;
     readAt = signals;
-    const args: WaitStepInput = { applicationId, period: timing.period, at: nowIso(), days: step === 'remind' ? reminderDays : flagDays };
+    const args: WaitStepInput = { applicationId, period: timing.period, at: nowIso(), days };
     timing = step === 'remind' ? await remindSupportWorkers(args) : await flagSupportCase(args);
   }
 }

@@ -44,7 +44,7 @@ export const informationRequestSchema = z
     id: z.string(),
     missing: z.string(),
     requestedAt: z.string(),
-    deadline: z.string(),
+    deadline: z.string().meta({ description: 'The end of the last day to answer: 23:59:59.999 Europe/Amsterdam on the day the e-mail names (as UTC); the request lapses then' }),
     state: z.enum(['open', 'answered', 'lapsed', 'cancelled']),
   })
   .loose()

@@ -48,9 +48,37 @@ export function isCalendarDate(value: string): boolean {
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The instant a calendar day (YYYY-MM-DD) ends in Amsterdam: midnight at the start of the next day. */
-export function endOfAmsterdamDay(date: string): Date {
-  const next = new Date(`${date}T00:00:00Z`);
-  next.setUTCDate(next.getUTCDate() + 1);
-  return new Date(new TZDate(next.getUTCFullYear(), next.getUTCMonth(), next.getUTCDate(), 0, 0, 0, FUND_TIME_ZONE).getTime());
+/** The calendar date (YYYY-MM-DD) `days` days after `date` (before, when negative). */
+export function addCalendarDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The instant a calendar day (YYYY-MM-DD) begins in Amsterdam: 00:00 local time (never in a daylight-saving gap, which is at 02:00). */
+export function startOfAmsterdamDay(date: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(new TZDate(y, m - 1, d, 0, 0, 0, FUND_TIME_ZONE).getTime());
+}
+
+/**
+ * A deadline a person sees: the last instant, 23:59:59.999 Amsterdam time, of the day
+ * `plusDays` calendar days after `from` (the Amsterdam day of an instant, or a YYYY-MM-DD
+ * day). A day is 23 or 25 hours long at a daylight-saving change, so this is not
+ * `from + plusDays × 24 h`. Shown with formatDate/formatDeadline it names that day; a
+ * timer set to it fires as that day ends.
+ */
+export function endOfAmsterdamDay(from: Date | string, plusDays = 0): Date {
+  const day = typeof from === 'string' ? from : amsterdamDate(from);
+  return new Date(startOfAmsterdamDay(addCalendarDays(day, plusDays + 1)).getTime() - 1);
+}
+
+/**
+ * "12 mei 2027": the last day on which a term that ends at `deadline` can be met — the
+ * Amsterdam day of the instant just before it. For an end-of-day deadline
+ * (endOfAmsterdamDay) that is its own day; a term stored as the midnight after its last
+ * day (report due dates set before end-of-day deadlines) names that last day too.
+ */
+export function formatDeadline(deadline: Date | string, locale: 'nl' | 'en' = 'nl'): string {
+  return formatDate(new Date(new Date(deadline).getTime() - 1), locale);
 }

@@ -1,5 +1,5 @@
 /** Notification e-mails: Dutch first, English second. Pure functions of their variables. */
-import { formatDate, formatDateTime } from './dates.ts';
+import { formatDate, formatDateTime, formatDeadline } from './dates.ts';
 import { formatEuros } from './money.ts';
 import type { Locale } from './messages.ts';
 
@@ -54,6 +54,8 @@ export interface RenderedEmail {
 }
 
 const when = (iso: string | undefined, locale: Locale) => (iso ? formatDate(new Date(iso), locale) : '');
+/** The day a deadline names (the last day on which it can be met). */
+const deadlineDay = (iso: string | undefined, locale: Locale) => (iso ? formatDeadline(iso, locale) : '');
 const at = (iso: string | undefined, locale: Locale) => (iso ? formatDateTime(new Date(iso), locale) : '');
 const euros = (cents: number | undefined, locale: Locale) => formatEuros(cents ?? 0, locale);
 
@@ -85,7 +87,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         '',
         v.missing ?? '',
         '',
-        `Stuur uw antwoord uiterlijk ${when(v.deadline, 'nl')}. Zonder antwoord vervalt de aanvraag na die datum.`,
+        `Stuur uw antwoord uiterlijk ${deadlineDay(v.deadline, 'nl')}. Zonder antwoord vervalt de aanvraag na die datum.`,
         `U kunt antwoorden via: ${v.statusUrl ?? ''}`,
         '',
         'Met vriendelijke groet,',
@@ -101,7 +103,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         '',
         v.missing ?? '',
         '',
-        `Stuur uw antwoord uiterlijk ${when(v.deadline, 'nl')}, anders vervalt de aanvraag.`,
+        `Stuur uw antwoord uiterlijk ${deadlineDay(v.deadline, 'nl')}, anders vervalt de aanvraag.`,
         `U kunt antwoorden via: ${v.statusUrl ?? ''}`,
         '',
         'Met vriendelijke groet,',
@@ -240,7 +242,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
       text: [
         `Beste ${v.applicantName},`,
         '',
-        `De termijn voor het verslag over "${v.title}" (${v.reference}) liep tot en met ${when(v.deadline, 'nl')}. Wij hebben het nog niet ontvangen.`,
+        `De termijn voor het verslag over "${v.title}" (${v.reference}) liep tot en met ${deadlineDay(v.deadline, 'nl')}. Wij hebben het nog niet ontvangen.`,
         "Stuur ons wat er gebeurd is, hoeveel deelnemers en vrijwilligers er waren, de werkelijke kosten met bonnetjes en een paar foto's.",
         `Dat kan via: ${v.statusUrl ?? ''}`,
         '',
@@ -253,7 +255,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
       text: [
         `Beste ${v.applicantName},`,
         '',
-        `Het verslag over "${v.title}" (${v.reference}) had er op ${when(v.deadline, 'nl')} moeten zijn. Dit is de laatste herinnering: wij leggen de zaak nu voor aan het panel, dat de subsidie kan terugvorderen als het verslag uitblijft.`,
+        `Het verslag over "${v.title}" (${v.reference}) had er op ${deadlineDay(v.deadline, 'nl')} moeten zijn. Dit is de laatste herinnering: wij leggen de zaak nu voor aan het panel, dat de subsidie kan terugvorderen als het verslag uitblijft.`,
         `Stuur het verslag zo snel mogelijk via: ${v.statusUrl ?? ''}`,
         '',
         'Met vriendelijke groet,',
@@ -269,7 +271,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         '',
         v.missing ?? '',
         '',
-        `Stuur uw aangevulde verslag uiterlijk ${when(v.deadline, 'nl')} via: ${v.statusUrl ?? ''}`,
+        `Stuur uw aangevulde verslag uiterlijk ${deadlineDay(v.deadline, 'nl')} via: ${v.statusUrl ?? ''}`,
         '',
         'Met vriendelijke groet,',
         v.fundName,
@@ -343,7 +345,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         '',
         v.missing ?? '',
         '',
-        `Please answer by ${when(v.deadline, 'en')}; without an answer the application lapses after that date.`,
+        `Please answer by ${deadlineDay(v.deadline, 'en')}; without an answer the application lapses after that date.`,
         `Answer at: ${v.statusUrl ?? ''}`,
         '',
         'Kind regards,',
@@ -359,7 +361,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         '',
         v.missing ?? '',
         '',
-        `Please answer by ${when(v.deadline, 'en')}, otherwise the application lapses.`,
+        `Please answer by ${deadlineDay(v.deadline, 'en')}, otherwise the application lapses.`,
         `Answer at: ${v.statusUrl ?? ''}`,
         '',
         'Kind regards,',
@@ -498,7 +500,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
       text: [
         `Dear ${v.applicantName},`,
         '',
-        `The report on "${v.title}" (${v.reference}) was due by the end of ${when(v.deadline, 'en')}. We have not received it yet.`,
+        `The report on "${v.title}" (${v.reference}) was due by the end of ${deadlineDay(v.deadline, 'en')}. We have not received it yet.`,
         'Tell us what happened, how many participants and volunteers there were, the actual costs with receipts, and send a few photos.',
         `You can do so at: ${v.statusUrl ?? ''}`,
         '',
@@ -511,7 +513,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
       text: [
         `Dear ${v.applicantName},`,
         '',
-        `The report on "${v.title}" (${v.reference}) was due on ${when(v.deadline, 'en')}. This is the last reminder: we now refer the case to the panel, which may reclaim the grant if no report comes.`,
+        `The report on "${v.title}" (${v.reference}) was due on ${deadlineDay(v.deadline, 'en')}. This is the last reminder: we now refer the case to the panel, which may reclaim the grant if no report comes.`,
         `Please send the report as soon as possible at: ${v.statusUrl ?? ''}`,
         '',
         'Kind regards,',
@@ -527,7 +529,7 @@ const templates: Record<Locale, Record<EmailTemplate, (v: EmailVars) => Rendered
         '',
         v.missing ?? '',
         '',
-        `Please send your completed report by ${when(v.deadline, 'en')} at: ${v.statusUrl ?? ''}`,
+        `Please send your completed report by ${deadlineDay(v.deadline, 'en')} at: ${v.statusUrl ?? ''}`,
         '',
         'Kind regards,',
         v.fundName,

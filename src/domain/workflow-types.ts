@@ -8,6 +8,14 @@
  */
 import type { Vote, VoteKind } from './decision.ts';
 
+/**
+ * patched() id of the deadlines a person sees ending at the end of an Amsterdam day
+ * (endOfAmsterdamDay in src/domain/dates.ts): information requests, the report's due date
+ * and last reminder, clarifications, support reminders and flags. Workflows whose histories
+ * set a deadline before it keep days × 24 h there (test/workflows/replay.test.ts).
+ */
+export const AMSTERDAM_DEADLINES = 'amsterdam-deadlines';
+
 // --- panelMeetingWorkflow (workflows/meeting.ts) ---------------------------------------------
 
 export interface MeetingInput {

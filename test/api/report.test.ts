@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { grant, statusOf, waitForStatus, type Granted } from '../helpers/grants.ts';
 import { pdfBytes, pngBytes } from '../helpers/fixtures.ts';
+import { openStatusLink } from '../helpers/web.ts';
 
 const activity = { startDate: '2026-02-14', endDate: '2026-02-14', location: 'Kerkstraat' };
 const report = (costs: number[]) => ({
@@ -46,6 +47,11 @@ describe('report, review and refund', () => {
     const a = await paid();
     const body = await statusOf(ctx, a);
     expect(body.timeline.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['paid', 'activity_held', 'report_due']));
+    // Due at the end of 11 April 2026 in Amsterdam: 56 days after the activity's day, across the change to
+    // summer time on 29 March (56 × 24 h from the midnight it ended would be 01:00 on the 12th). The page names that day.
+    expect(body.timeline.find((e: { type: string }) => e.type === 'report_due')?.note).toBe('2026-04-11T21:59:59.999Z');
+    const { page } = await openStatusLink(ctx, `http://buurtfonds.test/aanvraag/${a.id}?token=${a.token}`);
+    expect(page.text).toContain('Stuur uw verantwoording uiterlijk 11 april 2026.');
 
     // Refused: not the applicant, bad report, wrong file type.
     expect((await ctx.http().post(`/api/v1/applications/${a.id}/report`).set(as(panel)).send(report([50_000]))).status).toBe(403);

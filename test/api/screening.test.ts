@@ -12,8 +12,8 @@ import { temporalInitiativeStarter } from '../../src/temporal/starter.ts';
 import { openStatusLink, statusLinkIn } from '../helpers/web.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
+import { endOfAmsterdamDay } from '../../src/domain/dates.ts';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const dutchMonths = ['januari', 'februari', 'maart', 'april', 'mei', 'juni', 'juli', 'augustus', 'september', 'oktober', 'november', 'december'];
 
@@ -99,7 +99,8 @@ describe('screening an application', () => {
     expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.body.requestedAt).toMatch(ISO_UTC);
     expect(res.body.deadline).toMatch(ISO_UTC);
-    expect(Date.parse(res.body.deadline) - Date.parse(res.body.requestedAt)).toBe(10 * DAY_MS);
+    // The end of the 10th day after the request, in Amsterdam.
+    expect(res.body.deadline).toBe(endOfAmsterdamDay(new Date(res.body.requestedAt), 10).toISOString());
     expect(Math.abs(Date.parse(res.body.requestedAt) - Date.now())).toBeLessThan(30_000);
 
     const v = await view();
@@ -122,6 +123,8 @@ describe('screening an application', () => {
     expect(opened.page.text).toContain('Wacht op aanvulling');
     expect(opened.page.text).toContain(missing);
     expect(opened.page.text).toContain(`action="/aanvraag/${app.id}/aanvulling"`);
+    // The page names the same day as the e-mail: the day whose end the deadline is.
+    expect(dutchDateAfter(opened.page.text, 'uiterlijk'), 'no Dutch deadline date on the status page').toBe(amsterdamDay(res.body.deadline));
   });
 
   it('refuses a second request while one is open (409), and an empty or invalid request (422), changing nothing', async () => {
@@ -180,7 +183,7 @@ describe('screening an application', () => {
     const requested = await ctx.http().post(`/api/v1/applications/${app.id}/information-requests`).set(as(panel)).send({ missing: 'Een foto van de plek en de begroting als PDF.' });
     expect(requested.status).toBe(201);
     // Without deadlineDays the fund's default applies (14 days).
-    expect(Date.parse(requested.body.deadline) - Date.parse(requested.body.requestedAt)).toBe(14 * DAY_MS);
+    expect(requested.body.deadline).toBe(endOfAmsterdamDay(new Date(requested.body.requestedAt), 14).toISOString());
 
     const res = await ctx
       .http()

@@ -1,7 +1,8 @@
 /**
  * The daily retention sweep on the real worker and dev server: applications that ended
  * longer ago than RETENTION_PERSONAL_DAYS lose their personal data; recent ones and
- * open ones keep it. The Schedule that runs the sweep is created once and updated after.
+ * open ones keep it. The retention runs through the end (Amsterdam) of its last day, also
+ * across a change of clocks. The Schedule that runs the sweep is created once and updated after.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,10 @@ import { submitReady, waitForStatus } from '../helpers/grants.ts';
 import { retentionSweepWorkflow } from '../../workflows/retention.ts';
 import { ensureRetentionSchedule } from '../../src/temporal/schedule.ts';
 import { loadConfig } from '../../src/config.ts';
+import { createRetentionActivities } from '../../activities/retention.ts';
+import { submittedApplication } from '../../src/db/models.ts';
+import type { ApplicationInput } from '../../src/domain/application.ts';
+import { validApplication } from '../helpers/fixtures.ts';
 
 describe('personal-data retention sweep', () => {
   let ctx: TestContext;
@@ -29,8 +34,8 @@ describe('personal-data retention sweep', () => {
       expect((await ctx.http().post(`/api/v1/applications/${a.id}/withdraw`).set('Authorization', `Bearer ${a.token}`).send({ reason: 'Gaat niet door.' })).status).toBe(200);
       await waitForStatus(ctx, a, 'withdrawn');
     }
-    // The old one ended 31 days ago; its workflow has completed.
-    await ctx.models.Application.collection.updateOne({ _id: old.id } as never, { $set: { updatedAt: new Date(Date.now() - 31 * 86_400_000) } });
+    // The old one ended 32 days ago (its 30 days are over, whatever the hour); its workflow has completed.
+    await ctx.models.Application.collection.updateOne({ _id: old.id } as never, { $set: { updatedAt: new Date(Date.now() - 32 * 86_400_000) } });
     await ctx.models.Application.collection.updateOne({ _id: open.id } as never, { $set: { updatedAt: new Date(Date.now() - 400 * 86_400_000) } });
 
     const result = await sweep();
@@ -46,6 +51,31 @@ describe('personal-data retention sweep', () => {
     // The next sweep finds nothing new.
     expect(await sweep()).toEqual({ erased: 0, failed: [] });
   }, 90_000);
+
+  it('keeps the personal data through the end of the last retention day in Amsterdam, across the change to summer time', async () => {
+    const { findErasable } = createRetentionActivities({ models: ctx.models, retentionPersonalDays: 30 });
+    /** A withdrawn application that ended at `updatedAt` (stored directly: only its status and end matter here). */
+    const endedAt = async (updatedAt: string) => {
+      const id = randomUUID();
+      const form = validApplication() as unknown as ApplicationInput;
+      await ctx.models.Application.create({ ...submittedApplication({ id, form, reference: `VW-2027-${id.slice(0, 4)}`, year: 2027, submittedAt: new Date('2027-03-01T10:00:00Z') }), status: 'withdrawn' });
+      await ctx.models.Application.collection.updateOne({ _id: id } as never, { $set: { updatedAt: new Date(updatedAt) } });
+      return id;
+    };
+    // Ended at 23:59:59.999 on 10 March 2027 (winter time) and at 00:00 on 11 March: the 30 days run
+    // through 9 and 10 April (summer time). 30 × 24 h would erase both at the sweep of 03:00 on 10 April.
+    const tenth = await endedAt('2027-03-10T22:59:59.999Z');
+    const eleventh = await endedAt('2027-03-10T23:00:00.000Z');
+    const due = async (at: string) => {
+      const ids = await findErasable({ at, limit: 10_000 });
+      return [tenth, eleventh].filter((id) => ids.includes(id));
+    };
+    expect(await due('2027-04-09T21:59:59.999Z')).toEqual([]); // 23:59:59.999 on 9 April: its last day
+    expect(await due('2027-04-09T22:00:00.000Z')).toEqual([tenth]); // 00:00 on 10 April
+    expect(await due('2027-04-10T01:00:00.000Z')).toEqual([tenth]); // the sweep at 03:00 on 10 April
+    expect(await due('2027-04-10T21:59:59.999Z')).toEqual([tenth]);
+    expect(await due('2027-04-10T22:00:00.000Z')).toEqual([tenth, eleventh]); // 00:00 on 11 April
+  });
 
   it('keeps one daily Schedule at 03:00 Amsterdam, created once and updated after', async () => {
     const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_TASK_QUEUE: ctx.config.temporal.taskQueue, RETENTION_SCHEDULE_ID: `retention-${randomUUID()}` });

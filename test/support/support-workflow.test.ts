@@ -1,8 +1,9 @@
 /**
  * supportWorkflow on the real time-skipping test server, with the real activities
  * against a real database (FerretDB) and a real SMTP server: an initiative waiting in
- * the support queue is reminded to the welfare workers of its wijk's organisation after
- * 7 days and flagged to the admin after 14; a claim before then means no reminder; a
+ * the support queue is reminded to the welfare workers of its wijk's organisation at the
+ * end (Amsterdam) of the 7th day after the day the wait began and flagged to the admin at
+ * the end of the 14th, also across a change of clocks; a claim before then means no reminder; a
  * release starts the wait again; an initiative that ends stops it. Claims and releases
  * go through the SupportService exactly as the API makes them (append, then signal or
  * signal-with-start). The tests never call `handle.result()` on the time-skipping client
@@ -13,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { submittedApplication } from '../../src/db/models.ts';
 import type { ApplicationInput } from '../../src/domain/application.ts';
-import { DAY_MS } from '../../src/domain/dates.ts';
+import { addCalendarDays, amsterdamDate, DAY_MS, endOfAmsterdamDay, formatDate } from '../../src/domain/dates.ts';
 import { loadConfig } from '../../src/config.ts';
 import { SupportService } from '../../src/support/service.ts';
 import { temporalSupportWorkflows } from '../../src/support/temporal.ts';
@@ -22,6 +23,7 @@ import { eventually } from '../helpers/context.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 import type { CapturedMail } from '../helpers/mail.ts';
 import { timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
+import { instantAt, nextChange } from '../helpers/summer-time.ts';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -94,6 +96,11 @@ async function sleepUntil(at: number): Promise<void> {
 const mailsAbout = (c: Case): CapturedMail[] => suite.mail.mails.filter((m) => m.subject.includes(c.reference));
 const to = (mails: CapturedMail[]) => mails.flatMap((m) => m.to).sort();
 
+/** When the reminder (7) or the flag (14) of the case's current wait is due: the end of that day after the wait began, ms. */
+async function dueAfter(c: Case, days: number): Promise<number> {
+  return endOfAmsterdamDay(new Date((await support.get(c.applicationId))!.waitingSince), days).getTime();
+}
+
 async function kinds(c: Case): Promise<string[]> {
   return (await support.get(c.applicationId))!.history.map((h) => h.type);
 }
@@ -101,7 +108,7 @@ async function kinds(c: Case): Promise<string[]> {
 // ---------------------------------------------------------------------------------
 
 describe('supportWorkflow', () => {
-  it('reminds the active welfare workers of the wijk organisation after 7 days, and only them', async () => {
+  it('reminds the active welfare workers of the wijk organisation when the 7th day after the queueing has ended (Amsterdam), and only them', async () => {
     const bovenveen = await queued(['Bovenveen']); // Woej
     const voorburg = await queued(['Voorburg-Midden', 'Bovenveen']); // the first wijk counts: SenW
     expect((await support.get(bovenveen.applicationId))!.organisation).toBe('Woej');
@@ -109,11 +116,12 @@ describe('supportWorkflow', () => {
     await idle(bovenveen.handle);
     await idle(voorburg.handle);
 
-    await sleepUntil(voorburg.startedAt + 7 * DAY_MS - HOUR_MS);
+    const [dueB, dueV] = [await dueAfter(bovenveen, 7), await dueAfter(voorburg, 7)];
+    await sleepUntil(Math.min(dueB, dueV) - HOUR_MS);
     await idle(bovenveen.handle);
-    expect(mailsAbout(bovenveen), 'no reminder before 7 days').toEqual([]);
+    expect(mailsAbout(bovenveen), 'no reminder before the 7th day has ended').toEqual([]);
 
-    await sleepUntil(voorburg.startedAt + 7 * DAY_MS + MINUTE_MS);
+    await sleepUntil(Math.max(dueB, dueV) + MINUTE_MS);
     await eventually(async () => mailsAbout(bovenveen).length > 0 && mailsAbout(voorburg).length > 0, 20_000, 'both reminders');
     await idle(bovenveen.handle);
     await idle(voorburg.handle);
@@ -129,30 +137,33 @@ describe('supportWorkflow', () => {
     const c = (await support.get(bovenveen.applicationId))!;
     expect(c.state).toBe('unclaimed');
     expect(Date.parse(c.reminderSentAt!) - Date.parse(c.queuedAt)).toBeGreaterThanOrEqual(7 * DAY_MS);
-    expect(Date.parse(c.reminderSentAt!) - Date.parse(c.queuedAt)).toBeLessThan(7 * DAY_MS + MINUTE_MS);
+    expect(Date.parse(c.reminderSentAt!) - dueB).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(c.reminderSentAt!) - dueB).toBeLessThan(MINUTE_MS);
     expect(c.flaggedAt).toBeUndefined();
     expect(await kinds(bovenveen)).toEqual(['queued', 'reminder_sent']);
     expect((await support.queue({ state: 'unclaimed' })).map((q) => q.reference)).toEqual(expect.arrayContaining([bovenveen.reference, voorburg.reference]));
   });
 
-  it('flags the case to the admin after 14 days, and completes when it is claimed after all', async () => {
+  it('flags the case to the admin when the 14th day has ended, and completes when it is claimed after all', async () => {
     const c = await queued(['Stompwijk']);
     await idle(c.handle);
-    await sleepUntil(c.startedAt + 7 * DAY_MS + MINUTE_MS);
+    await sleepUntil((await dueAfter(c, 7)) + MINUTE_MS);
     await eventually(async () => mailsAbout(c).length === 1, 20_000, 'the reminder');
     await idle(c.handle);
-    await sleepUntil(c.startedAt + 14 * DAY_MS - HOUR_MS);
+    const flagDue = await dueAfter(c, 14);
+    await sleepUntil(flagDue - HOUR_MS);
     await idle(c.handle);
-    expect(to(mailsAbout(c)), 'no flag before 14 days').toEqual([STAFF.woej.email]);
+    expect(to(mailsAbout(c)), 'no flag before the 14th day has ended').toEqual([STAFF.woej.email]);
 
-    await sleepUntil(c.startedAt + 14 * DAY_MS + MINUTE_MS);
+    await sleepUntil(flagDue + MINUTE_MS);
     await eventually(async () => mailsAbout(c).length === 2, 20_000, 'the flag');
     await idle(c.handle);
     const flag = mailsAbout(c).find((m) => m.to.includes(STAFF.admin.email))!;
     expect(flag.subject).toBe(`Ondersteuningsvraag ${c.reference} is na 14 dagen nog niet opgepakt`);
     expect(flag.text).toContain('Beste Beheerder,');
     const state = (await support.get(c.applicationId))!;
-    expect(Date.parse(state.flaggedAt!) - Date.parse(state.queuedAt)).toBeGreaterThanOrEqual(14 * DAY_MS);
+    expect(Date.parse(state.flaggedAt!) - flagDue).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(state.flaggedAt!) - flagDue).toBeLessThan(MINUTE_MS);
     expect(await kinds(c)).toEqual(['queued', 'reminder_sent', 'flagged']);
     expect((await c.handle.describe()).status.name).toBe('RUNNING');
 
@@ -196,7 +207,7 @@ describe('supportWorkflow', () => {
     await sleepUntil(c.startedAt + 9 * DAY_MS);
     await idle(c.handle);
     expect(mailsAbout(c), 'no reminder 7 days after the queueing').toEqual([]);
-    await sleepUntil(releasedAt + 7 * DAY_MS + MINUTE_MS);
+    await sleepUntil(endOfAmsterdamDay(new Date(releasedAt), 7).getTime() + MINUTE_MS);
     await eventually(async () => mailsAbout(c).length === 1, 20_000, 'the reminder after the release');
     expect(to(mailsAbout(c))).toEqual([STAFF.woej.email]);
     const state = (await support.get(c.applicationId))!;
@@ -208,11 +219,49 @@ describe('supportWorkflow', () => {
     const c = await queued(['Prinsenhof']);
     await idle(c.handle);
     await suite.models.Application.updateOne({ _id: c.applicationId }, { $set: { status: 'withdrawn' } });
-    await sleepUntil(c.startedAt + 7 * DAY_MS + MINUTE_MS);
+    await sleepUntil((await dueAfter(c, 7)) + MINUTE_MS);
     expect(await finished(c.handle)).toMatchObject({ outcome: 'ended' });
     expect(mailsAbout(c)).toEqual([]);
     expect(await kinds(c)).toEqual(['queued']);
     // Not in the queue any more.
     expect((await support.queue()).map((q) => q.reference)).not.toContain(c.reference);
+  });
+
+  // Last in the file: it moves the test server's clock to the next change to winter time.
+  it('queued late on the Saturday before the last Sunday of October: the reminder and the flag as the 7th and 14th days end in Amsterdam (winter time), not 7 × 24 h later', async () => {
+    const sunday = nextChange('october', await suite.env.currentTimeMs(), 2);
+    const saturday = addCalendarDays(sunday, -1);
+    // 23:30 summer time: 7 × 24 h from here would end at 22:30 winter time on the 7th day, an hour and a half early.
+    await sleepUntil(instantAt(saturday, '23:30:00.000', 2));
+    const c = await queued(['Bovenveen']);
+    await idle(c.handle);
+    const waiting = (await support.get(c.applicationId))!;
+    expect(amsterdamDate(new Date(waiting.waitingSince))).toBe(saturday);
+
+    const remindAt = instantAt(addCalendarDays(saturday, 7), '23:59:59.999', 1);
+    await sleepUntil(remindAt - MINUTE_MS);
+    await idle(c.handle);
+    expect(mailsAbout(c), 'no reminder before the 7th day has ended').toEqual([]);
+    await sleepUntil(remindAt + MINUTE_MS);
+    await eventually(async () => mailsAbout(c).length === 1, 20_000, 'the reminder');
+    const reminder = mailsAbout(c)[0]!;
+    expect(reminder.subject).toBe(`Ondersteuningsvraag ${c.reference} wacht al 7 dagen op een opbouwwerker`);
+    expect(reminder.text).toContain(`sinds ${formatDate(new Date(`${saturday}T12:00:00Z`))} in de ondersteuningswachtrij`);
+    await idle(c.handle);
+    const reminded = (await support.get(c.applicationId))!;
+    expect(Date.parse(reminded.reminderSentAt!)).toBeGreaterThanOrEqual(remindAt);
+    expect(Date.parse(reminded.reminderSentAt!)).toBeLessThan(remindAt + MINUTE_MS);
+
+    const flagAt = instantAt(addCalendarDays(saturday, 14), '23:59:59.999', 1);
+    await sleepUntil(flagAt - MINUTE_MS);
+    await idle(c.handle);
+    expect(mailsAbout(c), 'no flag before the 14th day has ended').toHaveLength(1);
+    await sleepUntil(flagAt + MINUTE_MS);
+    await eventually(async () => mailsAbout(c).length === 2, 20_000, 'the flag');
+    await idle(c.handle);
+    const flagged = (await support.get(c.applicationId))!;
+    expect(Date.parse(flagged.flaggedAt!)).toBeGreaterThanOrEqual(flagAt);
+    expect(Date.parse(flagged.flaggedAt!)).toBeLessThan(flagAt + MINUTE_MS);
+    expect(await kinds(c)).toEqual(['queued', 'reminder_sent', 'flagged']);
   });
 });

@@ -15,19 +15,13 @@ import { createMeetingActivities } from '../../activities/meetings.ts';
 import { calendarRules, ensureMeetingSchedule } from '../../src/temporal/schedule.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
+import { nextChange } from '../helpers/summer-time.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const plusDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
-/** The last Sunday of March of `year` (clocks go forward at 02:00 CET). */
-function lastSundayOfMarch(year: number): string {
-  const d = new Date(Date.UTC(year, 2, 31));
-  d.setUTCDate(31 - d.getUTCDay());
-  return d.toISOString().slice(0, 10);
-}
-
-let dst = lastSundayOfMarch(new Date().getUTCFullYear());
-for (let y = new Date().getUTCFullYear() + 1; Date.parse(dst) - Date.now() < 21 * DAY_MS; y++) dst = lastSundayOfMarch(y);
+/** The next last Sunday of March (clocks go forward at 02:00 CET) at least three weeks away. */
+const dst = nextChange('march', Date.now(), 21);
 
 /**
  * Meeting k (0, 1, 2, …) of the calendar and its cut-off, a week earlier. Workflow ids are

@@ -19,7 +19,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/index.ts';
 import { activityYear } from '../../src/domain/application.ts';
-import { amsterdamDate, DAY_MS, endOfAmsterdamDay, formatDate } from '../../src/domain/dates.ts';
+import { addCalendarDays, amsterdamDate, DAY_MS, endOfAmsterdamDay, formatDate, startOfAmsterdamDay } from '../../src/domain/dates.ts';
 import { formatEuros } from '../../src/domain/money.ts';
 import { payoutEndToEndId } from '../../src/domain/payouts.ts';
 import type { ReportInput } from '../../src/domain/report.ts';
@@ -28,6 +28,7 @@ import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate, type Review
 import { eventually } from '../helpers/context.ts';
 import type { CapturedMail } from '../helpers/mail.ts';
 import { DEBTOR } from '../helpers/time-skipping.ts';
+import { instantAt, nextChange } from '../helpers/summer-time.ts';
 import { expectRefused, followUpStaff, notificationLog, REQUESTED_CENTS as GRANTED, SCREENER as PANEL, STAFF_NOTIFIED, timeSkippingSuite, type Submitted } from '../helpers/time-skipping-suite.ts';
 
 const MINUTE_MS = 60 * 1000;
@@ -88,10 +89,14 @@ const { statusOf, settled, finished, sleepUntil, timeline, mailsTo, waitForMail,
 
 interface Paid extends Submitted {
   year: number;
-  /** The end of the activity's last day (Amsterdam), ms. */
+  /** The activity's (last) day, YYYY-MM-DD. */
+  lastDay: string;
+  /** When the activity is over: 00:00 in Amsterdam after its last day, ms. */
   endsAt: number;
-  /** The report deadline: endsAt + reportDeadlineDays, ms. */
+  /** The report deadline: the end (Amsterdam) of the day reportDeadlineDays after the last day, ms. */
   due: number;
+  /** The last reminder and escalation: the end of the 14th day after the due day, ms. */
+  last: number;
 }
 
 /**
@@ -111,8 +116,9 @@ async function paidInitiative(label: string, inDays: number, input: Partial<Init
   await statusOf(app, 'paid');
   const year = activityYear({ startDate: date });
   expect(await settled(app.handle)).toMatchObject({ status: 'paid', grant: { budgetYear: year, reservedCents: GRANTED, paid: { batchId: batch.id } } });
-  const endsAt = endOfAmsterdamDay(date).getTime();
-  return { ...app, year, endsAt, due: endsAt + (input.reportDeadlineDays ?? 56) * DAY_MS };
+  const days = input.reportDeadlineDays ?? 56;
+  const endsAt = startOfAmsterdamDay(addCalendarDays(date, 1)).getTime();
+  return { ...app, year, lastDay: date, endsAt, due: endOfAmsterdamDay(date, days).getTime(), last: endOfAmsterdamDay(date, days + 14).getTime() };
 }
 
 /** Sleeps past the end of the activity: returns once the workflow is in report_due. */
@@ -202,7 +208,7 @@ describe('follow-up: report reminders and escalation', () => {
   it('reminds at the due date and 14 days later, then escalates: report_overdue, a report_escalated note, the active panel and admin e-mailed; a late report is still taken', async () => {
     const app = await paidInitiative('herinnering', 3, { reportDeadlineDays: 28 });
     const s = subjects(app.reference);
-    const last = app.due + 14 * DAY_MS;
+    const { last } = app;
     const due = await activityOver(app);
     expect(due.followUp).toMatchObject({ reportDeadline: new Date(app.due).toISOString() });
 
@@ -213,8 +219,8 @@ describe('follow-up: report reminders and escalation', () => {
     await sleepUntil(app.due + MINUTE_MS);
     const reminder = await waitForMail(app.email, s.due);
     expectSentAt(`${app.applicationId}:report_due`, app.due);
-    // The reminder goes out at the due instant (the midnight after the term's last day) and names that last day.
-    expect(reminder.text).toContain(`De termijn voor het verslag over "Buurtinitiatief herinnering" (${app.reference}) liep tot en met ${formatDate(new Date(app.due - 1))}.`);
+    // The reminder goes out as the term's last day ends (Amsterdam) and names that day.
+    expect(reminder.text).toContain(`De termijn voor het verslag over "Buurtinitiatief herinnering" (${app.reference}) liep tot en met ${formatDate(new Date(app.due))}.`);
 
     await sleepUntil(last - HOUR_MS);
     const before = await settled(app.handle);
@@ -226,7 +232,7 @@ describe('follow-up: report reminders and escalation', () => {
     await sleepUntil(last + MINUTE_MS);
     const overdue = await waitForMail(app.email, s.overdue);
     expectSentAt(`${app.applicationId}:report_overdue`, last);
-    expect(overdue.text).toContain(`had er op ${formatDate(new Date(app.due - 1))} moeten zijn. Dit is de laatste herinnering`);
+    expect(overdue.text).toContain(`had er op ${formatDate(new Date(app.due))} moeten zijn. Dit is de laatste herinnering`);
     const staff = await staffMailed(s.staffEscalated);
     expectSentAt(`${app.applicationId}:report_escalated`, last);
     expect(staff[0]!.text).toContain(`Het verslag over "Buurtinitiatief herinnering" (${app.reference}) is na de laatste herinnering niet binnengekomen`);
@@ -294,8 +300,9 @@ describe('follow-up: the clarification loop', () => {
     const tClarify = await suite.env.currentTimeMs();
     const question = 'Welke bonnetjes horen bij de partytent? Wij zien er maar één.';
     const asked = await review(app, { outcome: 'clarify', note: question, deadlineDays: 10 });
-    const deadline = tClarify + 10 * DAY_MS;
-    expect(Date.parse(asked.reportDeadline!) - deadline).toBeLessThan(MINUTE_MS);
+    // The end of the 10th day (Amsterdam) after the review.
+    const deadline = endOfAmsterdamDay(new Date(asked.review!.reviewedAt), 10).getTime();
+    expect(asked.reportDeadline).toBe(new Date(deadline).toISOString());
     expect(asked.report!.clarifications).toEqual([{ requestedAt: asked.review!.reviewedAt, question, deadline: asked.reportDeadline }]);
     expect(asked.review).toMatchObject({ outcome: 'clarify', trafficLight: 'orange', note: question }); // the initiator's own light
     await statusOf(app.applicationId, 'clarification_requested');
@@ -381,7 +388,7 @@ describe('follow-up: rejection and reclaim', () => {
     await activityOver(app);
     // Not before the escalation.
     await expectRefused(review(app, { outcome: 'reject', note: 'Geen verslag.', reclaim: true }));
-    await sleepUntil(app.due + 14 * DAY_MS + MINUTE_MS);
+    await sleepUntil(app.last + MINUTE_MS);
     await staffMailed(s.staffEscalated);
     const escalated = await snapshot(app);
     expect(escalated.state.followUp?.escalatedAt).toBeDefined();
@@ -621,5 +628,74 @@ describe('follow-up: refused updates (InvalidState) change nothing', () => {
       ['pay', GRANTED],
     ]);
     expect(await followUpTypes(app.applicationId)).toEqual(['activity_held', 'report_due', 'report_received']);
+  });
+});
+
+// Last in the file: these move the test server's clock months ahead, to the daylight-saving changes.
+describe('follow-up: report and clarification deadlines end with the day the e-mails name, across the summer-time changes', () => {
+  it('an activity a week before the last Sunday of October, report due 28 days after it: no reminder one minute before the end of the named Amsterdam day, the reminder naming that day one minute after; the last reminder 14 days on likewise', async () => {
+    const sunday = nextChange('october', await suite.env.currentTimeMs(), 12);
+    await sleepUntil(instantAt(addCalendarDays(sunday, -10), '12:00:00.000', 2));
+    const app = await paidInitiative('wintertijd', 3, { reportDeadlineDays: 28 });
+    const s = subjects(app.reference);
+    expect(app.lastDay).toBe(addCalendarDays(sunday, -7));
+    // Due three weeks after the change, at 23:59:59.999 winter time (UTC+1); 28 × 24 h from the end of the
+    // activity (00:00 summer time) would end an hour early, at 23:00.
+    const dueDay = addCalendarDays(app.lastDay, 28);
+    const due = instantAt(dueDay, '23:59:59.999', 1);
+    const state = await activityOver(app);
+    expect(state.followUp?.reportDeadline).toBe(new Date(due).toISOString());
+    expect((await timeline(app.applicationId)).find((e) => e.type === 'report_due')?.note).toBe(new Date(due).toISOString()); // what the status page names
+
+    await sleepUntil(due - MINUTE_MS);
+    await settled(app.handle);
+    expect(mailsTo(app.email).map((m) => m.subject)).not.toContain(s.due);
+    await sleepUntil(due + MINUTE_MS);
+    const reminder = await waitForMail(app.email, s.due);
+    expectSentAt(`${app.applicationId}:report_due`, due);
+    const named = formatDate(new Date(`${dueDay}T12:00:00Z`));
+    expect(reminder.text).toContain(`(${app.reference}) liep tot en met ${named}. Wij hebben het nog niet ontvangen.`);
+
+    const lastDay = addCalendarDays(dueDay, 14);
+    const last = instantAt(lastDay, '23:59:59.999', 1);
+    await sleepUntil(last - MINUTE_MS);
+    expect((await settled(app.handle)).followUp?.escalatedAt).toBeUndefined();
+    expect(mailsTo(app.email).map((m) => m.subject)).not.toContain(s.overdue);
+    await sleepUntil(last + MINUTE_MS);
+    const overdue = await waitForMail(app.email, s.overdue);
+    expectSentAt(`${app.applicationId}:report_overdue`, last);
+    expect(overdue.text).toContain(`had er op ${named} moeten zijn.`);
+    await staffMailed(s.staffEscalated);
+  });
+
+  it('a 7-day clarification asked late on the Saturday before the last Sunday of March: not escalated one minute before the end of the named Amsterdam day, escalated one minute after', async () => {
+    const sunday = nextChange('march', await suite.env.currentTimeMs(), 10);
+    const saturday = addCalendarDays(sunday, -1);
+    await sleepUntil(instantAt(addCalendarDays(sunday, -8), '12:00:00.000', 1));
+    const app = await paidInitiative('zomertijd', 2);
+    const s = subjects(app.reference);
+    await activityOver(app);
+    await submitReport(app, [{ description: 'Partytent', amountCents: 45_000 }]);
+    await statusOf(app.applicationId, 'report_received');
+
+    // 23:30 winter time on the Saturday: 7 × 24 h from here would end at 00:30 on the Sunday after.
+    await sleepUntil(instantAt(saturday, '23:30:00.000', 1));
+    const asked = await review(app, { outcome: 'clarify', note: 'Hoe laat begon het feest?', deadlineDays: 7 });
+    expect(amsterdamDate(new Date(asked.review!.reviewedAt))).toBe(saturday);
+    const lastDay = addCalendarDays(saturday, 7);
+    const end = instantAt(lastDay, '23:59:59.999', 2);
+    expect(asked.reportDeadline).toBe(new Date(end).toISOString());
+    const mail = await waitForMail(app.email, s.clarification);
+    expect(mail.text).toContain(`Stuur uw aangevulde verslag uiterlijk ${formatDate(new Date(`${lastDay}T12:00:00Z`))} via:`);
+
+    await sleepUntil(end - MINUTE_MS);
+    expect((await settled(app.handle)).followUp?.escalatedAt).toBeUndefined();
+    expect(suite.mail.mails.filter((m) => m.subject === s.staffEscalated)).toEqual([]);
+    await sleepUntil(end + MINUTE_MS);
+    await staffMailed(s.staffEscalated);
+    expectSentAt(`${app.applicationId}:clarification_escalated`, end);
+    const state = await settled(app.handle);
+    expect(Date.parse(state.followUp!.escalatedAt!)).toBeGreaterThanOrEqual(end);
+    expect(Date.parse(state.followUp!.escalatedAt!)).toBeLessThan(end + MINUTE_MS);
   });
 });

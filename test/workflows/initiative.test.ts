@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError, WorkflowUpdateStage } from '@temporalio/client';
 import type { OutgoingMail } from '../../src/mail/mailer.ts';
-import { DAY_MS, formatDate } from '../../src/domain/dates.ts';
+import { addCalendarDays, amsterdamDate, DAY_MS, endOfAmsterdamDay, formatDate } from '../../src/domain/dates.ts';
 import { statusSearchAttribute } from '../../src/domain/search-attributes.ts';
 import type { InformationRequest } from '../../src/domain/status.ts';
 import {
@@ -24,8 +24,10 @@ import { InitiativeCommands } from '../../src/services/initiatives.ts';
 import { eventually } from '../helpers/context.ts';
 import { FUND, type InitiativeHandle as Handle } from '../helpers/time-skipping.ts';
 import { expectRefused, SCREENER as PANEL, timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
+import { instantAt, nextChange, offsets } from '../helpers/summer-time.ts';
 
-const HOUR_MS = 60 * 60 * 1000;
+const MINUTE_MS = 60 * 1000;
+const HOUR_MS = 60 * MINUTE_MS;
 
 /** Lets a test hold an outgoing mail (and so the notifyApplicant activity) until it says so. */
 let holdMail: ((m: OutgoingMail) => Promise<void>) | undefined;
@@ -93,7 +95,8 @@ describe('initiativeWorkflow: intake and screening', () => {
     const request = await requestInformation(handle, 'Een offerte voor de partytent');
     expect(request).toMatchObject({ missing: 'Een offerte voor de partytent', requestedBy: PANEL, state: 'open' });
     const requestedAt = Date.parse(request.requestedAt);
-    expect(Date.parse(request.deadline) - requestedAt).toBe(14 * DAY_MS);
+    // The end of the 14th day in Amsterdam; the reminder 7 × 24 h after the request.
+    expect(request.deadline).toBe(endOfAmsterdamDay(new Date(requestedAt), 14).toISOString());
     expect(Date.parse(request.remindAt!) - requestedAt).toBe(7 * DAY_MS);
 
     const asked = await waitForMail(email, subjects(reference).request);
@@ -180,7 +183,8 @@ describe('initiativeWorkflow: intake and screening', () => {
     expect(events.map((e) => e.type)).toEqual(['submitted', 'status_changed', 'information_requested', 'information_reminder_sent', 'lapsed']);
     const lapsed = events.at(-1)!;
     expect(lapsed.status).toBe('lapsed');
-    expect(Math.abs(Date.parse(lapsed.at) - (requestedAt + 14 * DAY_MS))).toBeLessThan(HOUR_MS);
+    expect(Date.parse(lapsed.at) - Date.parse(request.deadline)).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(lapsed.at) - Date.parse(request.deadline)).toBeLessThan(MINUTE_MS);
 
     // A closed workflow takes no more updates (the API answers 409 workflow_closed).
     await expect(handle.executeUpdate(withdrawUpdate, { args: [{}] })).rejects.toBeInstanceOf(WorkflowNotFoundError);
@@ -224,7 +228,7 @@ describe('initiativeWorkflow: intake and screening', () => {
     const { applicationId, reference, email, handle } = await submit('termijn', { informationDeadlineDays: 21, informationReminderDays: 10 });
     const request = await requestInformation(handle, 'De vergunning van de gemeente', 3);
     const requestedAt = Date.parse(request.requestedAt);
-    expect(Date.parse(request.deadline) - requestedAt).toBe(3 * DAY_MS);
+    expect(request.deadline).toBe(endOfAmsterdamDay(new Date(requestedAt), 3).toISOString());
     expect(Date.parse(request.remindAt!) - requestedAt).toBe(2 * DAY_MS);
     const asked = await waitForMail(email, subjects(reference).request);
     expect(asked.text).toContain(`uiterlijk ${formatDate(new Date(request.deadline))}`);
@@ -236,7 +240,8 @@ describe('initiativeWorkflow: intake and screening', () => {
     await waitForMail(email, subjects(reference).lapsed);
     const lapsed = (await timeline(applicationId)).at(-1)!;
     expect(lapsed.type).toBe('lapsed');
-    expect(Math.abs(Date.parse(lapsed.at) - (requestedAt + 3 * DAY_MS))).toBeLessThan(HOUR_MS);
+    expect(Date.parse(lapsed.at) - Date.parse(request.deadline)).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(lapsed.at) - Date.parse(request.deadline)).toBeLessThan(MINUTE_MS);
     expect((await application(applicationId))?.status).toBe('lapsed');
   });
 
@@ -254,7 +259,7 @@ describe('initiativeWorkflow: intake and screening', () => {
     const { handle } = await submit('instelling', { informationDeadlineDays: 21, informationReminderDays: 10 });
     const request = await requestInformation(handle, 'Een toelichting op de doelgroep');
     const requestedAt = Date.parse(request.requestedAt);
-    expect(Date.parse(request.deadline) - requestedAt).toBe(21 * DAY_MS);
+    expect(request.deadline).toBe(endOfAmsterdamDay(new Date(requestedAt), 21).toISOString());
     expect(Date.parse(request.remindAt!) - requestedAt).toBe(10 * DAY_MS);
   });
 
@@ -456,4 +461,44 @@ describe('initiativeWorkflow: refused updates', () => {
     // Once the workflow has completed, the server itself turns the update away.
     await expect(handle.executeUpdate(withdrawUpdate, { args: [{}] })).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
+});
+
+// Last in the file: these move the test server's clock months ahead, to the daylight-saving changes.
+describe('initiativeWorkflow: the information deadline ends with the day the e-mail names, across the summer-time changes', () => {
+  for (const month of ['march', 'october'] as const) {
+    it(`a 14-day request made late on the Saturday before the last Sunday of ${month} is open one minute before the end of the named Amsterdam day and lapsed one minute after`, async () => {
+      const sunday = nextChange(month, await suite.env.currentTimeMs(), 2);
+      const saturday = addCalendarDays(sunday, -1);
+      const lastDay = addCalendarDays(saturday, 14);
+      const { before, after } = offsets(month);
+      // 23:30 on the Saturday, before the change: 14 × 24 h from here would end on the 15th day
+      // (March, 00:30) or an hour and a half early (October, 22:30).
+      await suite.sleepUntil(instantAt(saturday, '23:30:00.000', before));
+      const { applicationId, reference, email, handle } = await submit(`zomertijd-${month}`);
+      const request = await requestInformation(handle, 'Een tekening van de opstelling');
+      expect(amsterdamDate(new Date(request.requestedAt))).toBe(saturday);
+      const end = instantAt(lastDay, '23:59:59.999', after);
+      expect(request.deadline).toBe(new Date(end).toISOString());
+      // The e-mail names that day (read at noon, far from any midnight).
+      const named = formatDate(new Date(`${lastDay}T12:00:00Z`));
+      const asked = await waitForMail(email, subjects(reference).request);
+      expect(asked.text).toContain(`Stuur uw antwoord uiterlijk ${named}. Zonder antwoord vervalt de aanvraag na die datum.`);
+
+      await suite.sleepUntil(end - MINUTE_MS);
+      expect(await settled(handle)).toMatchObject({ status: 'awaiting_information' });
+      expect((await application(applicationId))?.status).toBe('awaiting_information');
+      const reminder = await waitForMail(email, subjects(reference).reminder);
+      expect(reminder.text).toContain(`Stuur uw antwoord uiterlijk ${named}, anders vervalt de aanvraag.`);
+      expect(mailsTo(email).map((m) => m.subject)).not.toContain(subjects(reference).lapsed);
+
+      await suite.sleepUntil(end + MINUTE_MS);
+      await suite.statusOf(applicationId, 'lapsed');
+      const lapsed = (await timeline(applicationId)).at(-1)!;
+      expect(lapsed).toMatchObject({ type: 'lapsed', status: 'lapsed' });
+      expect(Date.parse(lapsed.at)).toBeGreaterThanOrEqual(end);
+      expect(Date.parse(lapsed.at)).toBeLessThan(end + MINUTE_MS);
+      await waitForMail(email, subjects(reference).lapsed);
+      expect((await application(applicationId))?.informationRequests[0]).toMatchObject({ id: request.id, state: 'lapsed', deadline: request.deadline });
+    });
+  }
 });

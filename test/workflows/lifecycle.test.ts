@@ -17,7 +17,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Activities } from '../../activities/index.ts';
 import { activityYear } from '../../src/domain/application.ts';
-import { amsterdamDate, DAY_MS, endOfAmsterdamDay, formatDate } from '../../src/domain/dates.ts';
+import { addCalendarDays, amsterdamDate, DAY_MS, endOfAmsterdamDay, formatDate, startOfAmsterdamDay } from '../../src/domain/dates.ts';
 import { formatEuros } from '../../src/domain/money.ts';
 import { payoutEndToEndId } from '../../src/domain/payouts.ts';
 import { completeScreeningUpdate } from '../../workflows/initiative.ts';
@@ -55,9 +55,11 @@ describe('initiativeWorkflow: one initiative from submission to closed', () => {
     const startDate = amsterdamDate(new Date(t0 + 118 * DAY_MS));
     const endDate = amsterdamDate(new Date(t0 + 119 * DAY_MS));
     const budgetYear = activityYear({ startDate });
-    const activityEndsAt = endOfAmsterdamDay(endDate).getTime();
-    const remindAt = activityEndsAt - 7 * DAY_MS;
-    const due = activityEndsAt + 56 * DAY_MS; // the default reportDeadlineDays
+    // Over at 00:00 in Amsterdam after the last day; the reminder at 00:00 a week before; the report due
+    // at the end of the 56th day (the default reportDeadlineDays) after the last day.
+    const activityEndsAt = startOfAmsterdamDay(addCalendarDays(endDate, 1)).getTime();
+    const remindAt = startOfAmsterdamDay(addCalendarDays(endDate, -6)).getTime();
+    const due = endOfAmsterdamDay(endDate, 56).getTime();
     const yearBefore = await suite.ledger.balances(budgetYear);
 
     // --- Intake: stored as intake does, the workflow confirms and starts screening.

@@ -49,8 +49,11 @@ describe('workflow histories replay against the current code', () => {
     // A screening action right after intake, before the first step (behind patched('actions-before-screening')):
     // it waits for screening and is taken; its wait runs out (not ready).
     const early = ['early-request', 'early-not-ready'];
+    // Deadlines at the end of an Amsterdam day (behind patched('amsterdam-deadlines')): the information
+    // request that lapses, the report's due date and last reminder, the clarification; the files above keep N × 24 h.
+    const amsterdamDeadlines = ['lapse-amsterdam', 'report-reclaimed-amsterdam', 'report-clarified-amsterdam'];
     expect(loadHistories().map((h) => h.workflowId)).toEqual(
-      expect.arrayContaining([...scenarios, ...throughMeeting, ...budget, ...followUp, ...early].map((s) => `initiative-${s}`)),
+      expect.arrayContaining([...scenarios, ...throughMeeting, ...budget, ...followUp, ...early, ...amsterdamDeadlines].map((s) => `initiative-${s}`)),
     );
   });
 

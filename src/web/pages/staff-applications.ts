@@ -13,7 +13,7 @@ import type { RouteSpec } from '../../api/route-spec.ts';
 import { inspectFile, uploadedFiles, type IngestedFile } from '../../api/uploads.ts';
 import { applicationListQuery } from '../../api/schemas.ts';
 import { WHOLE_MUNICIPALITY, informationRequestInputSchema } from '../../domain/application.ts';
-import { formatDate } from '../../domain/dates.ts';
+import { formatDate, formatDeadline } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { euros } from '../../domain/page-messages.ts';
 import { reportReviewInputSchema, trafficLights } from '../../domain/report.ts';
@@ -66,7 +66,7 @@ ${textField({ name: 'deadlineDays', label: st.askDeadline, hint: st.askDeadlineH
     if (app.informationRequests.length) {
       sections.push(html`<section aria-labelledby="requests-title">${heading(2, st.requests, 'requests-title')}${table({
         head: [t.common.date, st.askMissing, st.deadline, t.common.status, st.answer],
-        rows: app.informationRequests.map((r) => [formatDate(new Date(r.requestedAt), locale), html`<span class="bf-pre">${r.missing}</span>`, formatDate(new Date(r.deadline), locale), st.requestState[r.state] ?? r.state, r.answer ? html`<span class="bf-pre">${r.answer}</span>` : '']),
+        rows: app.informationRequests.map((r) => [formatDate(new Date(r.requestedAt), locale), html`<span class="bf-pre">${r.missing}</span>`, formatDeadline(r.deadline, locale), st.requestState[r.state] ?? r.state, r.answer ? html`<span class="bf-pre">${r.answer}</span>` : '']),
       })}</section>`);
     }
     sections.push(decisionView(app, t, locale));

@@ -15,7 +15,7 @@ import { principalOf } from '../../api/auth.ts';
 import { discardIngested, inspectFile, uploadedFiles, type IngestedFile } from '../../api/uploads.ts';
 import { createAccessToken, hashToken } from '../../auth/tokens.ts';
 import { informationAnswerSchema, withdrawInputSchema } from '../../domain/application.ts';
-import { formatDate, formatDateTime } from '../../domain/dates.ts';
+import { formatDate, formatDateTime, formatDeadline } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { remainingCents } from '../../domain/ledger.ts';
 import { warningMessages } from '../../domain/messages.ts';
@@ -71,7 +71,7 @@ export function statusPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSp
     return html`<section class="bf-panel" aria-labelledby="request-title">
 ${heading(2, s.openRequest, 'request-title')}
 <p class="utrecht-paragraph bf-pre">${request.missing}</p>
-${paragraph(html`<strong>${s.deadline(formatDate(new Date(request.deadline), locale))}</strong>`)}
+${paragraph(html`<strong>${s.deadline(formatDeadline(request.deadline, locale))}</strong>`)}
 ${errorSummary(t, errors)}
 <form class="bf-form" method="post" action="${base(app.id)}/aanvulling" enctype="multipart/form-data" novalidate data-progress="answer-progress">
 ${csrfField(page.csrf)}
@@ -96,8 +96,8 @@ ${fileField({ name: 'documents', label: s.answerDocuments, hint: t.apply.documen
     return html`<section aria-labelledby="report-title">
 ${heading(2, s.reportTitle, 'report-title')}
 ${paragraph(s.reportIntro)}
-${due && app.status === 'report_due' ? paragraph(html`<strong>${s.reportDue(formatDate(new Date(due), locale))}</strong>`) : ''}
-${clarification ? html`<div class="bf-panel">${heading(3, s.clarification)}<p class="utrecht-paragraph bf-pre">${clarification.question}</p>${paragraph(s.deadline(formatDate(new Date(clarification.deadline), locale)))}</div>` : ''}
+${due && app.status === 'report_due' ? paragraph(html`<strong>${s.reportDue(formatDeadline(due, locale))}</strong>`) : ''}
+${clarification ? html`<div class="bf-panel">${heading(3, s.clarification)}<p class="utrecht-paragraph bf-pre">${clarification.question}</p>${paragraph(s.deadline(formatDeadline(clarification.deadline, locale)))}</div>` : ''}
 ${errorSummary(t, errors)}
 <form class="bf-form" method="post" action="${base(app.id)}/verantwoording" enctype="multipart/form-data" novalidate data-progress="report-progress">
 ${csrfField(page.csrf)}

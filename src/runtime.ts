@@ -17,7 +17,7 @@ import { InitiativeCommands } from './services/initiatives.ts';
 import { ApplicationService } from './services/applications.ts';
 import { temporalAccountLockNotifier, temporalInitiativeStarter, type InitiativeStarter } from './temporal/starter.ts';
 import { StaffLogin } from './services/staff-login.ts';
-import { calendarRules, ensureMeetingSchedule } from './temporal/schedule.ts';
+import { calendarRules, ensureMeetingSchedule, meetingInput } from './temporal/schedule.ts';
 import { MeetingCommands } from './services/meetings.ts';
 import { MeetingCalendar } from './services/meeting-calendar.ts';
 import { PanelService } from './services/panel.ts';
@@ -124,7 +124,7 @@ export function buildApiDeps(args: {
   const { ledger, payouts } = createMoney(config, models, client, logger);
   const support = new SupportService({ models, organisations: config.support.wijkOrganisations, workflows: temporalSupportWorkflows(client, config.temporal.taskQueue), logger, now: args.now });
   const initiatives = new InitiativeCommands(client);
-  const meetings = new MeetingCommands(client, models);
+  const meetings = new MeetingCommands(client, models, config.temporal.taskQueue);
   const refreshSchedule = config.meetings.schedule ? () => ensureMeetingSchedule(client, config, models, args.now?.()) : undefined;
 
   return {
@@ -140,7 +140,7 @@ export function buildApiDeps(args: {
     initiatives,
     applications: new ApplicationService({ models, store, initiatives, payouts, support }),
     meetings,
-    calendar: new MeetingCalendar({ models, rules: calendarRules(config), meetings, ledger, ...(refreshSchedule ? { refreshSchedule } : {}), now: () => args.now?.() ?? new Date() }),
+    calendar: new MeetingCalendar({ models, rules: calendarRules(config), meetings, meetingInput: (m) => meetingInput(config, m), ledger, ...(refreshSchedule ? { refreshSchedule } : {}), now: () => args.now?.() ?? new Date() }),
     panel: new PanelService(models),
     staffLogin: new StaffLogin({ models, auth: config.auth, notify: temporalAccountLockNotifier(client, config.temporal.taskQueue), logger }),
     ...(refreshSchedule ? { refreshSchedule } : {}),

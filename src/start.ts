@@ -42,11 +42,12 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (audited) logger.info({ audited }, 'keys written for the audit entries recorded before keys existed');
   const { app } = createApp(deps);
 
-  // Completes what a crash left half done: unstarted workflows, payout projections and
-  // signals, audit records of ledger movements.
+  // Completes what a crash left half done: unstarted workflows (applications, extra
+  // meetings), payout projections and signals, audit records of ledger movements.
   const reconcile = async () => {
     try {
       await deps.intake.resumeUnstarted();
+      await deps.calendar.startExtraMeetings();
       await deps.payouts.reconcile();
       await deps.support.reconcile();
     } catch (err) {

@@ -191,6 +191,19 @@ export interface MeetingOverrideDoc {
   at: Date;
 }
 
+/** An extra meeting the admin added (src/services/meeting-calendar.ts): inserted once, never changed. */
+export interface ExtraMeetingDoc {
+  _id: string; // meeting-extra-<date>-<HHMM>: ordered by day and time
+  date: string;
+  time: string;
+  startsAt: Date;
+  cutoffAt: Date;
+  endsAt: Date;
+  by: string;
+  at: Date;
+  requestId?: string;
+}
+
 export interface AuditDoc {
   /** Deterministic per fact, so a retried write records it once. */
   _id: string;
@@ -493,6 +506,21 @@ const meetingOverrideSchema = new Schema<MeetingOverrideDoc>(
   { versionKey: false },
 );
 
+const extraMeetingSchema = new Schema<ExtraMeetingDoc>(
+  {
+    _id: String,
+    date: { type: String, required: true },
+    time: { type: String, required: true },
+    startsAt: { type: Date, required: true },
+    cutoffAt: { type: Date, required: true },
+    endsAt: { type: Date, required: true },
+    by: { type: String, required: true },
+    at: { type: Date, required: true },
+    requestId: String,
+  },
+  { versionKey: false },
+);
+
 const auditSchema = new Schema<AuditDoc>(
   {
     _id: String,
@@ -536,6 +564,7 @@ export interface Models {
   PayoutBatch: Model<PayoutBatchDoc>;
   Meeting: Model<MeetingDoc>;
   MeetingOverride: Model<MeetingOverrideDoc>;
+  ExtraMeeting: Model<ExtraMeetingDoc>;
   Audit: Model<AuditDoc>;
 }
 
@@ -559,6 +588,7 @@ export function createModels(connection: Connection): Models {
     PayoutBatch: connection.model<PayoutBatchDoc>('PayoutBatch', payoutBatchSchema, 'payout_batches'),
     Meeting: connection.model<MeetingDoc>('Meeting', meetingSchema, 'meetings'),
     MeetingOverride: connection.model<MeetingOverrideDoc>('MeetingOverride', meetingOverrideSchema, 'meeting_overrides'),
+    ExtraMeeting: connection.model<ExtraMeetingDoc>('ExtraMeeting', extraMeetingSchema, 'extra_meetings'),
     Audit: connection.model<AuditDoc>('Audit', auditSchema, 'audit_log'),
   };
 }

@@ -18,12 +18,32 @@ export const recusalInputSchema = z.object({ applicationId: z.uuid(), reason: z.
 
 export const invitationInputSchema = z.object({ applicationId: z.uuid() }).strict();
 
+/** A local (Europe/Amsterdam) time of day, HH:MM. */
+const localTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
+
 export const moveMeetingInputSchema = z
   .object({
     date: calendarDateSchema,
-    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM').optional(),
+    time: localTimeSchema.optional(),
   })
   .strict();
+
+/**
+ * An extra meeting (admin): its day and time, and when its agenda closes (the cut-off:
+ * `cutoffTime` on `cutoffDate`, by default the meeting's day). The cut-off may carry
+ * seconds (HH:MM:SS). Whether the moments make sense (not past, cut-off not after the
+ * start, no collision) is the calendar's to say (src/services/meeting-calendar.ts).
+ */
+export const extraMeetingInputSchema = z
+  .object({
+    date: calendarDateSchema,
+    time: localTimeSchema,
+    cutoffDate: calendarDateSchema.optional(),
+    cutoffTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'HH:MM'),
+  })
+  .strict();
+
+export type ExtraMeetingInput = z.infer<typeof extraMeetingInputSchema>;
 
 export const panelMemberInputSchema = z
   .object({

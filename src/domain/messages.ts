@@ -43,6 +43,7 @@ export const errorMessages = {
     invalid_struck_line: 'Deze begrotingsregel bestaat niet.',
     invalid_vote: 'Onbekende stem.',
     meeting_change_too_late: 'Na de sluitingsdatum van de agenda kan deze vergadering niet meer worden verplaatst of overgeslagen.',
+    meeting_collision: 'Dit botst met een andere vergadering: op die dag is al een gewone vergadering, of de agenda van een andere vergadering sluit bijna tegelijk. Kies een ander moment.',
     email_taken: 'Er bestaat al een account met dit e-mailadres.',
     meeting_update_limit: 'Deze vergadering kan geen stemmen of wijzigingen meer aannemen: het maximum is bereikt.',
     no_pending_payouts: 'Er staan geen uitbetalingen klaar om in een batch te zetten.',
@@ -91,6 +92,7 @@ export const errorMessages = {
     invalid_struck_line: 'This budget line does not exist.',
     invalid_vote: 'Unknown vote.',
     meeting_change_too_late: 'After the agenda cut-off this meeting can no longer be moved or skipped.',
+    meeting_collision: 'This clashes with another meeting: there is a regular meeting that day, or the agenda of another meeting closes at nearly the same moment. Choose another moment.',
     email_taken: 'An account with this e-mail address already exists.',
     meeting_update_limit: 'This meeting cannot take more votes or changes: its limit has been reached.',
     no_pending_payouts: 'There are no payouts waiting to be put in a batch.',
@@ -125,6 +127,10 @@ export const ruleMessages = {
     duplicate_value: 'Deze waarde staat er dubbel in.',
     answer_or_documents_required: 'Geef een antwoord of stuur documenten mee.',
     cutoff_in_past: 'Met deze datum is de sluitingsdatum van de agenda al voorbij. Kies een latere datum.',
+    meeting_in_past: 'Dit moment is al voorbij. Kies een datum en tijd in de toekomst.',
+    meeting_too_far_ahead: 'Een extra vergadering plant u hoogstens een jaar vooruit.',
+    cutoff_before_now: 'Dit moment is al voorbij: de agenda kan op zijn vroegst nu sluiten.',
+    cutoff_after_start: 'De agenda moet sluiten voordat de vergadering begint (of op het moment zelf).',
   },
   en: {
     budget_lines_sum_mismatch: 'The budget lines do not add up to the amount requested.',
@@ -141,6 +147,10 @@ export const ruleMessages = {
     duplicate_value: 'This value appears more than once.',
     answer_or_documents_required: 'Give an answer or attach documents.',
     cutoff_in_past: 'With this date the agenda cut-off has already passed. Choose a later date.',
+    meeting_in_past: 'This moment has passed. Choose a date and time in the future.',
+    meeting_too_far_ahead: 'An extra meeting can be planned at most a year ahead.',
+    cutoff_before_now: 'This moment has passed: the agenda can close now at the earliest.',
+    cutoff_after_start: 'The agenda must close before the meeting starts (or at that moment).',
   },
 } as const satisfies Record<Locale, Record<string, string>>;
 

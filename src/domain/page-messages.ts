@@ -261,6 +261,8 @@ const nl = {
       kind: 'Kies het soort notitie.',
       noteText: 'Schrijf de notitie.',
       vote: 'Kies uw stem.',
+      time: 'Vul de begintijd in.',
+      cutoffTime: 'Vul in hoe laat de agenda sluit.',
     } as Record<string, string>,
     invalid: {
       'applicant.email': 'Vul een e-mailadres in zoals naam@voorbeeld.nl.',
@@ -268,6 +270,8 @@ const nl = {
       'applicant.address.postalCode': 'Vul een postcode in zoals 2262 AB.',
       email: 'Vul een e-mailadres in zoals naam@voorbeeld.nl.',
       date: 'Vul een datum in zoals 2027-05-01.',
+      time: 'Vul een tijd in zoals 19:30.',
+      cutoffTime: 'Vul een tijd in zoals 19:25.',
     } as Record<string, string>,
     notAnAmount: 'Vul een bedrag in euro in, bijvoorbeeld 450 of 1.234,50.',
     previousReferenceUnknown: 'Wij kennen geen aanvraag met deze referentie.',
@@ -382,6 +386,7 @@ const nl = {
     chair_named: 'De voorzitter is gewijzigd.',
     meeting_skipped: 'De vergadering wordt overgeslagen.',
     meeting_moved: 'De vergadering is verplaatst.',
+    extra_meeting_added: 'De extra vergadering is toegevoegd. De agenda sluit op het gekozen moment.',
     logged_out: 'U bent uitgelogd.',
     not_possible: 'Dit kan nu niet.',
   },
@@ -469,6 +474,7 @@ const nl = {
     moved: 'verplaatst',
     open: 'Bekijken',
     title: (when: string) => `Vergadering van ${when}`,
+    extraMeetingTitle: (when: string) => `Extra vergadering van ${when}`,
     notFrozen: (cutoff: string) => `De agenda staat nog niet vast. Hij sluit op ${cutoff}.`,
     members: 'Leden',
     chair: 'voorzitter',
@@ -514,6 +520,24 @@ const nl = {
     moveDate: 'Nieuwe datum',
     moveTime: 'Nieuwe tijd',
     moveButton: 'Verplaats de vergadering',
+    extra: 'extra vergadering',
+    extraTitle: 'Extra vergadering',
+    extraIntro:
+      'Een vergadering naast de gewone van elke twee weken: voor een nieuw fonds, een achterstand, of om de hele ronde te proberen. De agenda sluit op het moment dat u kiest; alle aanvragen die dan klaar zijn voor de vergadering komen erop. Niet op de dag van een gewone vergadering.',
+    extraDate: 'Datum van de extra vergadering',
+    extraTime: 'Begintijd',
+    extraTimeHint: 'Als UU:MM, Nederlandse tijd. Mag vandaag zijn, over een paar minuten.',
+    extraCutoffTime: 'Agenda sluit om',
+    extraCutoffTimeHint: 'Niet eerder dan nu en niet na de begintijd. Om de ronde te proberen: over één minuut.',
+    extraCutoffDate: 'Agenda sluit op',
+    extraCutoffDateHint: 'Leeg laten: op de dag van de vergadering.',
+    extraButton: 'Voeg de extra vergadering toe',
+    collision: (code: string, when: string) =>
+      code === 'same_day'
+        ? `Op die dag is al een gewone vergadering (${when}). Kies een andere dag, of verplaats die vergadering.`
+        : code === 'same_start'
+          ? `Op dit moment begint al een extra vergadering (${when}), met een andere sluittijd van de agenda.`
+          : `De agenda van een andere vergadering (${when}) sluit binnen tien minuten van dit moment. Kies een ander moment.`,
   },
   welfare: {
     queueTitle: 'Wachtrij ondersteuning',
@@ -903,6 +927,8 @@ const en: PageTexts = {
       kind: 'Choose the kind of note.',
       noteText: 'Write the note.',
       vote: 'Choose your vote.',
+      time: 'Enter the start time.',
+      cutoffTime: 'Enter when the agenda closes.',
     },
     invalid: {
       'applicant.email': 'Enter an email address like name@example.com.',
@@ -910,6 +936,8 @@ const en: PageTexts = {
       'applicant.address.postalCode': 'Enter a postcode like 2262 AB.',
       email: 'Enter an email address like name@example.com.',
       date: 'Enter a date like 2027-05-01.',
+      time: 'Enter a time like 19:30.',
+      cutoffTime: 'Enter a time like 19:25.',
     },
     notAnAmount: 'Enter an amount in euros, for example 450 or 1,234.50.',
     previousReferenceUnknown: 'We do not know an application with this reference.',
@@ -1024,6 +1052,7 @@ const en: PageTexts = {
     chair_named: 'The chair was changed.',
     meeting_skipped: 'The meeting will be skipped.',
     meeting_moved: 'The meeting was moved.',
+    extra_meeting_added: 'The extra meeting was added. Its agenda closes at the moment you chose.',
     logged_out: 'You are logged out.',
     not_possible: 'This is not possible now.',
   },
@@ -1111,6 +1140,7 @@ const en: PageTexts = {
     moved: 'moved',
     open: 'View',
     title: (when) => `Meeting of ${when}`,
+    extraMeetingTitle: (when) => `Extra meeting of ${when}`,
     notFrozen: (cutoff) => `The agenda is not fixed yet. It closes on ${cutoff}.`,
     members: 'Members',
     chair: 'chair',
@@ -1156,6 +1186,24 @@ const en: PageTexts = {
     moveDate: 'New date',
     moveTime: 'New time',
     moveButton: 'Move the meeting',
+    extra: 'extra meeting',
+    extraTitle: 'Extra meeting',
+    extraIntro:
+      'A meeting besides the regular fortnightly ones: for a new fund, a backlog, or to try the whole cycle. The agenda closes at the moment you choose; every application ready for a meeting by then is on it. Not on the day of a regular meeting.',
+    extraDate: 'Date of the extra meeting',
+    extraTime: 'Start time',
+    extraTimeHint: 'As HH:MM, Dutch time. May be today, a few minutes from now.',
+    extraCutoffTime: 'Agenda closes at',
+    extraCutoffTimeHint: 'Not before now and not after the start time. To try the cycle: one minute from now.',
+    extraCutoffDate: 'Agenda closes on',
+    extraCutoffDateHint: 'Leave empty: on the day of the meeting.',
+    extraButton: 'Add the extra meeting',
+    collision: (code, when) =>
+      code === 'same_day'
+        ? `There is a regular meeting that day (${when}). Choose another day, or move that meeting.`
+        : code === 'same_start'
+          ? `An extra meeting starts at this moment already (${when}), with another agenda closing time.`
+          : `The agenda of another meeting (${when}) closes within ten minutes of this moment. Choose another moment.`,
   },
   welfare: {
     queueTitle: 'Support queue',

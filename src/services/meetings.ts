@@ -1,11 +1,11 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { isGrpcServiceError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { AppError } from '../domain/errors.ts';
 import type { ErrorCode } from '../domain/messages.ts';
 import type { Models } from '../db/models.ts';
-import { castVoteUpdate, closeMeetingUpdate, declareRecusalUpdate, inviteApplicantUpdate, meetingStateQuery } from '../../workflows/meeting.ts';
-import { MEETING_REFUSED, type CastVoteArgs, type InviteArgs, type MeetingState, type RecusalArgs } from '../domain/workflow-types.ts';
+import { castVoteUpdate, closeMeetingUpdate, declareRecusalUpdate, inviteApplicantUpdate, meetingStateQuery, panelMeetingWorkflow } from '../../workflows/meeting.ts';
+import { MEETING_REFUSED, type CastVoteArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../domain/workflow-types.ts';
 
 /** HTTP status of each refusal the meeting workflow's validators can give. */
 const refusalStatus: Partial<Record<ErrorCode, number>> = {
@@ -22,13 +22,27 @@ const refusalStatus: Partial<Record<ErrorCode, number>> = {
   invalid_vote: 422,
 };
 
-/** The API's side of the meeting workflow: Workflow Updates and the state query. */
+/** The API's side of the meeting workflow: its start (an extra meeting), Workflow Updates and the state query. */
 export class MeetingCommands {
   private readonly client: Client;
   private readonly models: Models;
-  constructor(client: Client, models: Models) {
+  private readonly taskQueue: string;
+  constructor(client: Client, models: Models, taskQueue: string) {
     this.client = client;
     this.models = models;
+    this.taskQueue = taskQueue;
+  }
+
+  /**
+   * Starts the meeting's workflow under its id (the Schedule starts the regular ones).
+   * Starting one that runs or ran already is a no-op: a retry never starts two.
+   */
+  async start(input: MeetingInput): Promise<void> {
+    try {
+      await this.client.workflow.start(panelMeetingWorkflow, { taskQueue: this.taskQueue, workflowId: input.meetingId, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw unavailable(err);
+    }
   }
 
   private handle(meetingId: string) {
@@ -73,11 +87,16 @@ export class MeetingCommands {
         const closed = await this.models.Meeting.exists({ _id: meetingId, status: 'closed' });
         throw new AppError(409, closed ? 'meeting_closed' : 'meeting_not_open', [{ code: closed ? 'meeting_closed' : 'meeting_not_open' }]);
       }
-      const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
       // Temporal accepts at most 2,000 updates per workflow run (server default): far beyond a real meeting.
-      if (grpc?.code === grpcStatus.FAILED_PRECONDITION) throw new AppError(409, 'meeting_update_limit', [{ code: 'meeting_update_limit' }]);
-      if (grpc || err instanceof ServiceError) throw new AppError(503, 'service_unavailable', [{ code: 'temporal_unavailable' }], { 'Retry-After': '5' });
-      throw err;
+      if (grpcError(err)?.code === grpcStatus.FAILED_PRECONDITION) throw new AppError(409, 'meeting_update_limit', [{ code: 'meeting_update_limit' }]);
+      throw unavailable(err);
     }
   }
+}
+
+const grpcError = (err: unknown) => (isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined);
+
+/** Temporal out of reach: 503 with Retry-After; anything else as it was. */
+function unavailable(err: unknown): unknown {
+  return grpcError(err) || err instanceof ServiceError ? new AppError(503, 'service_unavailable', [{ code: 'temporal_unavailable' }], { 'Retry-After': '5' }) : err;
 }

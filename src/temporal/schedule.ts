@@ -7,7 +7,7 @@ import { MONTHS, ScheduleAlreadyRunning, type Client, type ScheduleOptions, type
 import type { Config } from '../config.ts';
 import type { Models } from '../db/models.ts';
 import { FUND_TIME_ZONE } from '../domain/dates.ts';
-import { upcomingMeetings, type MeetingCalendarRules, type MeetingOverride, type PlannedMeeting } from '../domain/meetings.ts';
+import { upcomingMeetings, type MeetingCalendarRules, type MeetingOverride, type MeetingTimes, type PlannedMeeting } from '../domain/meetings.ts';
 import { meetingCutoffWorkflow } from '../../workflows/meeting-cutoff.ts';
 import { retentionSweepWorkflow } from '../../workflows/retention.ts';
 import type { MeetingInput } from '../domain/workflow-types.ts';
@@ -24,7 +24,7 @@ export async function loadOverrides(models: Models): Promise<MeetingOverride[]> 
   return rows.map((r) => ({ date: r._id, action: r.action, ...(r.newDate ? { newDate: r.newDate } : {}), ...(r.newTime ? { newTime: r.newTime } : {}) }));
 }
 
-export function meetingInput(config: Config, m: PlannedMeeting): MeetingInput {
+export function meetingInput(config: Config, m: MeetingTimes): MeetingInput {
   return {
     meetingId: m.meetingId,
     date: m.date,

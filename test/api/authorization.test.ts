@@ -13,7 +13,7 @@ import { TokenSigner } from '../../src/auth/tokens.ts';
 import type { RouteSpec } from '../../src/api/route-spec.ts';
 import { stateQuery } from '../../workflows/initiative.ts';
 import { meetingStateQuery, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
-import { upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings.ts';
+import { extraMeetingIdOf, upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings.ts';
 import { calendarRules, meetingInput } from '../../src/temporal/schedule.ts';
 import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
 import { pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
@@ -30,9 +30,12 @@ beforeAll(async () => {
   staffTokens.finance = await ctx.login('financien@buurtfonds.test');
   const upcoming = upcomingMeetings(calendarRules(ctx.config), [], new Date(), 13);
   [meeting, toSkip, toMove] = [upcoming[10]!, upcoming[11]!, upcoming[12]!];
+  // An extra meeting three days after `meeting` (no other test file adds one that day): its cut-off months ahead.
+  extraMeeting = { date: plusDays(meeting.date, 3), time: '10:17', cutoffTime: '10:00' };
 });
 afterAll(async () => {
   if (meetingStarted) await ctx.client.workflow.getHandle(meeting.meetingId).terminate('test over').catch(() => undefined);
+  if (extraMeeting) await ctx.client.workflow.getHandle(extraMeetingIdOf(extraMeeting.date, extraMeeting.time)).terminate('test over').catch(() => undefined);
   await ctx?.close();
 });
 
@@ -81,6 +84,8 @@ let meeting: PlannedMeeting;
 let toSkip: PlannedMeeting;
 let toMove: PlannedMeeting;
 let meetingStarted = false;
+let extraMeeting: { date: string; time: string; cutoffTime: string } | undefined;
+const plusDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 let opened: Promise<void> | undefined;
 /** Fixtures of the rows whose application is on the meeting's agenda (set by the walk). */
 const agendaFixtures: Fixture[] = [];
@@ -308,6 +313,7 @@ const table: Record<string, Case> = {
       }
     },
   },
+  'POST /api/v1/meetings/extra': { allow: ['admin'], ok: 201, send: () => ctx.http().post('/api/v1/meetings/extra').send(extraMeeting) },
   'POST /api/v1/meetings/:id/skip': { allow: ['admin'], ok: 200, send: () => ctx.http().post(`/api/v1/meetings/${toSkip.meetingId}/skip`) },
   'POST /api/v1/meetings/:id/move': {
     allow: ['admin'],
@@ -502,8 +508,8 @@ async function listBlobs(): Promise<string[]> {
 
 /** Everything a request could have changed: the read model, the workflows, mails, stored files, the panel, the calendar, the budget and the payouts. */
 async function snapshot(app: Fixture) {
-  const { Application, Event, Document, Outbox, AccessToken, Meeting, MeetingOverride, StaffUser, Audit, LedgerEntry, Payout, PayoutEvent, PayoutBatch } = ctx.models;
-  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs, meetingState, meetings, overrides, staffUsers, audit, ledger, payouts, payoutEvents, payoutBatches, support] = await Promise.all([
+  const { Application, Event, Document, Outbox, AccessToken, Meeting, MeetingOverride, ExtraMeeting, StaffUser, Audit, LedgerEntry, Payout, PayoutEvent, PayoutBatch } = ctx.models;
+  const [doc, workflow, events, documents, applications, accessTokens, mails, blobs, meetingState, meetings, overrides, extraMeetings, staffUsers, audit, ledger, payouts, payoutEvents, payoutBatches, support] = await Promise.all([
     Application.findById(app.id).lean(),
     ctx.client.workflow.getHandle(`initiative-${app.id}`).query(stateQuery),
     Event.countDocuments({ applicationId: app.id }),
@@ -516,6 +522,7 @@ async function snapshot(app: Fixture) {
     meetingStarted ? ctx.client.workflow.getHandle(meeting.meetingId).query(meetingStateQuery) : undefined,
     Meeting.find().sort({ _id: 1 }).lean(),
     MeetingOverride.find().sort({ _id: 1 }).lean(),
+    ExtraMeeting.find().sort({ _id: 1 }).lean(),
     StaffUser.find().sort({ email: 1 }).lean(),
     Audit.countDocuments(),
     // Every journal entry with its balances (a set total, a reservation, a payment).
@@ -540,6 +547,7 @@ async function snapshot(app: Fixture) {
     meetingState,
     meetings,
     overrides,
+    extraMeetings,
     staffUsers,
     audit,
     ledger,

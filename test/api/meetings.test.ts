@@ -21,7 +21,8 @@ import { AppError } from '../../src/domain/errors.ts';
 import { calendarRules, meetingInput } from '../../src/temporal/schedule.ts';
 import { meetingStateQuery, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
 import type { MeetingState } from '../../src/domain/workflow-types.ts';
-import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
+import { DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
+import { meetingTestContext } from '../helpers/meetings.ts';
 import { pdfBytes, validApplication } from '../helpers/fixtures.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -48,22 +49,9 @@ interface Submitted {
   email: string;
 }
 
-let ctx: TestContext;
-let admin: string;
-const tokens: Record<string, string> = {};
-const ids: Record<string, string> = {};
-const started: string[] = [];
-
-beforeAll(async () => {
-  ctx = await createTestContext({ env: { MEETING_FIRST_DATE: firstDate } });
-  admin = await ctx.staff.admin();
-  for (const n of [1, 2, 3, 4, 5]) tokens[`panel${n}`] = await ctx.login(`panel${n}@buurtfonds.test`);
-  for (const u of await ctx.models.StaffUser.find({}, { email: 1 }).lean()) ids[u.email.split('@')[0]!] = u._id;
-});
-afterAll(async () => {
-  for (const id of started) await ctx.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
-  await ctx?.close();
-});
+let ctx: TestContext, admin: string, tokens: Record<string, string>, ids: Record<string, string>, started: string[], closeContext: (() => Promise<void>) | undefined;
+beforeAll(async () => void ({ ctx, admin, tokens, ids, started, close: closeContext } = await meetingTestContext(firstDate, 5)));
+afterAll(() => closeContext?.());
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const as = (who: string, req: Test) => req.set(bearer(tokens[who] ?? who));

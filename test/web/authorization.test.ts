@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageSpec } from '../../src/web/router.ts';
 import { webPages } from '../../src/web/pages/index.ts';
 import { amsterdamYear } from '../../src/domain/dates.ts';
-import { upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings.ts';
+import { extraMeetingIdOf, upcomingMeetings, type PlannedMeeting } from '../../src/domain/meetings.ts';
 import { calendarRules } from '../../src/temporal/schedule.ts';
 import { stateQuery } from '../../workflows/initiative.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
@@ -40,7 +40,10 @@ beforeAll(async () => {
   // Every caller posts the login form once; the limiter must not get in the way of the walk.
   ctx = await createTestContext({ env: { LOGIN_RATE_LIMIT: '1000' } });
 });
-afterAll(async () => ctx?.close());
+afterAll(async () => {
+  if (extraDay) await ctx.client.workflow.getHandle(extraMeetingIdOf(extraDay, '10:17')).terminate('test over').catch(() => undefined);
+  await ctx?.close();
+});
 
 const roles = ['anonymous', 'applicant', 'other_applicant', 'panel', 'welfare', 'finance', 'admin'] as const;
 type Role = (typeof roles)[number];
@@ -90,6 +93,8 @@ let batch = '';
 let meeting: PlannedMeeting;
 let toSkip: PlannedMeeting;
 let toMove: PlannedMeeting;
+/** The day of the extra meeting the admin adds: three days after `meeting` (no other test file adds one that day). */
+let extraDay = '';
 const members: Record<string, string> = {};
 const staffIds: Record<string, string> = {};
 
@@ -188,6 +193,7 @@ const table: Record<string, Row> = {
     path: () => `/beheer/vergaderingen/${toMove.meetingId}/verplaatsen`,
     fields: () => ({ date: toMove.regularDate, time: '20:00' }),
   },
+  'POST /beheer/vergaderingen/extra': { allow: ['admin'], path: () => '/beheer/vergaderingen/extra', fields: () => ({ date: extraDay, time: '10:17', cutoffTime: '10:00' }) },
   // Welfare support: welfare and the admin; the panel reads a case.
   'GET /beheer/ondersteuning': { allow: ['welfare', 'admin'], path: () => '/beheer/ondersteuning' },
   'GET /beheer/ondersteuning/:id': { allow: ['welfare', 'panel', 'admin'], path: () => `/beheer/ondersteuning/${supported.id}` },
@@ -282,7 +288,7 @@ function plantCookie(client: WebClient, cookie: string): void {
 async function snapshot(f: Fixture) {
   const m = ctx.models;
   const ids = [f.id, supported.id, unsupported.id];
-  const [apps, workflow, events, documents, applications, accessTokens, mails, staff, overrides, meetings, ledger, payouts, batches, payoutEvents, audit, support, flagged, tmp] = await Promise.all([
+  const [apps, workflow, events, documents, applications, accessTokens, mails, staff, overrides, extraMeetings, meetings, ledger, payouts, batches, payoutEvents, audit, support, flagged, tmp] = await Promise.all([
     m.Application.find({ _id: { $in: ids } }, { status: 1, statusSeq: 1, updatedAt: 1, informationRequests: 1 }).sort({ _id: 1 }).lean(),
     ctx.client.workflow.getHandle(`initiative-${f.id}`).query(stateQuery).then((s) => s.status),
     m.Event.countDocuments({ applicationId: { $in: ids } }),
@@ -292,6 +298,7 @@ async function snapshot(f: Fixture) {
     m.Outbox.countDocuments({ applicationId: { $in: ids } }),
     m.StaffUser.find({}, { active: 1, chair: 1, role: 1 }).sort({ _id: 1 }).lean(),
     m.MeetingOverride.find().sort({ _id: 1 }).lean(),
+    m.ExtraMeeting.find().sort({ _id: 1 }).lean(),
     m.Meeting.countDocuments(),
     m.LedgerEntry.find({}, { balances: 1 }).sort({ _id: 1 }).lean(),
     m.Payout.find({}, { status: 1, batchId: 1 }).sort({ _id: 1 }).lean(),
@@ -302,7 +309,7 @@ async function snapshot(f: Fixture) {
     ctx.deps.support.get(unsupported.id),
     readdir(ctx.store.tmpDir),
   ]);
-  return { apps, workflow, events, documents, applications, accessTokens, mails, staff, overrides, meetings, ledger, payouts, batches, payoutEvents, audit, support, flagged, tmp };
+  return { apps, workflow, events, documents, applications, accessTokens, mails, staff, overrides, extraMeetings, meetings, ledger, payouts, batches, payoutEvents, audit, support, flagged, tmp };
 }
 
 function describeResponse(res: Response): string {
@@ -322,6 +329,7 @@ describe('every page × every caller', () => {
     // Set-up: an application per row, another applicant's, two grants (one with a support case and a batch), meetings, members.
     const upcoming = upcomingMeetings(calendarRules(ctx.config), [], new Date(), 24);
     [meeting, toSkip, toMove] = [upcoming[20]!, upcoming[21]!, upcoming[22]!];
+    extraDay = new Date(Date.parse(`${meeting.date}T00:00:00Z`) + 3 * 86_400_000).toISOString().slice(0, 10);
     for (const u of await ctx.models.StaffUser.find({}, { email: 1 }).lean()) staffIds[u.email.split('@')[0]!] = u._id;
     members.chair = await extraMember('wordt-voorzitter');
     members.leaves = await extraMember('vertrekt');

@@ -208,6 +208,11 @@ describe('the municipality', () => {
     await accessible(p, 'the audit log');
     await p.goto('/beheer/vergaderingen');
     await accessible(p, 'the meetings list (admin)');
+    // The extra meeting's form, sent without its times: the errors at the fields.
+    await p.getByRole('button', { name: 'Voeg de extra vergadering toe' }).click();
+    await visible(p.getByRole('alert').filter({ hasText: 'Er is een probleem' }));
+    await visible(p.getByText('Vul de begintijd in.').first());
+    await accessible(p, 'the meetings list with errors in the extra meeting');
     await p.goto('/beheer/monitoring');
     await visible(p.getByRole('heading', { name: `Monitoring ${year}` }));
     await visible(p.getByRole('img', { name: /Toegekend geld per wijk/ }));

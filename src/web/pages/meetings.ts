@@ -1,5 +1,5 @@
 /**
- * The panel's meetings: the list (admin skips or moves one), and the meeting page the
+ * The panel's meetings: the list (admin skips or moves one, or adds an extra meeting), and the meeting page the
  * agenda e-mail links to: per item everything needed to decide (summary, amount, budget
  * lines, documents, budget left, the spread over wijken, an earlier rejection and what
  * changed), a vote form (full / partial with amount and struck lines / reject / defer,
@@ -9,9 +9,10 @@
 import type { ApiDeps } from '../../api/deps.ts';
 import { isAllowed } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
-import { formatDate, formatDateTime } from '../../domain/dates.ts';
-import { AppError } from '../../domain/errors.ts';
-import { moveMeetingInputSchema, recusalInputSchema, voteInputSchema } from '../../domain/meeting-inputs.ts';
+import { amsterdamDate, formatDate, formatDateTime } from '../../domain/dates.ts';
+import { AppError, ValidationError } from '../../domain/errors.ts';
+import { extraMeetingInputSchema, moveMeetingInputSchema, recusalInputSchema, voteInputSchema } from '../../domain/meeting-inputs.ts';
+import { problemText } from '../../domain/validation-messages.ts';
 import { euros, type FlashCode } from '../../domain/page-messages.ts';
 import { voteKinds } from '../../domain/decision.ts';
 import type { AgendaItemView, MeetingView } from '../../services/meeting-calendar.ts';
@@ -37,6 +38,7 @@ export function meetingPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageS
     close: sameAccessAs(routes, 'post', '/api/v1/meetings/:id/close'),
     skip: sameAccessAs(routes, 'post', '/api/v1/meetings/:id/skip'),
     move: sameAccessAs(routes, 'post', '/api/v1/meetings/:id/move'),
+    extra: sameAccessAs(routes, 'post', '/api/v1/meetings/extra'),
   };
   const base = (id: string) => pagePaths.meeting(id);
 
@@ -131,10 +133,11 @@ ${!item.invited && isAllowed(rule.invite, page.principal, page.req.params) ? htm
     const extras = await descriptions(m.agenda);
     const me = page.staff?.userId;
     const isChair = !!me && m.chairId === me;
+    const title = m.extra ? mt.extraMeetingTitle(when) : mt.title(when);
     page.render(
-      mt.title(when),
+      title,
       html`<p class="utrecht-paragraph"><a class="utrecht-link" href="${staffPaths.meetings}">${t.common.back}</a></p>
-${heading(1, mt.title(when))}
+${heading(1, title)}
 ${m.status === 'planned' || m.status === 'waiting_for_cutoff' ? paragraph(mt.notFrozen(formatDateTime(new Date(m.cutoffAt), locale))) : ''}
 ${m.members ? paragraph(html`<strong>${mt.members}:</strong> ${m.members.map((x) => `${x.name}${x.id === m.chairId ? ` (${mt.chair})` : ''}`).join(', ')}`) : ''}
 ${m.status !== 'planned' && m.status !== 'waiting_for_cutoff' && !m.agenda.length ? paragraph(mt.noItems) : ''}
@@ -182,27 +185,29 @@ ${m.status === 'open' && isChair && isAllowed(rule.close, page.principal, page.r
     throw err;
   }
 
-  return [
-    {
-      method: 'get',
-      path: staffPaths.meetings,
-      access: rule.list,
-      async handler(page) {
-        const { t, locale } = page;
-        const mt = t.meeting;
-        const list = await deps.calendar.list(8);
-        const canChange = isAllowed(rule.skip, page.principal, page.req.params);
-        page.render(
-          mt.listTitle,
-          html`${heading(1, mt.listTitle)}
+  const extraFields = ['date', 'time', 'cutoffTime', 'cutoffDate'] as const;
+
+  /** The list of meetings; for the admin the form for an extra meeting (again with its errors). */
+  async function listPage(page: Page, form?: { body: FormBody; errors: FormErrors }, status = 200): Promise<void> {
+    const { t, locale } = page;
+    const mt = t.meeting;
+    const list = await deps.calendar.list(8);
+    const canChange = isAllowed(rule.skip, page.principal, page.req.params);
+    const canAddExtra = isAllowed(rule.extra, page.principal, page.req.params);
+    const errors = form?.errors ?? new FormErrors();
+    const v = (name: string) => (form ? str(form.body, name) : name === 'date' ? amsterdamDate(deps.now?.() ?? new Date()) : '');
+    page.render(
+      mt.listTitle,
+      html`${heading(1, mt.listTitle)}
+${errorSummary(t, errors)}
 ${heading(2, mt.upcoming)}
 <ul class="bf-cards">${list.upcoming.map((m) => {
   const cutoffAhead = Date.parse(m.cutoffAt) > Date.now() && m.status === 'planned';
   return html`<li class="bf-card">
 <h3 class="utrecht-heading-3"><a class="utrecht-link" href="${base(m.id)}">${formatDateTime(new Date(m.startsAt), locale)}</a></h3>
-${paragraph(html`${mt.cutoff}: ${formatDateTime(new Date(m.cutoffAt), locale)} · ${mt.state[m.status] ?? m.status}${m.moved ? ` · ${mt.moved}` : ''}`)}
+${paragraph(html`${mt.cutoff}: ${formatDateTime(new Date(m.cutoffAt), locale)} · ${mt.state[m.status] ?? m.status}${m.moved ? ` · ${mt.moved}` : ''}${m.extra ? ` · ${mt.extra}` : ''}`)}
 ${
-  canChange && cutoffAhead
+  canChange && cutoffAhead && !m.extra
     ? html`<details><summary>${mt.skipTitle}</summary>
 <div class="bf-actions">${actionForm(`${base(m.id)}/overslaan`, page.csrf, mt.skipButton, { variant: 'secondary' })}</div>
 <form class="bf-form bf-filters" method="post" action="${base(m.id)}/verplaatsen" novalidate>${csrfField(page.csrf)}
@@ -214,9 +219,61 @@ ${textField({ id: fieldId(`move.${m.id}.time`), name: 'time', label: mt.moveTime
 </li>`;
 })}</ul>
 ${list.skipped.length ? paragraph(html`<strong>${mt.skipped}:</strong> ${list.skipped.join(', ')}`) : ''}
+${
+  canAddExtra
+    ? html`<section class="bf-panel" aria-labelledby="extra-title">${heading(2, mt.extraTitle, 'extra-title')}
+${paragraph(mt.extraIntro)}
+<form class="bf-form" method="post" action="${staffPaths.meetings}/extra" novalidate>${csrfField(page.csrf)}
+${textField({ name: 'date', label: mt.extraDate, type: 'date', value: v('date'), width: 'medium', error: errors.of('date') })}
+${textField({ name: 'time', label: mt.extraTime, hint: mt.extraTimeHint, type: 'time', value: v('time'), width: 'short', error: errors.of('time') })}
+${textField({ name: 'cutoffTime', label: mt.extraCutoffTime, hint: mt.extraCutoffTimeHint, type: 'time', value: v('cutoffTime'), width: 'short', error: errors.of('cutoffTime') })}
+${textField({ name: 'cutoffDate', label: mt.extraCutoffDate, hint: mt.extraCutoffDateHint, optional: t.common.optional, type: 'date', value: v('cutoffDate'), width: 'medium', error: errors.of('cutoffDate') })}
+<div class="bf-actions">${button(mt.extraButton)}</div></form></section>`
+    : ''
+}
 ${heading(2, mt.past)}
 ${list.past.length ? html`<ul class="utrecht-unordered-list">${list.past.map((m) => html`<li class="utrecht-unordered-list__item"><a class="utrecht-link" href="${base(m.id)}">${formatDateTime(new Date(m.startsAt), locale)}</a> (${mt.state.closed})</li>`)}</ul>` : paragraph(t.common.none)}`,
-        );
+      { status, hasErrors: errors.any },
+    );
+  }
+
+  return [
+    {
+      method: 'get',
+      path: staffPaths.meetings,
+      access: rule.list,
+      async handler(page) {
+        await listPage(page);
+      },
+    },
+    {
+      method: 'post',
+      path: `${staffPaths.meetings}/extra`,
+      access: rule.extra,
+      async handler(page) {
+        const body = (page.req.body ?? {}) as FormBody;
+        const errors = new FormErrors();
+        const input = validate(extraMeetingInputSchema, { date: opt(body, 'date'), time: opt(body, 'time'), cutoffTime: opt(body, 'cutoffTime'), ...(opt(body, 'cutoffDate') ? { cutoffDate: opt(body, 'cutoffDate') } : {}) }, errors, {
+          t: page.t,
+          locale: page.locale,
+        });
+        if (!input) return listPage(page, { body, errors: errors.sortBy(extraFields) }, 422);
+        try {
+          await deps.calendar.addExtra(input, { userId: page.staff!.userId, requestId: String(page.req.id) });
+        } catch (err) {
+          if (err instanceof ValidationError) {
+            for (const issue of err.issues) errors.add(issue.path, problemText(issue.problem, page.locale, issue.path));
+            return listPage(page, { body, errors: errors.sortBy(extraFields) }, 422);
+          }
+          if (err instanceof AppError && err.code === 'meeting_collision') {
+            const d = err.details[0] as { code: string; startsAt: string; cutoffAt: string };
+            const other = formatDateTime(new Date(d.code === 'cutoff_taken' ? d.cutoffAt : d.startsAt), page.locale);
+            errors.add(d.code === 'cutoff_taken' ? 'cutoffTime' : 'date', page.t.meeting.collision(d.code, other));
+            return listPage(page, { body, errors }, 409);
+          }
+          throw err;
+        }
+        page.redirect(staffPaths.meetings, 'extra_meeting_added');
       },
     },
     {
@@ -233,7 +290,7 @@ ${list.past.length ? html`<ul class="utrecht-unordered-list">${list.past.map((m)
       access: rule.vote,
       async handler(page) {
         const id = page.param('id');
-        deps.calendar.regularDate(id);
+        await deps.calendar.assertMeeting(id);
         const body = (page.req.body ?? {}) as FormBody;
         const errors = new FormErrors();
         const vote = opt(body, 'vote');
@@ -262,7 +319,7 @@ ${list.past.length ? html`<ul class="utrecht-unordered-list">${list.past.map((m)
       access: rule.recuse,
       async handler(page) {
         const id = page.param('id');
-        deps.calendar.regularDate(id);
+        await deps.calendar.assertMeeting(id);
         const body = (page.req.body ?? {}) as FormBody;
         const errors = new FormErrors();
         const input = validate(recusalInputSchema, { applicationId: opt(body, 'applicationId'), reason: opt(body, 'reason') }, errors, { t: page.t, locale: page.locale });
@@ -281,7 +338,7 @@ ${list.past.length ? html`<ul class="utrecht-unordered-list">${list.past.map((m)
       access: rule.invite,
       async handler(page) {
         const id = page.param('id');
-        deps.calendar.regularDate(id);
+        await deps.calendar.assertMeeting(id);
         const body = (page.req.body ?? {}) as FormBody;
         try {
           await deps.meetings.invite(id, { applicationId: str(body, 'applicationId'), memberId: page.staff!.userId });
@@ -297,7 +354,7 @@ ${list.past.length ? html`<ul class="utrecht-unordered-list">${list.past.map((m)
       access: rule.close,
       async handler(page) {
         const id = page.param('id');
-        deps.calendar.regularDate(id);
+        await deps.calendar.assertMeeting(id);
         try {
           await deps.meetings.close(id, page.staff!.userId);
         } catch (err) {

@@ -125,8 +125,11 @@ export class MeetingCalendar {
     const [overrides, extras] = await Promise.all([loadOverrides(models), this.upcomingExtras(now)]);
     const upcoming = [...upcomingMeetings(rules, overrides, now, count), ...extras].sort((a, b) => a.startsAt.localeCompare(b.startsAt));
     const frozen = await models.Meeting.find({ _id: { $in: upcoming.map((m) => m.meetingId) } }, { _id: 1, status: 1 }).lean();
-    // The last closed ones: the newest ids (`meeting-<date>`, from the `_id` index), closed, by start.
-    const recent = await models.Meeting.find(prefixRange('meeting-'), { agenda: 0, votes: 0, recusals: 0 }).sort({ _id: -1 }).limit(40).lean();
+    // The last closed ones: the newest ids of regular meetings (`meeting-<date>`) and of extra
+    // ones (`meeting-extra-<date>-<time>`), each from the `_id` index, closed, by start.
+    const newest = (range: { _id: { $gte: string; $lt: string } }) =>
+      models.Meeting.find(range, { agenda: 0, votes: 0, recusals: 0 }).sort({ _id: -1 }).limit(40).lean();
+    const recent = (await Promise.all([newest({ _id: { $gte: 'meeting-0', $lt: 'meeting-:' } }), newest(prefixRange('meeting-extra-'))])).flat();
     const past = recent
       .filter((m) => m.status === 'closed')
       .sort((a, b) => new Date(b.startsAt).getTime() - new Date(a.startsAt).getTime())

@@ -38,7 +38,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -47,9 +46,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config.ts';
 import { connectDatabase, submittedApplication, type ApplicationDoc, type LedgerEntryDoc, type Models } from '../src/db/models.ts';
 import { chainEntryId } from '../src/db/chain.ts';
-import { freePort } from '../src/embedded/servers.ts';
-import { buildApiDeps, openStore } from '../src/runtime.ts';
-import { createApp } from '../src/api/app.ts';
+import { openStore } from '../src/runtime.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
 import { amsterdamMonthOf } from '../src/reports/figures.ts';
 import { applyMovement, emptyBalances, remainingCents, type ApplicationShare, type Balances, type MovementKind } from '../src/domain/ledger.ts';
@@ -72,6 +69,7 @@ import {
   writeResult,
   type Comparison,
   type RunInfo,
+  startFreshApi,
 } from './support.ts';
 
 export const SYNTHETIC_YEAR = 2090; // far from real years
@@ -518,13 +516,7 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
       log(`reports: ${target} applications (${ledger.count} ledger entries, ${documentCount} documents) inserted; this step ${insertSec} s`);
 
       // --- a fresh API on the data (a running API has its journals in memory: loaded before the clock) --
-      const deps = buildApiDeps({ config, logger, models, client, store, secret: config.auth.secret! });
-      const { app } = createApp(deps);
-      const port = await freePort();
-      const server: Server = await new Promise((ok) => {
-        const s = app.listen(port, '127.0.0.1', () => ok(s));
-      });
-      const url = `http://127.0.0.1:${port}`;
+      const { deps, url, close } = await startFreshApi({ config, logger, models, client, store, secret: config.auth.secret! });
       const { token } = await deps.signer.signStaff({ id: adminId, role: 'admin', name: 'Bench' });
       const auth = { Authorization: `Bearer ${token}` };
       const tj = performance.now();
@@ -580,7 +572,7 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
       await storiesPage(0); // the snapshot's first: one scan of the documents for the photos
       const storiesFirstMs = round(performance.now() - ts);
       const storiesRun = await runPool(5, 1, (i) => storiesPage(i + 1), cpu);
-      await new Promise<void>((ok) => server.close(() => ok()));
+      await close();
 
       const comparison = compareSides(
         phases,

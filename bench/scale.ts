@@ -27,17 +27,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import argon2 from 'argon2';
 import { pino } from 'pino';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ApplicationDoc, Models } from '../src/db/models.ts';
-import { freePort } from '../src/embedded/servers.ts';
 import { applicationKey, keysOfApplication } from '../src/db/keys.ts';
-import { buildApiDeps, openStore } from '../src/runtime.ts';
-import { createApp } from '../src/api/app.ts';
+import { openStore } from '../src/runtime.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
 import { BudgetLedger } from '../src/budget/ledger.ts';
 import { upcomingMeetings } from '../src/domain/meetings.ts';
@@ -47,7 +44,7 @@ import { calendarRules, meetingInput } from '../src/temporal/schedule.ts';
 import { meetingStateQuery, type panelMeetingWorkflow } from '../workflows/meeting.ts';
 import { validApplication } from '../test/helpers/fixtures.ts';
 import { documentDoc, insertInBatches, SyntheticLedger, syntheticApplication, SYNTHETIC_YEAR } from './reports.ts';
-import { envInt, loadAverage, resultsDir, round, runIfMain, runInfo, stdoutLog, withBenchStack, type Log, type RunInfo } from './support.ts';
+import { envInt, loadAverage, resultsDir, round, runIfMain, runInfo, startFreshApi, stdoutLog, withBenchStack, type Log, type RunInfo } from './support.ts';
 
 const PATHS = ['intake', 'application', 'staffList', 'vote', 'reservation', 'budget', 'summary'] as const;
 type PathName = (typeof PATHS)[number];
@@ -183,13 +180,7 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
       log(`scale: ${target} applications, ${eventCount} events, ${ledger.count} ledger entries, ${meetingCount} meetings; inserted in ${insertSec} s`);
 
       // --- a fresh API on the data --------------------------------------------------------------
-      const deps = buildApiDeps({ config, logger, models, client, store, secret: config.auth.secret! });
-      const { app } = createApp(deps);
-      const port = await freePort();
-      const server: Server = await new Promise((ok) => {
-        const s = app.listen(port, '127.0.0.1', () => ok(s));
-      });
-      const url = `http://127.0.0.1:${port}`;
+      const { deps, url, close } = await startFreshApi({ config, logger, models, client, store, secret: config.auth.secret! });
       const { token } = await deps.signer.signStaff({ id: members[0]!._id, role: 'panel', name: members[0]!.name });
       const memberTokens = await Promise.all(members.map((m) => deps.signer.signStaff({ id: m._id, role: 'panel', name: m.name }).then((s) => s.token)));
       const tj = performance.now();
@@ -267,7 +258,7 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
         }),
       };
       ledger.follow(await reserver.journal(YEAR));
-      await new Promise<void>((ok) => server.close(() => ok()));
+      await close();
       await handle.terminate('scale bench step done').catch(() => undefined);
       for (const p of PATHS) log(`scale: ${target}: ${p.padEnd(12)} p50 ${paths[p].p50} ms, p95 ${paths[p].p95} ms (n ${paths[p].n})`);
       result.push({ applications: target, events: eventCount, ledgerEntries: ledger.count, meetings: meetingCount, insertSec, journalLoadMs, paths });

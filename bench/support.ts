@@ -17,7 +17,9 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config.ts';
 import { connectDatabase, type Models } from '../src/db/models.ts';
 import { freePort, startFerretDB, startTemporalDevServer } from '../src/embedded/servers.ts';
-import { connectTemporalClient } from '../src/runtime.ts';
+import { buildApiDeps, connectTemporalClient } from '../src/runtime.ts';
+import { createApp } from '../src/api/app.ts';
+import type { Server } from 'node:http';
 import { startApi, startWorker, type Running } from '../src/start.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -442,4 +444,21 @@ export function runIfMain(moduleUrl: string, run: () => Promise<unknown>): void 
       process.exit(1);
     },
   );
+}
+
+// --- an API of our own on data a benchmark inserted ---------------------------------------
+
+/**
+ * A fresh API (buildApiDeps + createApp, as a new process would have) on real HTTP on a
+ * free port: the benchmark inserted its data straight into the database, and a running
+ * API would have its journals in memory, so callers load them before the clock.
+ */
+export async function startFreshApi(args: Parameters<typeof buildApiDeps>[0]): Promise<{ deps: ReturnType<typeof buildApiDeps>; url: string; close(): Promise<void> }> {
+  const deps = buildApiDeps(args);
+  const { app } = createApp(deps);
+  const port = await freePort();
+  const server: Server = await new Promise((ok) => {
+    const s = app.listen(port, '127.0.0.1', () => ok(s));
+  });
+  return { deps, url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((ok) => server.close(() => ok())) };
 }

@@ -4,22 +4,30 @@
  * recusals as Workflow Updates, closes when the chair says so or at the end of the
  * meeting day, applies the decision rule and hands each decision to its initiative
  * workflow (a signal: a command in this history, so sent exactly once).
+ *
+ * Temporal takes at most 2,000 updates per run: after `updatesPerRun` updates (or when the
+ * server suggests it) an open meeting waits for its running handlers and continues as new
+ * with its whole state; the end of the day is the same instant in every run. Updates that
+ * reach the run while it closes are sent to the next run (the server, and MeetingCommands).
  */
 import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   defineQuery,
   defineUpdate,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { decide, voteKinds } from '../src/domain/decision.ts';
 import type { DecisionNotice } from '../src/domain/decisions.ts';
-import { MEETING_REFUSED, type CastVoteArgs, type CloseArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../src/domain/workflow-types.ts';
+import { MEETING_REFUSED, MEETING_UPDATES_PER_RUN, type CastVoteArgs, type CloseArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../src/domain/workflow-types.ts';
 import { decisionSignal, invitedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 
 const { freezeAgenda, recordMeetingOutcome, notifyMeetingMembers } = proxyActivities<Activities>({
@@ -38,7 +46,10 @@ function refuse(code: string, message: string): never {
 }
 
 export async function panelMeetingWorkflow(input: MeetingInput): Promise<MeetingState> {
-  const state: MeetingState = { meetingId: input.meetingId, status: 'waiting_for_cutoff', agenda: [], members: [], votes: [], recusals: [], outcomes: [] };
+  const carried = input.carried;
+  const state: MeetingState = carried?.state ?? { meetingId: input.meetingId, status: 'waiting_for_cutoff', agenda: [], members: [], votes: [], recusals: [], outcomes: [] };
+  /** Updates accepted by this run (a refused one is not in the history and does not count). */
+  let updatesThisRun = 0;
   const nowIso = () => new Date().toISOString();
   const item = (applicationId: string) => state.agenda.find((i) => i.applicationId === applicationId);
   const isMember = (memberId: string) => state.members.some((m) => m.id === memberId);
@@ -73,6 +84,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   setHandler(
     castVoteUpdate,
     (a) => {
+      updatesThisRun++;
       checkVote(a);
       const at = nowIso();
       state.votes.push({
@@ -92,6 +104,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   setHandler(
     declareRecusalUpdate,
     (a) => {
+      updatesThisRun++;
       checkOpen(a.memberId);
       const at = nowIso();
       if (!isRecused(a.memberId, a.applicationId)) state.recusals.push({ ...a, at });
@@ -110,6 +123,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   setHandler(
     closeMeetingUpdate,
     async (a) => {
+      updatesThisRun++;
       closeRequested ??= a;
       await condition(() => state.status === 'closed' && state.outcomes.length === state.agenda.length);
       return state;
@@ -125,6 +139,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   setHandler(
     inviteApplicantUpdate,
     async (a) => {
+      updatesThisRun++;
       const entry = item(a.applicationId)!;
       if (entry.invited) return { accepted: true as const };
       entry.invited = true;
@@ -141,25 +156,43 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
     },
   );
 
-  const untilCutoff = Date.parse(input.cutoffAt) - Date.now();
-  if (untilCutoff > 0) await sleep(untilCutoff);
+  // A continued run starts open: the agenda was frozen and announced by the first run.
+  if (!carried) {
+    const untilCutoff = Date.parse(input.cutoffAt) - Date.now();
+    if (untilCutoff > 0) await sleep(untilCutoff);
 
-  const frozen = await freezeAgenda({ meetingId: input.meetingId, date: input.date, startsAt: input.startsAt, cutoffAt: input.cutoffAt, endsAt: input.endsAt });
-  state.agenda = frozen.items;
-  state.members = frozen.members;
-  if (frozen.chairId) state.chairId = frozen.chairId;
-  state.status = 'open';
-  // All at once: one workflow task, not one round trip per item.
-  await Promise.all(
-    state.agenda.map((entry) =>
-      getExternalWorkflowHandle(`initiative-${entry.applicationId}`)
-        .signal(scheduledSignal, { meetingId: input.meetingId, date: input.date, startsAt: input.startsAt })
-        .catch(() => undefined), // withdrawn since the freeze
-    ),
-  );
-  await notifyMeetingMembers({ meetingId: input.meetingId });
+    const frozen = await freezeAgenda({ meetingId: input.meetingId, date: input.date, startsAt: input.startsAt, cutoffAt: input.cutoffAt, endsAt: input.endsAt });
+    state.agenda = frozen.items;
+    state.members = frozen.members;
+    if (frozen.chairId) state.chairId = frozen.chairId;
+    state.status = 'open';
+    // All at once: one workflow task, not one round trip per item.
+    await Promise.all(
+      state.agenda.map((entry) =>
+        getExternalWorkflowHandle(`initiative-${entry.applicationId}`)
+          .signal(scheduledSignal, { meetingId: input.meetingId, date: input.date, startsAt: input.startsAt })
+          .catch(() => undefined), // withdrawn since the freeze
+      ),
+    );
+    await notifyMeetingMembers({ meetingId: input.meetingId });
+  }
 
-  await condition(() => closeRequested !== undefined, Math.max(Date.parse(input.endsAt) - Date.now(), 1));
+  const untilEnd = () => Math.max(Date.parse(input.endsAt) - Date.now(), 1);
+  // Histories from before continue-as-new wait for the close or the end of the day only.
+  if (carried || patched('meeting-continue-as-new')) {
+    const limit = input.updatesPerRun ?? MEETING_UPDATES_PER_RUN;
+    const wantsNewRun = () => updatesThisRun >= limit || workflowInfo().continueAsNewSuggested;
+    const woke = await condition(() => closeRequested !== undefined || wantsNewRun(), untilEnd());
+    if (woke && closeRequested === undefined) {
+      // No accepted update may be lost: its handler finishes in this run (a close asked meanwhile wins).
+      await condition(() => allHandlersFinished() || closeRequested !== undefined);
+      if (closeRequested === undefined) {
+        return continueAsNew<typeof panelMeetingWorkflow>({ ...input, carried: { state, runs: (carried?.runs ?? 0) + 1 } });
+      }
+    }
+  } else {
+    await condition(() => closeRequested !== undefined, untilEnd());
+  }
   state.status = 'closed';
   state.closedAt = nowIso();
   state.closedBy = closeRequested?.memberId ?? 'automatic';

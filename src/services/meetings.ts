@@ -22,6 +22,23 @@ const refusalStatus: Partial<Record<ErrorCode, number>> = {
   invalid_vote: 422,
 };
 
+/** Attempts of one update while the meeting continues as new (each goes to the newest run). */
+const RUN_SWITCH_ATTEMPTS = 5;
+
+const grpcCause = (err: unknown) => (isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined);
+
+/**
+ * The update reached a run that was continuing as new: not handled there, so safe to send again.
+ * Admitted, not accepted: the server answers "Workflow is closing" (UNAVAILABLE) once its own
+ * retries are spent; accepted but unfinished: the run's failure `AcceptedUpdateCompletedWorkflow`
+ * (the meeting finishes its handlers before it continues; this is a last resort).
+ */
+export function caughtInRunSwitch(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateFailedError) return err.cause instanceof ApplicationFailure && err.cause.type === 'AcceptedUpdateCompletedWorkflow';
+  const grpc = grpcCause(err);
+  return grpc?.code === grpcStatus.UNAVAILABLE && /closing|continued as new|continuing/i.test(grpc.details ?? grpc.message);
+}
+
 /** The API's side of the meeting workflow: Workflow Updates and the state query. */
 export class MeetingCommands {
   private readonly client: Client;
@@ -61,23 +78,36 @@ export class MeetingCommands {
     }
   }
 
+  /** Runs the update; again (on the newest run: the handle names no run) when it met a run continuing as new. */
   private async refusing<T>(meetingId: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === MEETING_REFUSED) {
-        const code = String(err.cause.details?.[0] ?? 'meeting_closed') as ErrorCode;
-        throw new AppError(refusalStatus[code] ?? 409, code in refusalStatus ? code : 'invalid_state', [{ code }]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (attempt < RUN_SWITCH_ATTEMPTS && caughtInRunSwitch(err)) {
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+          continue;
+        }
+        return await this.refusal(meetingId, err);
       }
-      if (err instanceof WorkflowNotFoundError) {
-        const closed = await this.models.Meeting.exists({ _id: meetingId, status: 'closed' });
-        throw new AppError(409, closed ? 'meeting_closed' : 'meeting_not_open', [{ code: closed ? 'meeting_closed' : 'meeting_not_open' }]);
-      }
-      const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
-      // Temporal accepts at most 2,000 updates per workflow run (server default): far beyond a real meeting.
-      if (grpc?.code === grpcStatus.FAILED_PRECONDITION) throw new AppError(409, 'meeting_update_limit', [{ code: 'meeting_update_limit' }]);
-      if (grpc || err instanceof ServiceError) throw new AppError(503, 'service_unavailable', [{ code: 'temporal_unavailable' }], { 'Retry-After': '5' });
-      throw err;
     }
+  }
+
+  /** The error a failed update becomes. */
+  private async refusal(meetingId: string, err: unknown): Promise<never> {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === MEETING_REFUSED) {
+      const code = String(err.cause.details?.[0] ?? 'meeting_closed') as ErrorCode;
+      throw new AppError(refusalStatus[code] ?? 409, code in refusalStatus ? code : 'invalid_state', [{ code }]);
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      const closed = await this.models.Meeting.exists({ _id: meetingId, status: 'closed' });
+      throw new AppError(409, closed ? 'meeting_closed' : 'meeting_not_open', [{ code: closed ? 'meeting_closed' : 'meeting_not_open' }]);
+    }
+    const grpc = grpcCause(err);
+    // Temporal accepts at most 2,000 updates per workflow run (server default); a meeting continues as new
+    // well before (MEETING_UPDATES_PER_RUN), so this is a last resort.
+    if (grpc?.code === grpcStatus.FAILED_PRECONDITION) throw new AppError(409, 'meeting_update_limit', [{ code: 'meeting_update_limit' }]);
+    if (grpc || err instanceof ServiceError) throw new AppError(503, 'service_unavailable', [{ code: 'temporal_unavailable' }], { 'Retry-After': '5' });
+    throw err;
   }
 }

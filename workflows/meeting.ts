@@ -156,7 +156,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
     },
   );
 
-  // A continued run starts open: the agenda was frozen and announced by the first run.
+  // A continued run starts open: the first run froze the agenda and told the initiatives.
   if (!carried) {
     const untilCutoff = Date.parse(input.cutoffAt) - Date.now();
     if (untilCutoff > 0) await sleep(untilCutoff);
@@ -174,12 +174,22 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
           .catch(() => undefined), // withdrawn since the freeze
       ),
     );
-    await notifyMeetingMembers({ meetingId: input.meetingId });
   }
 
   const untilEnd = () => Math.max(Date.parse(input.endsAt) - Date.now(), 1);
-  // Histories from before continue-as-new wait for the close or the end of the day only.
+  // Histories from before continue-as-new announce, then wait for the close or the end of the day only.
   if (carried || patched('meeting-continue-as-new')) {
+    // The members' agenda mail goes out while votes come in: a slow mail server does not hold a
+    // run switch back (a run that continues before it is sent leaves it to the next; the outbox
+    // sends each member's mail once).
+    let announced = carried?.announced ?? false;
+    let announceFailure: unknown;
+    const announcing = announced
+      ? undefined
+      : notifyMeetingMembers({ meetingId: input.meetingId }).then(
+          () => void (announced = true),
+          (err: unknown) => void (announceFailure = err),
+        );
     const limit = input.updatesPerRun ?? MEETING_UPDATES_PER_RUN;
     const wantsNewRun = () => updatesThisRun >= limit || workflowInfo().continueAsNewSuggested;
     const woke = await condition(() => closeRequested !== undefined || wantsNewRun(), untilEnd());
@@ -187,10 +197,13 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
       // No accepted update may be lost: its handler finishes in this run (a close asked meanwhile wins).
       await condition(() => allHandlersFinished() || closeRequested !== undefined);
       if (closeRequested === undefined) {
-        return continueAsNew<typeof panelMeetingWorkflow>({ ...input, carried: { state, runs: (carried?.runs ?? 0) + 1 } });
+        return continueAsNew<typeof panelMeetingWorkflow>({ ...input, carried: { state, announced, runs: (carried?.runs ?? 0) + 1 } });
       }
     }
+    await announcing;
+    if (announceFailure) throw announceFailure;
   } else {
+    await notifyMeetingMembers({ meetingId: input.meetingId });
     await condition(() => closeRequested !== undefined, untilEnd());
   }
   state.status = 'closed';

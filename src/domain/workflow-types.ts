@@ -33,6 +33,8 @@ export interface MeetingInput {
 /** What a meeting run hands the next one when it continues as new. */
 export interface MeetingCarried {
   state: MeetingState;
+  /** The members were sent the agenda (notifyMeetingMembers) by an earlier run. */
+  announced: boolean;
   /** Runs before this one. */
   runs: number;
 }

@@ -5,7 +5,8 @@
  * recusals and an invitation through the HTTP API against the real worker and dev server.
  * Every request is accepted (no 409 `meeting_update_limit`), the state the query reads from
  * the newest run holds every vote and recusal, the workflow ran in at least three runs,
- * and the chair's close decides each item from the votes of all runs.
+ * each member gets the agenda mail once, and the chair's close decides each item from the
+ * votes of all runs.
  *
  * The meeting is `meeting-2033-05-02` (its own calendar, MEETING_FIRST_DATE): no other test
  * file starts a meeting workflow with that id.
@@ -74,7 +75,7 @@ async function runIds(): Promise<string[]> {
 
 describe('a meeting with more updates than one run takes', { timeout: 180_000 }, () => {
   it('accepts every vote, recusal and invitation across runs; the query reads the whole state from the newest run', async () => {
-    const [a0, a1, a2, a3, a4, a5] = apps.map((a) => a.id);
+    const [a0, a1, a2, a3, a4, a5] = apps.map((a) => a.id) as [string, string, string, string, string, string];
     await voteAtOnce(members, () => ({ applicationId: a0, vote: 'approve' }));
     await post('panel2', 'invitations', { applicationId: a0 });
     await voteAtOnce(members, () => ({ applicationId: a1, vote: 'reject', reasons: 'Valt buiten de regeling.' }));
@@ -92,7 +93,7 @@ describe('a meeting with more updates than one run takes', { timeout: 180_000 },
     expect(s.members.map((m) => m.id)).toEqual(members.map((m) => ids[m]));
     expect(s.votes).toHaveLength(5 * 5 + 2 + 1);
     const cast = (applicationId: string) => s.votes.filter((v) => v.applicationId === applicationId).map((v) => [v.memberId, v.vote]);
-    const each = (vote: string) => members.map((m) => [ids[m], vote]);
+    const each = (vote: string) => members.map((m) => [ids[m]!, vote]);
     expect(cast(a0)).toEqual(expect.arrayContaining(each('approve')));
     expect(cast(a1)).toEqual(expect.arrayContaining(each('reject')));
     expect(s.votes.filter((v) => v.applicationId === a2).every((v) => v.vote === 'partial' && v.amountCents === 40_000 && v.struckLines?.[0] === 1)).toBe(true);
@@ -113,6 +114,13 @@ describe('a meeting with more updates than one run takes', { timeout: 180_000 },
     expect(runs).toContain(firstRunId);
     expect(runs).toContain(runId);
     expect(new Set(runs).size).toBe(runs.length);
+
+    // The agenda mail, left to the next run when a run continued before it went out, reached each member once.
+    for (const who of members) {
+      const agendaMails = () => ctx.mail.mails.filter((m) => m.to.includes(`${who}@buurtfonds.test`) && m.subject.startsWith('Agenda panelvergadering'));
+      await eventually(async () => agendaMails().length > 0, 15_000, `agenda mail to ${who}`);
+      expect(agendaMails()).toHaveLength(1);
+    }
   });
 
   it("the chair's close decides each item from the votes of every run; the decisions reach the applications", async () => {

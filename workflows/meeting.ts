@@ -27,7 +27,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { decide, voteKinds } from '../src/domain/decision.ts';
 import type { DecisionNotice } from '../src/domain/decisions.ts';
-import { MEETING_REFUSED, MEETING_UPDATES_PER_RUN, type CastVoteArgs, type CloseArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../src/domain/workflow-types.ts';
+import { MEETING_REFUSED, MEETING_SWITCHING_RUN, MEETING_UPDATES_PER_RUN, type CastVoteArgs, type CloseArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../src/domain/workflow-types.ts';
 import { decisionSignal, invitedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 
 const { freezeAgenda, recordMeetingOutcome, notifyMeetingMembers } = proxyActivities<Activities>({
@@ -50,12 +50,15 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   const state: MeetingState = carried?.state ?? { meetingId: input.meetingId, status: 'waiting_for_cutoff', agenda: [], members: [], votes: [], recusals: [], outcomes: [] };
   /** Updates accepted by this run (a refused one is not in the history and does not count). */
   let updatesThisRun = 0;
+  /** This run is about to continue as new: it takes no more updates (MeetingCommands sends them again). */
+  let switching = false;
   const nowIso = () => new Date().toISOString();
   const item = (applicationId: string) => state.agenda.find((i) => i.applicationId === applicationId);
   const isMember = (memberId: string) => state.members.some((m) => m.id === memberId);
   const isRecused = (memberId: string, applicationId: string) => state.recusals.some((r) => r.memberId === memberId && r.applicationId === applicationId);
 
   function checkOpen(memberId: string): void {
+    if (switching) refuse(MEETING_SWITCHING_RUN, 'the meeting is moving to a new run: send again');
     if (state.status === 'waiting_for_cutoff') refuse('meeting_not_open', 'the agenda is not frozen yet');
     if (state.status === 'closed') refuse('meeting_closed', 'the meeting is closed');
     if (!isMember(memberId)) refuse('not_a_member', 'only panel members of this meeting may do this');
@@ -195,7 +198,12 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
     const woke = await condition(() => closeRequested !== undefined || wantsNewRun(), untilEnd());
     if (woke && closeRequested === undefined) {
       // No accepted update may be lost: its handler finishes in this run (a close asked meanwhile wins).
+      // New ones are refused from here on, and the run continues in a later workflow task than the
+      // last update it completed (an update completed with continue-as-new may be applied twice:
+      // temporalio/temporal#6375).
+      switching = true;
       await condition(() => allHandlersFinished() || closeRequested !== undefined);
+      await sleep(1);
       if (closeRequested === undefined) {
         return continueAsNew<typeof panelMeetingWorkflow>({ ...input, carried: { state, announced, runs: (carried?.runs ?? 0) + 1 } });
       }

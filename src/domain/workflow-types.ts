@@ -39,6 +39,9 @@ export interface MeetingCarried {
   runs: number;
 }
 
+/** Refusal code of an update that reached a meeting run about to continue as new: send it again. */
+export const MEETING_SWITCHING_RUN = 'meeting_switching_run';
+
 /** Updates per meeting run by default: safely below Temporal's 2,000 (`history.maxTotalUpdates`). */
 export const MEETING_UPDATES_PER_RUN = 1_500;
 

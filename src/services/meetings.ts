@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.ts';
 import type { ErrorCode } from '../domain/messages.ts';
 import type { Models } from '../db/models.ts';
 import { castVoteUpdate, closeMeetingUpdate, declareRecusalUpdate, inviteApplicantUpdate, meetingStateQuery } from '../../workflows/meeting.ts';
-import { MEETING_REFUSED, type CastVoteArgs, type InviteArgs, type MeetingState, type RecusalArgs } from '../domain/workflow-types.ts';
+import { MEETING_REFUSED, MEETING_SWITCHING_RUN, type CastVoteArgs, type InviteArgs, type MeetingState, type RecusalArgs } from '../domain/workflow-types.ts';
 
 /** HTTP status of each refusal the meeting workflow's validators can give. */
 const refusalStatus: Partial<Record<ErrorCode, number>> = {
@@ -23,20 +23,39 @@ const refusalStatus: Partial<Record<ErrorCode, number>> = {
 };
 
 /** Attempts of one update while the meeting continues as new (each goes to the newest run). */
-const RUN_SWITCH_ATTEMPTS = 5;
+const RUN_SWITCH_ATTEMPTS = 10;
 
 const grpcCause = (err: unknown) => (isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined);
 
 /**
  * The update reached a run that was continuing as new: not handled there, so safe to send again.
- * Admitted, not accepted: the server answers "Workflow is closing" (UNAVAILABLE) once its own
+ * Refused by the run about to continue (MEETING_SWITCHING_RUN); admitted, not accepted: the server answers "Workflow is closing" (UNAVAILABLE) once its own
  * retries are spent; accepted but unfinished: the run's failure `AcceptedUpdateCompletedWorkflow`
  * (the meeting finishes its handlers before it continues; this is a last resort).
  */
 export function caughtInRunSwitch(err: unknown): boolean {
-  if (err instanceof WorkflowUpdateFailedError) return err.cause instanceof ApplicationFailure && err.cause.type === 'AcceptedUpdateCompletedWorkflow';
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    if (!(cause instanceof ApplicationFailure)) return false;
+    return cause.type === 'AcceptedUpdateCompletedWorkflow' || (cause.type === MEETING_REFUSED && cause.details?.[0] === MEETING_SWITCHING_RUN);
+  }
   const grpc = grpcCause(err);
   return grpc?.code === grpcStatus.UNAVAILABLE && /closing|continued as new|continuing/i.test(grpc.details ?? grpc.message);
+}
+
+/**
+ * Runs a meeting update; again (bounded) while it meets a run continuing as new. The handle
+ * must name no run: each attempt goes to the newest. Throws the last error.
+ */
+export async function acrossRunSwitch<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= RUN_SWITCH_ATTEMPTS || !caughtInRunSwitch(err)) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
 }
 
 /** The API's side of the meeting workflow: Workflow Updates and the state query. */
@@ -78,23 +97,18 @@ export class MeetingCommands {
     }
   }
 
-  /** Runs the update; again (on the newest run: the handle names no run) when it met a run continuing as new. */
   private async refusing<T>(meetingId: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (attempt < RUN_SWITCH_ATTEMPTS && caughtInRunSwitch(err)) {
-          await new Promise((r) => setTimeout(r, 100 * attempt));
-          continue;
-        }
-        return await this.refusal(meetingId, err);
-      }
+    try {
+      return await acrossRunSwitch(fn);
+    } catch (err) {
+      return await this.refusal(meetingId, err);
     }
   }
 
   /** The error a failed update becomes. */
   private async refusal(meetingId: string, err: unknown): Promise<never> {
+    // Still switching runs after every attempt: a moment later it takes the update.
+    if (caughtInRunSwitch(err)) throw new AppError(503, 'service_unavailable', [{ code: MEETING_SWITCHING_RUN }], { 'Retry-After': '1' });
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === MEETING_REFUSED) {
       const code = String(err.cause.details?.[0] ?? 'meeting_closed') as ErrorCode;
       throw new AppError(refusalStatus[code] ?? 409, code in refusalStatus ? code : 'invalid_state', [{ code }]);

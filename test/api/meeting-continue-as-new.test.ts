@@ -6,10 +6,11 @@
  * Every request is accepted (no 409 `meeting_update_limit`), the state the query reads from
  * the newest run holds every vote and recusal, the workflow ran in at least three runs,
  * each member gets the agenda mail once, and the chair's close decides each item from the
- * votes of all runs.
+ * votes of all runs. Then a meeting whose own count would let it pass the server's limit:
+ * the server's suggestion (continueAsNewSuggested, a long history) moves it first.
  *
- * The meeting is `meeting-2033-05-02` (its own calendar, MEETING_FIRST_DATE): no other test
- * file starts a meeting workflow with that id.
+ * The meetings are `meeting-2033-05-02` and `-05-16` (their own calendar, MEETING_FIRST_DATE):
+ * no other test file starts a meeting workflow with those ids.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planMeeting } from '../../src/domain/meetings.ts';
@@ -24,6 +25,8 @@ const MEETING_DATE = '2033-05-02';
 const UPDATES_PER_RUN = 10;
 const REQUESTED = validApplication().amountRequestedCents;
 const members = ['panel1', 'panel2', 'panel3', 'panel4', 'panel5'];
+const nextDate = '2033-05-16'; // the calendar's next meeting (fortnightly)
+const started: string[] = [];
 
 let ctx: TestContext;
 const tokens: Record<string, string> = {};
@@ -49,7 +52,7 @@ beforeAll(async () => {
   await eventually(async () => (await state()).status === 'open', 15_000, 'agenda frozen');
 }, 180_000);
 afterAll(async () => {
-  if (meetingId) await ctx.client.workflow.getHandle(meetingId).terminate('test over').catch(() => undefined);
+  for (const id of [meetingId, ...started]) if (id) await ctx.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
   await ctx?.close();
 });
 
@@ -143,5 +146,25 @@ describe('a meeting with more updates than one run takes', { timeout: 180_000 },
     // The read model has the outcome, and the workflow completed in its last run.
     await eventually(async () => (await ctx.models.Meeting.findById(meetingId, { status: 1 }).lean())?.status === 'closed', 15_000, 'read model closed');
     await eventually(async () => (await ctx.client.workflow.getHandle(meetingId).describe()).status.name === 'COMPLETED', 15_000, 'meeting workflow completed');
+  });
+
+  it("with a per-run count above the server's limit, the server's suggestion (a long history) still moves the meeting to a new run: 2,100 votes in a run's place, none refused", async () => {
+    // The next meeting: the two rolled-over items are its agenda.
+    const planned = planMeeting(calendarRules(ctx.config), nextDate);
+    started.push(planned.meetingId);
+    const handle = await ctx.client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', {
+      taskQueue: ctx.config.temporal.taskQueue,
+      workflowId: planned.meetingId,
+      args: [{ ...meetingInput(ctx.config, planned), cutoffAt: new Date().toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(), updatesPerRun: 1_000_000 }],
+    });
+    await eventually(async () => (await handle.query(meetingStateQuery)).status === 'open', 15_000, 'next agenda frozen');
+    const args = { memberId: ids.panel1!, applicationId: apps[4]!.id, vote: 'approve' as const };
+    // Eight at a time (the server takes ten in flight), through the service the routes use.
+    for (let sent = 0; sent < 2_100; sent += 8) {
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => ctx.deps.meetings.castVote(planned.meetingId, args)));
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    }
+    expect((await handle.query(meetingStateQuery)).votes).toHaveLength(2_104);
+    expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
   });
 });

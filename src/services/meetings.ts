@@ -29,9 +29,10 @@ const grpcCause = (err: unknown) => (isGrpcServiceError(err) ? err : err instanc
 
 /**
  * The update reached a run that was continuing as new: not handled there, so safe to send again.
- * Refused by the run about to continue (MEETING_SWITCHING_RUN); admitted, not accepted: the server answers "Workflow is closing" (UNAVAILABLE) once its own
- * retries are spent; accepted but unfinished: the run's failure `AcceptedUpdateCompletedWorkflow`
- * (the meeting finishes its handlers before it continues; this is a last resort).
+ * Refused by the run about to continue (MEETING_SWITCHING_RUN, the usual case); admitted, not
+ * accepted: the server answers "Workflow is closing" (UNAVAILABLE) once its own retries are
+ * spent; accepted but unfinished: the run's failure `AcceptedUpdateCompletedWorkflow` (the
+ * meeting finishes its handlers before it continues; a last resort).
  */
 export function caughtInRunSwitch(err: unknown): boolean {
   if (err instanceof WorkflowUpdateFailedError) {

@@ -65,6 +65,7 @@ import {
   type panelMeetingWorkflow,
 } from '../workflows/meeting.ts';
 import type { MeetingInput } from '../src/domain/workflow-types.ts';
+import { acrossRunSwitch } from '../src/services/meetings.ts';
 import { completeScreeningUpdate, provideInformationUpdate, requestInformationUpdate, withdrawUpdate, type InitiativeInput } from '../workflows/initiative.ts';
 import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate } from '../workflows/follow-up.ts';
 import type { TimelineEventType } from '../src/domain/status.ts';
@@ -393,6 +394,8 @@ interface MeetingScenario {
   agenda: string[];
   /** Of those, the ones whose initiative history is recorded too (initiative-<id>.json). */
   recordInitiatives: string[];
+  /** Changes to the meeting's input. */
+  input?: Partial<MeetingInput>;
   run(meeting: MeetingHandle, input: MeetingInput, env: TestWorkflowEnvironment): Promise<void>;
 }
 
@@ -430,6 +433,25 @@ const meetingScenarios: MeetingScenario[] = [
       for (const member of [chair, m2, m3]) await h.executeUpdate(castVoteUpdate, { args: [{ memberId: member, applicationId: 'meeting-recused', vote: 'approve' }] });
       await h.executeUpdate(declareRecusalUpdate, { args: [{ memberId: m3, applicationId: 'meeting-recused', reason: 'Mijn broer organiseert het' }] });
       await env.sleep(Date.parse(input.endsAt) + 60_000 - (await env.currentTimeMs()));
+    },
+  },
+  {
+    // Four updates a run (behind patched('meeting-continue-as-new')): votes, a recusal and an
+    // invitation over three runs, the chair closes in the last. meeting-continue-as-new.json is
+    // the first run (ending in continue-as-new), meeting-continue-as-new-last-run.json the last.
+    name: 'continue-as-new',
+    agenda: ['meeting-can-approved', 'meeting-can-rejected'],
+    recordInitiatives: [],
+    input: { updatesPerRun: 4 },
+    async run(h) {
+      // As MeetingCommands sends them: again while a run is about to continue as new.
+      const vote = (memberId: string, applicationId: string, vote: 'approve' | 'reject', extra = {}) =>
+        acrossRunSwitch(() => h.executeUpdate(castVoteUpdate, { args: [{ memberId, applicationId, vote, ...extra }] }));
+      for (const member of [chair, m2, m3]) await vote(member, 'meeting-can-approved', 'approve');
+      await acrossRunSwitch(() => h.executeUpdate(inviteApplicantUpdate, { args: [{ memberId: m2, applicationId: 'meeting-can-rejected' }] }));
+      await acrossRunSwitch(() => h.executeUpdate(declareRecusalUpdate, { args: [{ memberId: m4, applicationId: 'meeting-can-rejected', reason: 'Mijn buurvrouw' }] }));
+      for (const member of [chair, m2, m3]) await vote(member, 'meeting-can-rejected', 'reject', { reasons: 'Geen activiteit voor de buurt.' });
+      await acrossRunSwitch(() => h.executeUpdate(closeMeetingUpdate, { args: [{ memberId: chair }] }));
     },
   },
   {
@@ -551,7 +573,7 @@ async function main(): Promise<void> {
         }
         const now = await testEnv.currentTimeMs();
         const planned = planMeeting(CALENDAR, amsterdamDate(new Date(now + 10 * DAY_MS)));
-        const input: MeetingInput = { meetingId: name, date: planned.date, startsAt: planned.startsAt, cutoffAt: planned.cutoffAt, endsAt: planned.endsAt, quorum: 3, flagAfterRollovers: 2 };
+        const input: MeetingInput = { meetingId: name, date: planned.date, startsAt: planned.startsAt, cutoffAt: planned.cutoffAt, endsAt: planned.endsAt, quorum: 3, flagAfterRollovers: 2, ...scenario.input };
         const meeting = await testEnv.client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', { taskQueue, workflowId: name, args: [input] });
         await testEnv.sleep(Date.parse(input.cutoffAt) + 60_000 - now);
         await until(`${name} open`, async () => (await meeting.query(meetingStateQuery)).status === 'open');
@@ -564,12 +586,17 @@ async function main(): Promise<void> {
         await until(`${name} completed`, async () => (await meeting.describe()).status.name === 'COMPLETED');
         for (const [i, h] of initiatives.entries()) await settled(h, `${scenario.agenda[i]} decided or rolled over`);
 
+        // The first run; and the last one when the meeting continued as new.
+        const firstRun = testEnv.client.workflow.getHandle(name, meeting.firstExecutionRunId);
+        const lastRunId = (await meeting.describe()).runId;
         const outputs: [string, WorkflowHandle][] = [
-          [name, meeting],
+          [name, firstRun],
+          ...(lastRunId !== meeting.firstExecutionRunId ? [[`${name}-last-run`, testEnv.client.workflow.getHandle(name, lastRunId)] as [string, WorkflowHandle]] : []),
           ...scenario.recordInitiatives.map((id): [string, WorkflowHandle] => [`initiative-${id}`, initiatives[scenario.agenda.indexOf(id)]!]),
         ];
-        for (const [base, h] of outputs) {
-          if (!wanted(base)) continue;
+        // The last run is recorded with the first (asked before the first is written).
+        const write = outputs.filter(([base]) => wanted(base === `${name}-last-run` ? name : base));
+        for (const [base, h] of write) {
           const history = await h.fetchHistory();
           const file = writeHistory(base, history);
           console.log(`${file}: ${history.events?.length ?? 0} events, workflow ${(await h.describe()).status.name}`);

@@ -4,22 +4,30 @@
  * recusals as Workflow Updates, closes when the chair says so or at the end of the
  * meeting day, applies the decision rule and hands each decision to its initiative
  * workflow (a signal: a command in this history, so sent exactly once).
+ *
+ * Temporal takes at most 2,000 updates per run: after `updatesPerRun` updates (or when the
+ * server suggests it) an open meeting waits for its running handlers and continues as new
+ * with its whole state; the end of the day is the same instant in every run. Updates that
+ * reach the run while it closes are sent to the next run (the server, and MeetingCommands).
  */
 import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   defineQuery,
   defineUpdate,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { decide, voteKinds } from '../src/domain/decision.ts';
 import type { DecisionNotice } from '../src/domain/decisions.ts';
-import { MEETING_REFUSED, type CastVoteArgs, type CloseArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../src/domain/workflow-types.ts';
+import { MEETING_REFUSED, MEETING_SWITCHING_RUN, MEETING_UPDATES_PER_RUN, type CastVoteArgs, type CloseArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../src/domain/workflow-types.ts';
 import { decisionSignal, invitedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 
 const { freezeAgenda, recordMeetingOutcome, notifyMeetingMembers } = proxyActivities<Activities>({
@@ -38,13 +46,19 @@ function refuse(code: string, message: string): never {
 }
 
 export async function panelMeetingWorkflow(input: MeetingInput): Promise<MeetingState> {
-  const state: MeetingState = { meetingId: input.meetingId, status: 'waiting_for_cutoff', agenda: [], members: [], votes: [], recusals: [], outcomes: [] };
+  const carried = input.carried;
+  const state: MeetingState = carried?.state ?? { meetingId: input.meetingId, status: 'waiting_for_cutoff', agenda: [], members: [], votes: [], recusals: [], outcomes: [] };
+  /** Updates accepted by this run (a refused one is not in the history and does not count). */
+  let updatesThisRun = 0;
+  /** This run is about to continue as new: it takes no more updates (MeetingCommands sends them again). */
+  let switching = false;
   const nowIso = () => new Date().toISOString();
   const item = (applicationId: string) => state.agenda.find((i) => i.applicationId === applicationId);
   const isMember = (memberId: string) => state.members.some((m) => m.id === memberId);
   const isRecused = (memberId: string, applicationId: string) => state.recusals.some((r) => r.memberId === memberId && r.applicationId === applicationId);
 
   function checkOpen(memberId: string): void {
+    if (switching) refuse(MEETING_SWITCHING_RUN, 'the meeting is moving to a new run: send again');
     if (state.status === 'waiting_for_cutoff') refuse('meeting_not_open', 'the agenda is not frozen yet');
     if (state.status === 'closed') refuse('meeting_closed', 'the meeting is closed');
     if (!isMember(memberId)) refuse('not_a_member', 'only panel members of this meeting may do this');
@@ -73,6 +87,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   setHandler(
     castVoteUpdate,
     (a) => {
+      updatesThisRun++;
       checkVote(a);
       const at = nowIso();
       state.votes.push({
@@ -92,6 +107,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   setHandler(
     declareRecusalUpdate,
     (a) => {
+      updatesThisRun++;
       checkOpen(a.memberId);
       const at = nowIso();
       if (!isRecused(a.memberId, a.applicationId)) state.recusals.push({ ...a, at });
@@ -110,6 +126,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   setHandler(
     closeMeetingUpdate,
     async (a) => {
+      updatesThisRun++;
       closeRequested ??= a;
       await condition(() => state.status === 'closed' && state.outcomes.length === state.agenda.length);
       return state;
@@ -125,6 +142,7 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
   setHandler(
     inviteApplicantUpdate,
     async (a) => {
+      updatesThisRun++;
       const entry = item(a.applicationId)!;
       if (entry.invited) return { accepted: true as const };
       entry.invited = true;
@@ -141,25 +159,61 @@ export async function panelMeetingWorkflow(input: MeetingInput): Promise<Meeting
     },
   );
 
-  const untilCutoff = Date.parse(input.cutoffAt) - Date.now();
-  if (untilCutoff > 0) await sleep(untilCutoff);
+  // A continued run starts open: the first run froze the agenda and told the initiatives.
+  if (!carried) {
+    const untilCutoff = Date.parse(input.cutoffAt) - Date.now();
+    if (untilCutoff > 0) await sleep(untilCutoff);
 
-  const frozen = await freezeAgenda({ meetingId: input.meetingId, date: input.date, startsAt: input.startsAt, cutoffAt: input.cutoffAt, endsAt: input.endsAt });
-  state.agenda = frozen.items;
-  state.members = frozen.members;
-  if (frozen.chairId) state.chairId = frozen.chairId;
-  state.status = 'open';
-  // All at once: one workflow task, not one round trip per item.
-  await Promise.all(
-    state.agenda.map((entry) =>
-      getExternalWorkflowHandle(`initiative-${entry.applicationId}`)
-        .signal(scheduledSignal, { meetingId: input.meetingId, date: input.date, startsAt: input.startsAt })
-        .catch(() => undefined), // withdrawn since the freeze
-    ),
-  );
-  await notifyMeetingMembers({ meetingId: input.meetingId });
+    const frozen = await freezeAgenda({ meetingId: input.meetingId, date: input.date, startsAt: input.startsAt, cutoffAt: input.cutoffAt, endsAt: input.endsAt });
+    state.agenda = frozen.items;
+    state.members = frozen.members;
+    if (frozen.chairId) state.chairId = frozen.chairId;
+    state.status = 'open';
+    // All at once: one workflow task, not one round trip per item.
+    await Promise.all(
+      state.agenda.map((entry) =>
+        getExternalWorkflowHandle(`initiative-${entry.applicationId}`)
+          .signal(scheduledSignal, { meetingId: input.meetingId, date: input.date, startsAt: input.startsAt })
+          .catch(() => undefined), // withdrawn since the freeze
+      ),
+    );
+  }
 
-  await condition(() => closeRequested !== undefined, Math.max(Date.parse(input.endsAt) - Date.now(), 1));
+  const untilEnd = () => Math.max(Date.parse(input.endsAt) - Date.now(), 1);
+  // Histories from before continue-as-new announce, then wait for the close or the end of the day only.
+  if (carried || patched('meeting-continue-as-new')) {
+    // The members' agenda mail goes out while votes come in: a slow mail server does not hold a
+    // run switch back (a run that continues before it is sent leaves it to the next; the outbox
+    // sends each member's mail once).
+    let announced = carried?.announced ?? false;
+    let announceFailure: unknown;
+    const announcing = announced
+      ? undefined
+      : notifyMeetingMembers({ meetingId: input.meetingId }).then(
+          () => void (announced = true),
+          (err: unknown) => void (announceFailure = err),
+        );
+    const limit = input.updatesPerRun ?? MEETING_UPDATES_PER_RUN;
+    const wantsNewRun = () => updatesThisRun >= limit || workflowInfo().continueAsNewSuggested;
+    const woke = await condition(() => closeRequested !== undefined || wantsNewRun(), untilEnd());
+    if (woke && closeRequested === undefined) {
+      // No accepted update may be lost: its handler finishes in this run (a close asked meanwhile wins).
+      // New ones are refused from here on, and the run continues in a later workflow task than the
+      // last update it completed (an update completed with continue-as-new may be applied twice:
+      // temporalio/temporal#6375).
+      switching = true;
+      await condition(() => allHandlersFinished() || closeRequested !== undefined);
+      await sleep(1);
+      if (closeRequested === undefined) {
+        return continueAsNew<typeof panelMeetingWorkflow>({ ...input, carried: { state, announced, runs: (carried?.runs ?? 0) + 1 } });
+      }
+    }
+    await announcing;
+    if (announceFailure) throw announceFailure;
+  } else {
+    await notifyMeetingMembers({ meetingId: input.meetingId });
+    await condition(() => closeRequested !== undefined, untilEnd());
+  }
   state.status = 'closed';
   state.closedAt = nowIso();
   state.closedBy = closeRequested?.memberId ?? 'automatic';

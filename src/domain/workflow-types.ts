@@ -29,7 +29,29 @@ export interface MeetingInput {
   majority?: number;
   /** After this many rollovers an item is flagged to the admin. */
   flagAfterRollovers: number;
+  /**
+   * Updates (votes, recusals, invitations, the close) one run takes before it continues as new
+   * (default MEETING_UPDATES_PER_RUN): Temporal refuses more than 2,000 per run.
+   */
+  updatesPerRun?: number;
+  /** Set by the meeting itself when it continues as new: everything so far (the agenda is frozen). */
+  carried?: MeetingCarried;
 }
+
+/** What a meeting run hands the next one when it continues as new. */
+export interface MeetingCarried {
+  state: MeetingState;
+  /** The members were sent the agenda (notifyMeetingMembers) by an earlier run. */
+  announced: boolean;
+  /** Runs before this one. */
+  runs: number;
+}
+
+/** Refusal code of an update that reached a meeting run about to continue as new: send it again. */
+export const MEETING_SWITCHING_RUN = 'meeting_switching_run';
+
+/** Updates per meeting run by default: safely below Temporal's 2,000 (`history.maxTotalUpdates`). */
+export const MEETING_UPDATES_PER_RUN = 1_500;
 
 export interface AgendaEntry {
   applicationId: string;

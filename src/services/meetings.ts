@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.ts';
 import type { ErrorCode } from '../domain/messages.ts';
 import type { Models } from '../db/models.ts';
 import { castVoteUpdate, closeMeetingUpdate, declareRecusalUpdate, inviteApplicantUpdate, meetingStateQuery, panelMeetingWorkflow } from '../../workflows/meeting.ts';
-import { MEETING_REFUSED, type CastVoteArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../domain/workflow-types.ts';
+import { MEETING_REFUSED, MEETING_SWITCHING_RUN, type CastVoteArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../domain/workflow-types.ts';
 
 /** HTTP status of each refusal the meeting workflow's validators can give. */
 const refusalStatus: Partial<Record<ErrorCode, number>> = {
@@ -21,6 +21,43 @@ const refusalStatus: Partial<Record<ErrorCode, number>> = {
   invalid_struck_line: 422,
   invalid_vote: 422,
 };
+
+/** Attempts of one update while the meeting continues as new (each goes to the newest run). */
+const RUN_SWITCH_ATTEMPTS = 10;
+
+const grpcCause = (err: unknown) => (isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined);
+
+/**
+ * The update reached a run that was continuing as new: not handled there, so safe to send again.
+ * Refused by the run about to continue (MEETING_SWITCHING_RUN, the usual case); admitted, not
+ * accepted: the server answers "Workflow is closing" (UNAVAILABLE) once its own retries are
+ * spent; accepted but unfinished: the run's failure `AcceptedUpdateCompletedWorkflow` (the
+ * meeting finishes its handlers before it continues; a last resort).
+ */
+export function caughtInRunSwitch(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    if (!(cause instanceof ApplicationFailure)) return false;
+    return cause.type === 'AcceptedUpdateCompletedWorkflow' || (cause.type === MEETING_REFUSED && cause.details?.[0] === MEETING_SWITCHING_RUN);
+  }
+  const grpc = grpcCause(err);
+  return grpc?.code === grpcStatus.UNAVAILABLE && /closing|continued as new|continuing/i.test(grpc.details ?? grpc.message);
+}
+
+/**
+ * Runs a meeting update; again (bounded) while it meets a run continuing as new. The handle
+ * must name no run: each attempt goes to the newest. Throws the last error.
+ */
+export async function acrossRunSwitch<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= RUN_SWITCH_ATTEMPTS || !caughtInRunSwitch(err)) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
 
 /** The API's side of the meeting workflow: its start (an extra meeting), Workflow Updates and the state query. */
 export class MeetingCommands {
@@ -77,26 +114,33 @@ export class MeetingCommands {
 
   private async refusing<T>(meetingId: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await acrossRunSwitch(fn);
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === MEETING_REFUSED) {
-        const code = String(err.cause.details?.[0] ?? 'meeting_closed') as ErrorCode;
-        throw new AppError(refusalStatus[code] ?? 409, code in refusalStatus ? code : 'invalid_state', [{ code }]);
-      }
-      if (err instanceof WorkflowNotFoundError) {
-        const closed = await this.models.Meeting.exists({ _id: meetingId, status: 'closed' });
-        throw new AppError(409, closed ? 'meeting_closed' : 'meeting_not_open', [{ code: closed ? 'meeting_closed' : 'meeting_not_open' }]);
-      }
-      // Temporal accepts at most 2,000 updates per workflow run (server default): far beyond a real meeting.
-      if (grpcError(err)?.code === grpcStatus.FAILED_PRECONDITION) throw new AppError(409, 'meeting_update_limit', [{ code: 'meeting_update_limit' }]);
-      throw unavailable(err);
+      return await this.refusal(meetingId, err);
     }
+  }
+
+  /** The error a failed update becomes. */
+  private async refusal(meetingId: string, err: unknown): Promise<never> {
+    // Still switching runs after every attempt: a moment later it takes the update.
+    if (caughtInRunSwitch(err)) throw new AppError(503, 'service_unavailable', [{ code: MEETING_SWITCHING_RUN }], { 'Retry-After': '1' });
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === MEETING_REFUSED) {
+      const code = String(err.cause.details?.[0] ?? 'meeting_closed') as ErrorCode;
+      throw new AppError(refusalStatus[code] ?? 409, code in refusalStatus ? code : 'invalid_state', [{ code }]);
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      const closed = await this.models.Meeting.exists({ _id: meetingId, status: 'closed' });
+      throw new AppError(409, closed ? 'meeting_closed' : 'meeting_not_open', [{ code: closed ? 'meeting_closed' : 'meeting_not_open' }]);
+    }
+    const grpc = grpcCause(err);
+    // Temporal accepts at most 2,000 updates per workflow run (server default); a meeting continues as new
+    // well before (MEETING_UPDATES_PER_RUN), so this is a last resort.
+    if (grpc?.code === grpcStatus.FAILED_PRECONDITION) throw new AppError(409, 'meeting_update_limit', [{ code: 'meeting_update_limit' }]);
+    throw unavailable(err);
   }
 }
 
-const grpcError = (err: unknown) => (isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined);
-
 /** Temporal out of reach: 503 with Retry-After; anything else as it was. */
 function unavailable(err: unknown): unknown {
-  return grpcError(err) || err instanceof ServiceError ? new AppError(503, 'service_unavailable', [{ code: 'temporal_unavailable' }], { 'Retry-After': '5' }) : err;
+  return grpcCause(err) || err instanceof ServiceError ? new AppError(503, 'service_unavailable', [{ code: 'temporal_unavailable' }], { 'Retry-After': '5' }) : err;
 }

@@ -20,6 +20,7 @@ import { decisionSignal } from '../../workflows/initiative-signals.ts';
 import { castVoteUpdate, closeMeetingUpdate, declareRecusalUpdate, inviteApplicantUpdate, meetingStateQuery, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
 import { MEETING_REFUSED, type CastVoteArgs, type MeetingInput, type MeetingState } from '../../src/domain/workflow-types.ts';
 import { eventually } from '../helpers/context.ts';
+import { acrossRunSwitch } from '../../src/services/meetings.ts';
 import { CALENDAR } from '../helpers/time-skipping.ts';
 import { expectRefused, REQUESTED_CENTS as REQUESTED, timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
 
@@ -128,8 +129,8 @@ async function plan(count: number): Promise<PlannedMeeting[]> {
   return meetings;
 }
 
-async function startMeeting(p: PlannedMeeting): Promise<Meeting> {
-  const input: MeetingInput = { meetingId: p.meetingId, date: p.date, startsAt: p.startsAt, cutoffAt: p.cutoffAt, endsAt: p.endsAt, quorum: 3, flagAfterRollovers: 2 };
+async function startMeeting(p: PlannedMeeting, changes: Partial<MeetingInput> = {}): Promise<Meeting> {
+  const input: MeetingInput = { meetingId: p.meetingId, date: p.date, startsAt: p.startsAt, cutoffAt: p.cutoffAt, endsAt: p.endsAt, quorum: 3, flagAfterRollovers: 2, ...changes };
   const handle = await suite.env.client.workflow.start<typeof panelMeetingWorkflow>('panelMeetingWorkflow', { taskQueue, workflowId: p.meetingId, args: [input] });
   started.push(handle);
   return handle;
@@ -350,6 +351,33 @@ describe('panelMeetingWorkflow: the fortnightly cycle', () => {
 
 // Some twenty updates in a row, each a workflow task on a loaded machine: more than the default minute.
 describe('panelMeetingWorkflow: votes and decisions', { timeout: 180_000 }, () => {
+  it('a meeting that continued as new (3 updates a run) is open until the end of its day, then closes by itself with the votes of every run', async () => {
+    const [p] = (await plan(1)) as [PlannedMeeting];
+    const app = await ready('vervolg');
+    const h = await startMeeting(p, { updatesPerRun: 3 });
+    const firstRun = (await h.describe()).runId;
+    await sleepUntil(Date.parse(p.cutoffAt) + MINUTE_MS);
+    await opened(h, p, [app]);
+
+    // As MeetingCommands sends them: again while a run is about to continue as new.
+    for (const member of [chair, m2, m3, m4]) await acrossRunSwitch(() => vote(h, member, app, 'approve'));
+    await acrossRunSwitch(() => recuse(h, m5, app));
+    expect((await h.describe()).runId).not.toBe(firstRun);
+
+    await sleepUntil(Date.parse(p.endsAt) - MINUTE_MS);
+    expect((await h.query(meetingStateQuery)).status).toBe('open');
+    await sleepUntil(Date.parse(p.endsAt) + MINUTE_MS);
+    const r = await closed(h, p);
+    expect(r.closedBy).toBe('automatic');
+    expect(Math.abs(Date.parse(r.closedAt!) - Date.parse(p.endsAt))).toBeLessThan(MINUTE_MS);
+    expect(r.votes.map((v) => v.memberId)).toEqual([chair, m2, m3, m4]);
+    expect(r.recusals.map((x) => x.memberId)).toEqual([m5]);
+    expect(r.outcomes).toEqual([{ applicationId: app.applicationId, outcome: 'approved', grantedCents: REQUESTED, reasons: [], struckLines: [], flagged: false }]);
+    expect(await statusOf(app, 'reserved')).toMatchObject({ decision: { meetingId: p.meetingId, outcome: 'approved', grantedCents: REQUESTED } });
+    // Each member was sent the agenda once, whichever run sent it.
+    expect(agendaMails(p)).toHaveLength(panel.length);
+  });
+
   it('applies the decision rule end to end, counts the last vote, and hands each decision over exactly once', async () => {
     const [p] = (await plan(1)) as [PlannedMeeting];
     const full = await ready('volledig');

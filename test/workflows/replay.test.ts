@@ -59,8 +59,9 @@ describe('workflow histories replay against the current code', () => {
 
   it('has the recorded meeting scenarios', () => {
     // Votes, a changed vote, a recusal, an invitation and the chair closing early; no quorum and
-    // an automatic close at the end of the day; an empty agenda.
-    const scenarios = ['chair-close', 'automatic-rollover', 'empty-agenda'];
+    // an automatic close at the end of the day; an empty agenda; four updates a run: the first run
+    // (continued as new) and the last (from the carried state to the chair's close).
+    const scenarios = ['chair-close', 'automatic-rollover', 'empty-agenda', 'continue-as-new', 'continue-as-new-last-run'];
     // The Schedule's cut-off workflow starting its meeting (recorded by test/temporal/meeting-cutoff.test.ts).
     expect(loadHistories().map((h) => h.workflowId)).toContain('meeting-cutoff');
     expect(loadHistories().map((h) => h.workflowId)).toEqual(expect.arrayContaining(scenarios.map((s) => `meeting-${s}`)));

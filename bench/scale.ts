@@ -155,6 +155,9 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
       const apps: ApplicationDoc[] = [];
       const documents: ReturnType<typeof documentDoc>[] = [];
       for (let i = inserted; i < target; i++) apps.push(syntheticApplication(i, ledger, documents));
+      // The vote's meeting gets the 12 applications inserted for it below, not the synthetic ones
+      // waiting for a meeting (a real agenda has tens of items, not thousands).
+      for (const a of apps) if (a.status === 'ready_for_meeting') a.status = 'screening';
       const events = apps.flatMap(eventsOf);
       const meetings = meetingsOf(apps, inserted, YEAR);
       const claims = Array.from({ length: target - inserted }, (_, k) => ({ _id: `${YEAR}-${inserted + k + 1}`, year: YEAR, seq: inserted + k + 1, createdAt: new Date() }));

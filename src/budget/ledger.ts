@@ -44,6 +44,27 @@ interface YearState {
   balances: Balances;
   shares: Map<string, ApplicationShare>;
   wijken: Map<string, string[]>;
+  /** The public figures per wijk and the number of grants, kept up to date entry by entry (not summed per request). */
+  perWijk: Map<string, { grants: number; grantedCents: number }>;
+  grants: number;
+}
+
+/** What one application adds to the per-wijk figures: its net grant split evenly over its wijken. */
+function addToWijken(y: YearState, applicationId: string, share: ApplicationShare, sign: 1 | -1): void {
+  const net = share.committedCents + share.paidCents;
+  if (net <= 0) return;
+  y.grants += sign;
+  // Split evenly over the wijken it serves, so the wijk figures add up to the total.
+  const wijken = y.wijken.get(applicationId) ?? [];
+  const names = wijken.length ? wijken : ['Gemeentebreed'];
+  names.forEach((wijk, i) => {
+    const part = Math.floor(net / names.length) + (i < net % names.length ? 1 : 0);
+    const w = y.perWijk.get(wijk) ?? { grants: 0, grantedCents: 0 };
+    w.grants += sign;
+    w.grantedCents += sign * part;
+    if (w.grants === 0 && w.grantedCents === 0) y.perWijk.delete(wijk);
+    else y.perWijk.set(wijk, w);
+  });
 }
 
 export type ReserveResult =
@@ -161,23 +182,7 @@ export class BudgetLedger {
     const y = this.state(year);
     const entries = await y.chain.read();
     const b = entries.length ? y.balances : emptyBalances(this.defaultTotalCents);
-    const perWijk = new Map<string, { grants: number; grantedCents: number }>();
-    let grants = 0;
-    for (const [applicationId, share] of y.shares) {
-      const net = share.committedCents + share.paidCents;
-      if (net <= 0) continue;
-      grants += 1;
-      // Split evenly over the wijken it serves, so the wijk figures add up to the total.
-      const wijken = y.wijken.get(applicationId) ?? [];
-      const names = wijken.length ? wijken : ['Gemeentebreed'];
-      names.forEach((wijk, i) => {
-        const part = Math.floor(net / names.length) + (i < net % names.length ? 1 : 0);
-        const w = perWijk.get(wijk) ?? { grants: 0, grantedCents: 0 };
-        w.grants += 1;
-        w.grantedCents += part;
-        perWijk.set(wijk, w);
-      });
-    }
+    const { perWijk, grants } = y;
     const used = b.committedCents + b.paidCents;
     const shareUsed = b.totalCents > 0 ? used / b.totalCents : used > 0 ? 1 : 0;
     const shareOfYearGone = yearShareGone(year, now);
@@ -228,13 +233,15 @@ export class BudgetLedger {
   private state(year: number): YearState {
     let y = this.years.get(year);
     if (!y) {
-      const state: YearState = { year, balances: emptyBalances(0), shares: new Map(), wijken: new Map(), chain: undefined as never };
+      const state: YearState = { year, balances: emptyBalances(0), shares: new Map(), wijken: new Map(), perWijk: new Map(), grants: 0, chain: undefined as never };
       state.chain = new Chain<LedgerEntryDoc>(this.models.LedgerEntry.collection as never, `budget-${year}`, {
         onEntry: (e) => this.fold(state, e),
         onReset: () => {
           state.balances = emptyBalances(0);
           state.shares.clear();
           state.wijken.clear();
+          state.perWijk.clear();
+          state.grants = 0;
         },
       });
       this.years.set(year, state);
@@ -245,9 +252,12 @@ export class BudgetLedger {
 
   private fold(y: YearState, e: LedgerEntryDoc): void {
     if (e.applicationId) {
-      const r = applyMovement(y.balances, this.share(y, e.applicationId), e);
+      const before = this.share(y, e.applicationId);
+      const r = applyMovement(y.balances, before, e);
+      addToWijken(y, e.applicationId, before, -1);
       if (!('refused' in r)) y.shares.set(e.applicationId, r.share);
       if (e.kind === 'reserve' && e.wijken) y.wijken.set(e.applicationId, e.wijken);
+      addToWijken(y, e.applicationId, this.share(y, e.applicationId), 1);
     }
     y.balances = e.balances;
   }

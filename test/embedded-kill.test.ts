@@ -37,12 +37,25 @@ async function killed(m: MainProcess): Promise<void> {
   expect(await m.exited).toBeNull();
 }
 
-/** Waits for /readyz 200, then reads the application back. */
+/**
+ * Waits for /readyz 200, then reads the application back until its workflow has moved it
+ * into screening (a kill right after the 201 can come before that step; the restarted
+ * worker finishes it).
+ */
 async function readBack(id: string, token: string): Promise<{ status: string; reference: string }> {
   await eventually(async () => (await fetch(`http://127.0.0.1:${ports.api}/readyz`)).status === 200, 15_000, '/readyz 200');
-  const res = await fetch(`http://127.0.0.1:${ports.api}/api/v1/applications/${id}`, { headers: { authorization: `Bearer ${token}` } });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { status: string; reference: string };
+  let body: { status: string; reference: string } = { status: '', reference: '' };
+  await eventually(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${ports.api}/api/v1/applications/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      body = (await res.json()) as typeof body;
+      return body.status === 'screening';
+    },
+    30_000,
+    'the application in screening',
+  );
+  return body;
 }
 
 describe('npm start after the previous one was killed', () => {

@@ -20,6 +20,7 @@
  * ever separates parts.
  */
 import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, Models } from './models.ts';
+import { idRange } from './chain.ts';
 import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
 import { insertOnce, isDuplicateKeyError } from './models.ts';
 
@@ -37,9 +38,8 @@ export function keyId(index: string, parts: readonly string[], ref: string): str
 }
 
 /** The filter of every key under `index:part…:` (`;` is the character after `:`). */
-export function keyRange(index: string, parts: readonly string[]): { _id: { $gt: string; $lt: string } } {
-  const prefix = [index, ...parts.map(escapeKeyPart)].join(':');
-  return { _id: { $gt: `${prefix}:`, $lt: `${prefix};` } };
+export function keyRange(index: string, parts: readonly string[]): { _id: { $gte: string; $lt: string } } {
+  return idRange([index, ...parts.map(escapeKeyPart)].join(':'));
 }
 
 /** Inserts keys; those already there are left as they are (a retry writes nothing twice). */
@@ -187,7 +187,7 @@ export interface ApplicationListFilter {
 
 const ANY = '*';
 /** Newest first in key order: the time of submission counted down from the year 2286. */
-const newestFirst = (createdAt: Date | string) => String(9_999_999_999_999 - new Date(createdAt).getTime()).padStart(13, '0');
+export const newestFirst = (at: Date | string | number) => String(9_999_999_999_999 - new Date(at).getTime()).padStart(13, '0');
 
 function listParts(f: ApplicationListFilter): string[] {
   return [f.status ?? ANY, f.wijk ?? ANY, f.year === undefined ? ANY : String(f.year)];

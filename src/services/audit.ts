@@ -3,7 +3,7 @@
  * changes): written through `recordAudit`, read newest first through its ordered keys
  * (src/db/keys.ts), so a page costs the same with a million entries as with a hundred.
  */
-import { addKeys, keyId, keyRange } from '../db/keys.ts';
+import { addKeys, keyId, keyRange, newestFirst as countDown } from '../db/keys.ts';
 import { insertOnce, type AuditDoc, type KeyDoc, type Models } from '../db/models.ts';
 
 export interface AuditQuery {
@@ -17,8 +17,6 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** Newest first in key order: the time counted down. */
-const countDown = (at: Date | string | number) => String(9_999_999_999_999 - new Date(at).getTime()).padStart(13, '0');
 /** The first segment of an action with its dot (`ledger.` of `ledger.reserve`), for prefix queries. */
 const groupOf = (action: string) => `${action.split('.')[0]}.`;
 
@@ -56,7 +54,7 @@ export async function backfillAuditKeys(models: Models): Promise<number> {
 /** The key range of one dimension, narrowed to [from, to] by the time in the key. */
 function rangeOf(dim: Dimension, from?: string, to?: string): { _id: { $gte: string; $lt: string } } {
   const all = keyRange('audit', dim);
-  const prefix = all._id.$gt; // `audit:<dim…>:`
+  const prefix = all._id.$gte; // `audit:<dim…>:`
   return {
     _id: {
       $gte: to ? `${prefix}${countDown(to)}` : prefix,

@@ -65,7 +65,7 @@ import {
   type panelMeetingWorkflow,
 } from '../workflows/meeting.ts';
 import type { MeetingInput } from '../src/domain/workflow-types.ts';
-import { acrossRunSwitch } from '../src/services/meetings.ts';
+import { sendMeetingUpdate } from '../src/services/meetings.ts';
 import { completeScreeningUpdate, provideInformationUpdate, requestInformationUpdate, withdrawUpdate, type InitiativeInput } from '../workflows/initiative.ts';
 import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate } from '../workflows/follow-up.ts';
 import type { TimelineEventType } from '../src/domain/status.ts';
@@ -446,12 +446,12 @@ const meetingScenarios: MeetingScenario[] = [
     async run(h) {
       // As MeetingCommands sends them: again while a run is about to continue as new.
       const vote = (memberId: string, applicationId: string, vote: 'approve' | 'reject', extra = {}) =>
-        acrossRunSwitch(() => h.executeUpdate(castVoteUpdate, { args: [{ memberId, applicationId, vote, ...extra }] }));
+        sendMeetingUpdate(h, castVoteUpdate, { memberId, applicationId, vote, ...extra });
       for (const member of [chair, m2, m3]) await vote(member, 'meeting-can-approved', 'approve');
-      await acrossRunSwitch(() => h.executeUpdate(inviteApplicantUpdate, { args: [{ memberId: m2, applicationId: 'meeting-can-rejected' }] }));
-      await acrossRunSwitch(() => h.executeUpdate(declareRecusalUpdate, { args: [{ memberId: m4, applicationId: 'meeting-can-rejected', reason: 'Mijn buurvrouw' }] }));
+      await sendMeetingUpdate(h, inviteApplicantUpdate, { memberId: m2, applicationId: 'meeting-can-rejected' });
+      await sendMeetingUpdate(h, declareRecusalUpdate, { memberId: m4, applicationId: 'meeting-can-rejected', reason: 'Mijn buurvrouw' });
       for (const member of [chair, m2, m3]) await vote(member, 'meeting-can-rejected', 'reject', { reasons: 'Geen activiteit voor de buurt.' });
-      await acrossRunSwitch(() => h.executeUpdate(closeMeetingUpdate, { args: [{ memberId: chair }] }));
+      await sendMeetingUpdate(h, closeMeetingUpdate, { memberId: chair });
     },
   },
   {

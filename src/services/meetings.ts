@@ -1,10 +1,13 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { isGrpcServiceError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isGrpcServiceError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client, type WorkflowHandle, type WorkflowUpdateHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { AppError } from '../domain/errors.ts';
 import type { ErrorCode } from '../domain/messages.ts';
 import type { Models } from '../db/models.ts';
 import { castVoteUpdate, closeMeetingUpdate, declareRecusalUpdate, inviteApplicantUpdate, meetingStateQuery, panelMeetingWorkflow } from '../../workflows/meeting.ts';
+import type { UpdateDefinition } from '@temporalio/common';
 import { MEETING_REFUSED, MEETING_SWITCHING_RUN, type CastVoteArgs, type InviteArgs, type MeetingInput, type MeetingState, type RecusalArgs } from '../domain/workflow-types.ts';
 
 /** HTTP status of each refusal the meeting workflow's validators can give. */
@@ -45,18 +48,50 @@ export function caughtInRunSwitch(err: unknown): boolean {
 }
 
 /**
- * Runs a meeting update; again (bounded) while it meets a run continuing as new. The handle
- * must name no run: each attempt goes to the newest. Throws the last error.
+ * How long one attempt may take to have its update accepted by a run. Acceptance is one workflow
+ * task; an update that a run took in (admitted) and then left behind when it continued as new
+ * would otherwise be waited for without end (seen on the time-skipping test server). The next
+ * attempt carries the same update id: the same run treats it as the one it already has.
  */
-export async function acrossRunSwitch<T>(fn: () => Promise<T>): Promise<T> {
+const UPDATE_ACCEPT_MS = 10_000;
+
+/**
+ * The run the update went to has just ended and the meeting goes on in a new one: the server
+ * answered "not found" for a run that continued as new (the time-skipping test server does,
+ * between the two runs).
+ */
+async function switchedRun(handle: WorkflowHandle, err: unknown): Promise<boolean> {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  if (!(err instanceof WorkflowNotFoundError)) return caughtInRunSwitch(err);
+  try {
+    const { status } = await handle.describe();
+    return status.name === 'RUNNING' || status.name === 'CONTINUED_AS_NEW';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs a meeting update to its result; again (bounded) while it meets a run continuing as new.
+ * `start` starts the update with the id it is given and waits for it to be accepted; the handle
+ * must name no run, so each attempt goes to the newest. Throws the last error.
+ */
+export async function acrossRunSwitch<T>(handle: WorkflowHandle, start: (updateId: string) => Promise<WorkflowUpdateHandle<T>>): Promise<T> {
+  const updateId = randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fn();
+      const accepted = await handle.client.withAbortSignal(AbortSignal.timeout(UPDATE_ACCEPT_MS), () => start(updateId));
+      return await accepted.result();
     } catch (err) {
-      if (attempt >= RUN_SWITCH_ATTEMPTS || !caughtInRunSwitch(err)) throw err;
-      await new Promise((r) => setTimeout(r, 100 * attempt));
+      if (attempt >= RUN_SWITCH_ATTEMPTS || !(await switchedRun(handle, err))) throw err;
+      await delay(100 * attempt);
     }
   }
+}
+
+/** Sends one update of the meeting across run switches (see `acrossRunSwitch`). */
+export function sendMeetingUpdate<Ret, Arg>(handle: WorkflowHandle, update: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  return acrossRunSwitch(handle, (updateId) => handle.startUpdate(update, { args: [arg], updateId, waitForStage: 'ACCEPTED' }));
 }
 
 /** The API's side of the meeting workflow: its start (an extra meeting), Workflow Updates and the state query. */
@@ -87,19 +122,19 @@ export class MeetingCommands {
   }
 
   castVote(meetingId: string, args: CastVoteArgs) {
-    return this.refusing(meetingId, () => this.handle(meetingId).executeUpdate(castVoteUpdate, { args: [args] }));
+    return this.refusing(meetingId, (h) => sendMeetingUpdate(h, castVoteUpdate, args));
   }
 
   recuse(meetingId: string, args: RecusalArgs) {
-    return this.refusing(meetingId, () => this.handle(meetingId).executeUpdate(declareRecusalUpdate, { args: [args] }));
+    return this.refusing(meetingId, (h) => sendMeetingUpdate(h, declareRecusalUpdate, args));
   }
 
   close(meetingId: string, memberId: string) {
-    return this.refusing(meetingId, () => this.handle(meetingId).executeUpdate(closeMeetingUpdate, { args: [{ memberId }] }));
+    return this.refusing(meetingId, (h) => sendMeetingUpdate(h, closeMeetingUpdate, { memberId }));
   }
 
   invite(meetingId: string, args: InviteArgs) {
-    return this.refusing(meetingId, () => this.handle(meetingId).executeUpdate(inviteApplicantUpdate, { args: [args] }));
+    return this.refusing(meetingId, (h) => sendMeetingUpdate(h, inviteApplicantUpdate, args));
   }
 
   /** Live state of a running meeting; undefined when its workflow has not started. */
@@ -112,9 +147,9 @@ export class MeetingCommands {
     }
   }
 
-  private async refusing<T>(meetingId: string, fn: () => Promise<T>): Promise<T> {
+  private async refusing<T>(meetingId: string, send: (handle: WorkflowHandle) => Promise<T>): Promise<T> {
     try {
-      return await acrossRunSwitch(fn);
+      return await send(this.handle(meetingId));
     } catch (err) {
       return await this.refusal(meetingId, err);
     }
@@ -123,7 +158,7 @@ export class MeetingCommands {
   /** The error a failed update becomes. */
   private async refusal(meetingId: string, err: unknown): Promise<never> {
     // Still switching runs after every attempt: a moment later it takes the update.
-    if (caughtInRunSwitch(err)) throw new AppError(503, 'service_unavailable', [{ code: MEETING_SWITCHING_RUN }], { 'Retry-After': '1' });
+    if (caughtInRunSwitch(err) || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new AppError(503, 'service_unavailable', [{ code: MEETING_SWITCHING_RUN }], { 'Retry-After': '1' });
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === MEETING_REFUSED) {
       const code = String(err.cause.details?.[0] ?? 'meeting_closed') as ErrorCode;
       throw new AppError(refusalStatus[code] ?? 409, code in refusalStatus ? code : 'invalid_state', [{ code }]);

@@ -33,13 +33,18 @@
  * the lost updates (accepted minus what the stored total shows) and the overspend are
  * recorded as found; they are the point of the comparison, not an error.
  *
- * Both scenarios share one database, as production does: the ledger's collection holds
- * every year's entries and grows over the run (the exhaustion rounds run after the fits
- * rounds). Each candidate phase records what the chains did (inserts, positions lost to the
- * other instance, reads by _id; counted around the driver calls) and the collection's size,
- * and the result records what one read by _id of that collection costs at the end: on
- * FerretDB v1.24 (SQLite) such a read scans the whole table, and an instance reads every
- * entry the other instance wrote, and reads once more before every refusal.
+ * With BENCH_INSTANCES of 2 or more (budget-N-writers.json) a third scenario is the headline:
+ *
+ *   writers     the ledger on both sides, one journal, alternating rounds: reservations spread
+ *               over every instance (candidate) against all on one instance (baseline). What
+ *               competing processes cost; issue #11's goal is 2 writers >= 0.6 of one. The
+ *               comparison with the conditional update is then `againstConditionalInc`.
+ *
+ * All scenarios share one database, as production does: the ledger's collection holds
+ * every year's entries and grows over the run. Each ledger phase records what the chains
+ * did (entries inserted, positions lost to the other instance, queries; counted around the
+ * driver calls) and the collection's size, and the result records what one read by _id of
+ * that collection costs at the end (from the index on our patched FerretDB build).
  *
  * Environment: BENCH_N (reservations per side per `fits` round), BENCH_EXHAUST_N (attempts
  * per side per `exhaustion` round; default BENCH_N), BENCH_CONCURRENCY (in flight, over all
@@ -66,6 +71,7 @@ import {
   writeResult,
   type BenchSettings,
   type Comparison,
+  type PhaseResult,
   type RunInfo,
 } from './support.ts';
 
@@ -97,8 +103,8 @@ export interface PhaseBooks {
   committedAfterCents: number;
   /** accepted minus the reservations the stored committed amount shows (0 for a sound side). */
   lostUpdates: number;
-  /** candidate only: what the chains did in the phase, and the ledger collection's size after it. */
-  chain?: { inserts: number; lostPositions: number; readsById: number; ledgerEntriesAtEnd: number };
+  /** ledger sides only: what the chains did in the phase (entries inserted, positions lost to another instance, queries), and the ledger collection's size after it. */
+  chain?: { inserts: number; lostPositions: number; reads: number; ledgerEntriesAtEnd: number };
 }
 
 export interface ScenarioBooks {
@@ -114,7 +120,8 @@ export interface ScenarioBooks {
 export interface BudgetBenchResult extends BenchSettings, Comparison, RunInfo {
   name: 'budget';
   date: string;
-  scenario: 'fits';
+  /** What the headline ratio compares: `fits` (one instance) or `writers` (2+ instances). */
+  scenario: 'fits' | 'writers';
   instances: number;
   amountCents: number;
   /** The common case (the headline ratio above): every reservation fits. */
@@ -129,6 +136,15 @@ export interface BudgetBenchResult extends BenchSettings, Comparison, RunInfo {
   };
   /** The median of the per-round ratios (the headline `ratio` is total ops over total time). */
   medianRoundRatio: number;
+  /**
+   * With 2 or more instances only: the headline comparison of budget-N-writers.json. The same
+   * ledger reservations, spread over every instance (candidate) against all made by one
+   * instance (baseline), in alternating rounds on one year: what the competition between
+   * processes costs. The goal: N writers at least 0.6 of one.
+   */
+  writers?: Comparison & { medianRoundRatio: number; year: number; books: Record<Side, ScenarioBooks> };
+  /** With 2 or more instances: the fits comparison against the raw conditional update (the headline there is `writers`). */
+  againstConditionalInc?: Comparison & { medianRoundRatio: number };
   /**
    * What one read by _id of the ledger collection costs at the end of the run (serial, the
    * mean of 5): the chains read every entry another process wrote this way.
@@ -168,6 +184,8 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
   const instances = envInt('BENCH_INSTANCES', 1);
   const amountCents = envInt('BENCH_AMOUNT_CENTS', 250_000); // € 2 500, a typical grant
   const goal = 0.5;
+  /** Issue #11: two processes reserving in one year at least 0.6 of one. */
+  const WRITERS_GOAL = 0.6;
   const startedAt = Date.now();
   const loadavgAtStart = loadAverage();
 
@@ -177,6 +195,7 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
   const allowedPerRound = Math.floor(exhaustN / 2);
   const exhaustTotal = allowedPerRound * amountCents;
   const fitsTotal = 2 * (warmup + rounds * n) * amountCents;
+  const writersYear = 2095;
 
   return withFerretBench({ name: 'budget', log }, async (bench) => {
     const { mongoUri, cpu } = bench;
@@ -191,25 +210,27 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
     }
     const ledgers = conns.map((models) => new BudgetLedger({ models, defaultTotalCents: exhaustTotal }));
     // Counts what the ledgers' chains do with their collection (a counter around the driver
-    // call, nothing else): inserts, inserts that lost their position, reads by _id.
+    // call, nothing else): entries inserted, entries that lost their position, queries.
     const chainCalls = { inserts: 0, lostPositions: 0, reads: 0 };
     const resetChainCalls = () => Object.assign(chainCalls, { inserts: 0, lostPositions: 0, reads: 0 });
     for (const models of conns) {
-      const coll = models.LedgerEntry.collection as unknown as Record<'insertOne' | 'findOne', (...args: unknown[]) => Promise<unknown>>;
-      const insertOne = coll.insertOne.bind(coll);
-      const findOne = coll.findOne.bind(coll);
-      coll.insertOne = async (...args) => {
-        chainCalls.inserts++;
+      const coll = models.LedgerEntry.collection as unknown as Record<'insertMany' | 'find', (...args: unknown[]) => unknown>;
+      const insertMany = coll.insertMany.bind(coll) as (docs: unknown[], ...rest: unknown[]) => Promise<unknown>;
+      const find = coll.find.bind(coll);
+      coll.insertMany = async (...args: unknown[]) => {
+        const [docs, ...rest] = args as [unknown[], ...unknown[]];
+        chainCalls.inserts += docs.length;
         try {
-          return await insertOne(...args);
+          return await insertMany(docs, ...rest);
         } catch (err) {
-          if (isDuplicateKeyError(err)) chainCalls.lostPositions++;
+          // An ordered insert stops at the first position another process took: the rest are lost too.
+          if (isDuplicateKeyError(err)) chainCalls.lostPositions += docs.length - ((err as { insertedCount?: number }).insertedCount ?? 0);
           throw err;
         }
       };
-      coll.findOne = (...args) => {
+      coll.find = (...args: unknown[]) => {
         chainCalls.reads++;
-        return findOne(...args);
+        return find(...args);
       };
     }
     const balanceDocs = conns.map((m) => m.connection.db!.collection<BalanceDoc>('bench_budget_balances'));
@@ -218,9 +239,13 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
     // --- the books of both sides, set up before the clock ------------------------------------
     await ledgers[0]!.open(fitsYear);
     await ledgers[0]!.setTotal({ year: fitsYear, totalCents: fitsTotal, key: 'bench', actor: 'bench' });
+    if (instances > 1) {
+      await ledgers[0]!.open(writersYear);
+      await ledgers[0]!.setTotal({ year: writersYear, totalCents: fitsTotal, key: 'bench', actor: 'bench' });
+    }
     for (const year of exhaustYears) await ledgers[0]!.open(year);
     // Every instance reads every journal once now (as a long-running process would have).
-    for (const ledger of ledgers.slice(1)) for (const year of [fitsYear, ...exhaustYears]) await ledger.open(year);
+    for (const ledger of ledgers.slice(1)) for (const year of [fitsYear, ...(instances > 1 ? [writersYear] : []), ...exhaustYears]) await ledger.open(year);
     await balanceDocs[0]!.insertMany([
       { _id: fitsYear, totalCents: fitsTotal, committedCents: 0 },
       ...exhaustYears.map((year) => ({ _id: year, totalCents: exhaustTotal, committedCents: 0 })),
@@ -228,8 +253,8 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
 
     // --- the operations: one reservation attempt each, counted per phase ---------------------
     const tally = { accepted: 0, refused: 0 };
-    const reserveOn = (year: number) => async (i: number) => {
-      const r: ReserveResult = await ledgers[i % instances]!.reserve({
+    const reserveOn = (year: number, writers = instances) => async (i: number) => {
+      const r: ReserveResult = await ledgers[i % writers]!.reserve({
         applicationId: randomUUID(),
         year,
         amountCents,
@@ -254,10 +279,11 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
     const committedOf = (side: Side, year: number) => (side === 'candidate' ? ledgerCommitted(year) : baselineCommitted(year));
 
     /** The books of the phase that just ended; the ledger's must be sound. */
-    let ledgerEntries = 2 + exhaustYears.length; // open + set_total of the fits year, open of each other year
-    const closePhase = async (side: Side, year: number, totalCents: number, before: number, attempts: number): Promise<PhaseBooks> => {
+    let ledgerEntries = 2 + exhaustYears.length + (instances > 1 ? 2 : 0); // open + set_total of the fits (and writers) year, open of each other year
+    const closePhase = async (side: Side, year: number, totalCents: number, before: number, attempts: number, bothLedger = false): Promise<PhaseBooks> => {
       const calls = { ...chainCalls };
-      const after = await committedOf(side, year);
+      const ledgerSide = side === 'candidate' || bothLedger;
+      const after = ledgerSide ? await ledgerCommitted(year) : await baselineCommitted(year);
       const { accepted, refused } = tally;
       tally.accepted = 0;
       tally.refused = 0;
@@ -277,9 +303,9 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
         committedAfterCents: after,
         lostUpdates: accepted - (after - before) / amountCents,
       };
-      if (side === 'candidate') {
+      if (ledgerSide) {
         ledgerEntries += accepted;
-        phase.chain = { inserts: calls.inserts, lostPositions: calls.lostPositions, readsById: calls.reads, ledgerEntriesAtEnd: ledgerEntries };
+        phase.chain = { inserts: calls.inserts, lostPositions: calls.lostPositions, reads: calls.reads, ledgerEntriesAtEnd: ledgerEntries };
         const reserved = (await ledgers[0]!.journal(year)).filter((e) => e.kind === 'reserve').length;
         if (phase.overspendReservations !== 0 || phase.lostUpdates !== 0 || after > totalCents) {
           throw new Error(`budget: the ledger overspent or lost a reservation: ${JSON.stringify(phase)}`);
@@ -294,7 +320,7 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
       `  accepted ${p.accepted}/${p.attempts} (allowed ${p.allowed}), committed ${p.committedAfterCents - p.committedBeforeCents} cents` +
       (p.lostUpdates ? `, LOST UPDATES ${p.lostUpdates}` : '') +
       (p.overspendReservations ? `, OVERSPEND ${p.overspendReservations} grants (${p.overspendCents} cents)` : '') +
-      (p.chain ? `; chain: ${p.chain.inserts} inserts, ${p.chain.lostPositions} lost positions, ${p.chain.readsById} reads by _id, ${p.chain.ledgerEntriesAtEnd} entries` : '');
+      (p.chain ? `; chain: ${p.chain.inserts} inserts, ${p.chain.lostPositions} lost positions, ${p.chain.reads} reads, ${p.chain.ledgerEntriesAtEnd} entries` : '');
 
     /** Which side ran phase p of runRounds (it alternates: c b, b c, c b, …). */
     const sideOfPhase = (p: number): Side => {
@@ -367,6 +393,34 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
       },
     });
 
+    // --- scenario 3 (2+ instances): N writers against one, both the ledger -----------------------
+    let writersPhases: { candidate: PhaseResult[]; baseline: PhaseResult[] } | undefined;
+    const writersBooks: Record<Side, PhaseBooks[]> = { candidate: [], baseline: [] };
+    if (instances > 1) {
+      log(`budget: writers: ${rounds} rounds of ${n} reservations per side: ${instances} instances against one, one journal`);
+      let before = await ledgerCommitted(writersYear);
+      let writersPhase = 0;
+      writersPhases = await runRounds({
+        name: 'budget writers',
+        unit: 'reservations',
+        rounds,
+        n,
+        concurrency,
+        candidateOp: reserveOn(writersYear),
+        baselineOp: reserveOn(writersYear, 1),
+        cpu,
+        log,
+        after: async () => {
+          const side = sideOfPhase(writersPhase++);
+          const p = await closePhase(side, writersYear, fitsTotal, before, n, true);
+          before = p.committedAfterCents;
+          if (p.refused) throw new Error(`budget: writers: the ledger refused ${p.refused} reservations that fit`);
+          writersBooks[side].push(p);
+          return phaseNote(p);
+        },
+      });
+    }
+
     // --- the ledger proves itself from the database ---------------------------------------------
     const check = await ledgers[0]!.check();
     const ledgerCheck = {
@@ -393,15 +447,31 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
     };
     const fits = compareSides(fitsPhases, descriptions, goal);
     const exhaustion = compareSides(exhaustPhases, descriptions, goal);
+    const writers =
+      writersPhases &&
+      compareSides(
+        writersPhases,
+        {
+          candidate: `BudgetLedger.reserve() spread over ${instances} instances (own connection each), one journal`,
+          baseline: 'BudgetLedger.reserve() on one instance, the same journal',
+        },
+        WRITERS_GOAL,
+      );
     const result: BudgetBenchResult = {
       name: 'budget',
       date: new Date().toISOString(),
       ...settings,
-      scenario: 'fits',
+      scenario: writers ? 'writers' : 'fits',
       instances,
       amountCents,
-      ...fits,
-      medianRoundRatio: medianOf(fits.roundRatios),
+      ...(writers ?? fits),
+      medianRoundRatio: medianOf((writers ?? fits).roundRatios),
+      ...(writers
+        ? {
+            writers: { ...writers, medianRoundRatio: medianOf(writers.roundRatios), year: writersYear, books: { candidate: books(writersBooks.candidate), baseline: books(writersBooks.baseline) } },
+            againstConditionalInc: { ...fits, medianRoundRatio: medianOf(fits.roundRatios) },
+          }
+        : {}),
       fits: { year: fitsYear, totalCents: fitsTotal, books: { candidate: books(fitsBooks.candidate), baseline: books(fitsBooks.baseline) } },
       exhaustion: {
         n: exhaustN,
@@ -431,7 +501,11 @@ export async function runBudgetBench(log = stdoutLog): Promise<BudgetBenchResult
     logComparison(log, exhaustion, { candidate: 'candidate (BudgetLedger.reserve)   ', baseline: 'baseline  (conditional $inc)      ' }, 'attempts');
     log(line('ledger  ', result.exhaustion.books.candidate));
     log(line('baseline', result.exhaustion.books.baseline));
-    log(`  median of the round ratios: fits ${result.medianRoundRatio}, exhaustion ${result.exhaustion.medianRoundRatio}`);
+    if (result.writers) {
+      log(`  writers (${n} per side per round; the headline ratio of this file):`);
+      logComparison(log, result.writers, { candidate: `candidate (${instances} instances)               `, baseline: 'baseline  (one instance)          ' }, 'reservations');
+    }
+    log(`  median of the round ratios: ${result.scenario} ${result.medianRoundRatio}, exhaustion ${result.exhaustion.medianRoundRatio}`);
     log(`  a read by _id of ledger_entries (${readById.ledgerEntries} entries): newest ${readById.hitNewestMs} ms, missing ${readById.missMs} ms`);
     log(`  ledger check: ${ledgerCheck.ok ? 'ok' : 'FAILED'} (${ledgerCheck.journals} journals, ${ledgerCheck.entries} entries)`);
     log(`  written to ${file} (${result.durationSec} s)`);

@@ -1,5 +1,5 @@
 import type { Models } from '../src/db/models.ts';
-import { addGrantKeys, insertEvent, moveListKeys } from '../src/db/keys.ts';
+import { addGrantKeys, insertEvent, moveListKeys, moveRefundKey } from '../src/db/keys.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../src/domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 import type { InitiativeReport, ReportReview, Settlement } from '../src/domain/report.ts';
@@ -32,7 +32,7 @@ export function createApplicationActivities(deps: { models: Models }) {
       // The list keys of the status it will have (a stale retry keeps the one it has), then the
       // status; the workflow sends these one at a time, in order; the seq guard drops a stale retry.
       const status = app.statusSeq >= input.seq ? app.status : input.status;
-      await moveListKeys(deps.models, app, status, () => Application.updateOne(
+      const write = () => Application.updateOne(
         { _id: input.applicationId, statusSeq: { $lt: input.seq } },
         {
           $set: {
@@ -45,7 +45,10 @@ export function createApplicationActivities(deps: { models: Models }) {
             ...(input.report !== undefined ? { report: input.report, review: input.review ?? null, settlement: input.settlement ?? null } : {}),
           },
         },
-      ));
+      );
+      // Finance's open refunds are found by key too (only a step that carries the settlement moves it).
+      const writeAll = input.report !== undefined && app.statusSeq < input.seq ? () => moveRefundKey(deps.models, input.applicationId, input.settlement, write) : write;
+      await moveListKeys(deps.models, app, status, writeAll);
       // A grant is found by its wijk and year for the panel's fair-spread figures (src/db/keys.ts).
       if (input.decision?.grantedCents) await addGrantKeys(deps.models, { _id: app._id, wijken: app.wijken, year: app.year, decision: input.decision });
     },

@@ -22,6 +22,7 @@
 import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, Models } from './models.ts';
 import { idRange } from './chain.ts';
 import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
+import type { Settlement } from '../domain/report.ts';
 import { insertOnce, isDuplicateKeyError } from './models.ts';
 
 export type { KeyDoc };
@@ -270,4 +271,41 @@ export async function listApplicationIds(models: Models, f: ApplicationListFilte
   const parts = listParts(f);
   const [keys, total] = await Promise.all([refsUnder(models, 'apps', parts, page), countUnder(models, 'apps', parts)]);
   return { ids: keys.map((k) => k.ref), total };
+}
+
+// --- refunds finance is waiting for ---------------------------------------------------------
+
+/** Unspent money the applicant still has to pay back (a settled report with a refund not yet received in full). */
+export const refundOpen = (s: Pick<Settlement, 'refundDueCents' | 'refundReceivedCents'> | null | undefined): boolean => !!s && s.refundDueCents > (s.refundReceivedCents ?? 0);
+
+const refundKeyId = (applicationId: string) => keyId('refund-open', [], applicationId);
+
+/**
+ * Keeps the key of an application whose refund is open in step with its settlement: written
+ * before the settlement is (`then`), removed after it no longer is open. Safe to repeat.
+ */
+export async function moveRefundKey(models: Models, applicationId: string, settlement: Settlement | null | undefined, then: () => Promise<unknown>): Promise<void> {
+  const open = refundOpen(settlement);
+  if (open) await addKeys(models, [{ _id: refundKeyId(applicationId), ref: applicationId }]);
+  await then();
+  if (!open) await removeKeys(models, [refundKeyId(applicationId)]);
+}
+
+/** The applications whose refund may be open (readers check the settlement: a key a crash left is skipped). */
+export async function applicationsWithOpenRefund(models: Models): Promise<string[]> {
+  return (await refsUnder(models, 'refund-open', [])).map((k) => k.ref);
+}
+
+const REFUNDS_BACKFILLED = 'migration:refund-keys:v1';
+
+/** Writes the refund keys of settlements stored before they existed (once per database; one read of the applications at start-up). */
+export async function backfillRefundKeys(models: Models): Promise<number> {
+  if (await models.Key.exists({ _id: REFUNDS_BACKFILLED })) return 0;
+  const keys: KeyDoc[] = [];
+  for await (const a of models.Application.find({}, { _id: 1, settlement: 1 }).lean<Pick<ApplicationDoc, '_id' | 'settlement'>[]>().cursor()) {
+    if (refundOpen(a.settlement)) keys.push({ _id: refundKeyId(a._id), ref: a._id });
+  }
+  await addKeys(models, keys);
+  await addKeys(models, [{ _id: REFUNDS_BACKFILLED, ref: new Date().toISOString() }]);
+  return keys.length;
 }

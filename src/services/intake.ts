@@ -7,6 +7,7 @@ import { applicationInputSchema, formatReference, type ApplicationInput } from '
 import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, isDuplicateKeyError, submittedApplication, type ApplicationDoc, type Models } from '../db/models.ts';
+import { prefixRange } from '../db/chain.ts';
 import { addApplicationKeys, applicationIdsWithStatus, insertDocuments, removeDocumentsOfApplication, removeApplicationKeys } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
@@ -207,9 +208,12 @@ export class IntakeService {
    */
   async nextReference(year: number): Promise<string> {
     const { ReferenceClaim } = this.deps.models;
+    // Numbers are claimed one after the other without gaps (a claim that fails is not taken), so
+    // the year's claims counted (from the `_id` index: `<year>-<seq>`) are its highest number; a
+    // number taken meanwhile only moves the loop below on.
     const readLast = async () => {
-      const last = await ReferenceClaim.findOne({ year }, { seq: 1 }).sort({ seq: -1 }).lean();
-      this.lastSeq.set(year, Math.max(this.lastSeq.get(year) ?? 0, last?.seq ?? 0));
+      const claims = await ReferenceClaim.collection.count(prefixRange(`${year}-`) as never);
+      this.lastSeq.set(year, Math.max(this.lastSeq.get(year) ?? 0, claims));
     };
     if (!this.lastSeq.has(year)) await readLast();
     for (;;) {

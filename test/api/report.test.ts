@@ -4,6 +4,7 @@
  * 2026 could be applied for; by the real clock it is long over, so after the payout the
  * initiative goes straight to report_due (and, its deadline long past, escalated).
  */
+import { applicationsWithOpenRefund } from '../../src/db/keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { grant, statusOf, waitForStatus, type Granted } from '../helpers/grants.ts';
@@ -104,6 +105,8 @@ describe('report, review and refund', () => {
     const settled = await waitForStatus(ctx, a, 'settled');
     expect(settled.review).toMatchObject({ outcome: 'accept', trafficLight: 'green' });
     expect(settled.settlement).toMatchObject({ refundDueCents: unspent });
+    // Finance finds the open refund by its key (src/db/keys.ts), not by reading every application.
+    expect(await applicationsWithOpenRefund(ctx.deps.models)).toContain(a.id);
     const mail = await eventually(async () => ctx.mail.mails.find((m) => /is goedgekeurd/.test(m.subject)), 10_000, 'the acceptance e-mail');
     expect(mail.text).toContain(ctx.config.payouts.debtor.iban);
 
@@ -116,6 +119,7 @@ describe('report, review and refund', () => {
     expect((await ctx.http().post(`/api/v1/applications/${a.id}/refunds`).set(as(finance)).send({ amountCents: unspent - 1_000 })).status).toBe(200);
     const closed = await waitForStatus(ctx, a, 'closed');
     expect(closed.settlement).toMatchObject({ refundDueCents: unspent, refundReceivedCents: unspent });
+    expect(await applicationsWithOpenRefund(ctx.deps.models)).not.toContain(a.id);
 
     const journal = (await ctx.deps.ledger.journal(2026)).filter((e) => e.applicationId === a.id).map((e) => [e.kind, e.amountCents]);
     expect(journal).toEqual([

@@ -4,6 +4,7 @@
  * repayments of unspent money still open. The same payout register as the API.
  */
 import type { ApiDeps } from '../../api/deps.ts';
+import { applicationsWithOpenRefund, refundOpen } from '../../db/keys.ts';
 import { isAllowed } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
 import { formatDate, formatDateTime } from '../../domain/dates.ts';
@@ -40,9 +41,9 @@ export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSp
     const [pending, batches, refunds] = await Promise.all([
       deps.payouts.list({ status: 'pending' }),
       deps.payouts.listBatches(),
-      deps.models.Application.find({ status: 'settled', 'settlement.refundDueCents': { $gt: 0 } }, { reference: 1, title: 1, settlement: 1 }).lean(),
+      applicationsWithOpenRefund(deps.models).then(async (ids) => (ids.length ? deps.models.Application.find({ _id: { $in: ids } }, { reference: 1, title: 1, status: 1, settlement: 1 }).lean() : [])),
     ]);
-    const open = refunds.filter((a) => (a.settlement?.refundDueCents ?? 0) > (a.settlement?.refundReceivedCents ?? 0));
+    const open = refunds.filter((a) => a.status === 'settled' && refundOpen(a.settlement)).sort((a, b) => a.reference.localeCompare(b.reference));
     const canBatch = isAllowed(rule.batch, page.principal, page.req.params);
     const canExecute = isAllowed(rule.executed, page.principal, page.req.params);
     const canRefund = isAllowed(rule.refund, page.principal, page.req.params);

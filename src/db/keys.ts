@@ -19,7 +19,8 @@
  * `_id`s stay in the character range the FerretDB patch orders exactly, and `:` only
  * ever separates parts.
  */
-import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, Models } from './models.ts';
+import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, Models, PayoutDoc } from './models.ts';
+import { payoutStatuses } from '../domain/payouts.ts';
 import { idRange } from './chain.ts';
 import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
 import type { Settlement } from '../domain/report.ts';
@@ -308,4 +309,63 @@ export async function backfillRefundKeys(models: Models): Promise<number> {
   await addKeys(models, keys);
   await addKeys(models, [{ _id: REFUNDS_BACKFILLED, ref: new Date().toISOString() }]);
   return keys.length;
+}
+
+// --- payouts by status and budget year --------------------------------------------------------
+
+type PayoutListed = Pick<PayoutDoc, '_id' | 'status' | 'year' | 'createdAt'>;
+
+/** A page of payouts: each of status and year given or any ("*"). */
+function payoutParts(status: string | undefined, year: number | undefined): string[] {
+  return [status ?? ANY, year === undefined ? ANY : String(year)];
+}
+
+/** The keys of a payout with this status: status and any, year and any; oldest first by creation. */
+function payoutKeys(p: PayoutListed, status: PayoutDoc['status']): KeyDoc[] {
+  const keys: KeyDoc[] = [];
+  for (const s of [status, undefined])
+    for (const y of [p.year, undefined]) keys.push({ _id: keyId('payouts', [...payoutParts(s, y), new Date(p.createdAt).toISOString()], p._id), ref: p._id });
+  return keys;
+}
+
+/** Writes the keys of a new payout (before the payout itself). */
+export async function addPayoutKeys(models: Models, p: PayoutListed): Promise<void> {
+  await addKeys(models, payoutKeys(p, p.status));
+}
+
+/** The keys a retried instruction wrote for a payout stored by an earlier attempt (another creation time). */
+export async function removePayoutKeys(models: Models, p: PayoutListed): Promise<void> {
+  await removeKeys(models, payoutStatuses.flatMap((s) => payoutKeys(p, s).map((k) => k._id)));
+}
+
+/** As `moveListKeys`: the keys of the new status, then the status (`then`), then the old status's keys removed. */
+export async function movePayoutKeys(models: Models, p: PayoutListed, status: PayoutDoc['status'], then: () => Promise<unknown>): Promise<void> {
+  await addKeys(models, payoutKeys(p, status));
+  await then();
+  const others = payoutStatuses.filter((s) => s !== status).flatMap((s) => payoutKeys(p, s).filter((k) => k._id.startsWith(`payouts:${escapeKeyPart(s)}:`)));
+  await removeKeys(models, others.map((k) => k._id));
+}
+
+/** A page of payout ids, oldest first, and how many match in all. */
+export async function payoutIds(models: Models, f: { status?: string; year?: number }, page: { skip?: number; limit?: number } = {}): Promise<{ ids: string[]; total: number }> {
+  const parts = payoutParts(f.status, f.year);
+  const [keys, total] = await Promise.all([refsUnder(models, 'payouts', parts, page), countUnder(models, 'payouts', parts)]);
+  return { ids: keys.map((k) => k.ref), total };
+}
+
+const PAYOUTS_BACKFILLED = 'migration:payout-keys:v1';
+
+/** Writes the keys of payouts stored before they existed (once per database; one read of the payouts at start-up). */
+export async function backfillPayoutKeys(models: Models): Promise<number> {
+  if (await models.Key.exists({ _id: PAYOUTS_BACKFILLED })) return 0;
+  let written = 0;
+  let batch: KeyDoc[] = [];
+  for await (const p of models.Payout.find({}, { _id: 1, status: 1, year: 1, createdAt: 1 }).lean<PayoutListed[]>().cursor()) {
+    batch.push(...payoutKeys(p, p.status));
+    written += 1;
+    if (batch.length >= 1000) [batch] = [[], await addKeys(models, batch)];
+  }
+  await addKeys(models, batch);
+  await addKeys(models, [{ _id: PAYOUTS_BACKFILLED, ref: new Date().toISOString() }]);
+  return written;
 }

@@ -4,3 +4,6 @@
 export function payoutEndToEndId(reference: string): string {
   return `BF-${reference}`;
 }
+
+/** Where a payout instruction stands (the register decides; the payout document projects it). */
+export const payoutStatuses = ['pending', 'batched', 'paid', 'cancelled'] as const;

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { recordAudit } from '../services/audit.ts';
 import { Chain } from '../db/chain.ts';
+import { addPayoutKeys, movePayoutKeys, payoutIds, removePayoutKeys } from '../db/keys.ts';
 import { insertOnce, type Models, type PayoutDoc, type PayoutEventDoc } from '../db/models.ts';
 import { AppError } from '../domain/errors.ts';
 import { amsterdamDate } from '../domain/dates.ts';
@@ -85,7 +86,13 @@ export class PayoutService {
       createdAt: this.now(),
       status: 'pending',
     };
-    await insertOnce(Payout, doc);
+    // Its keys first (finance's lists find payouts by them); a retry that finds the payout of an
+    // earlier attempt removes the keys of its own creation time.
+    await addPayoutKeys(this.deps.models, doc);
+    if (!(await insertOnce(Payout, doc))) {
+      const stored = await Payout.findById(id, { createdAt: 1 }).lean();
+      if (stored && new Date(stored.createdAt).getTime() !== doc.createdAt.getTime()) await removePayoutKeys(this.deps.models, doc);
+    }
     await recordAudit(this.deps.models, { _id: `payout:${id}:created`, at: doc.createdAt, actor: 'system', action: 'payout.created', target: `application:${args.applicationId}`, after: { endToEndId: id, amountCents: doc.amountCents, status: 'pending' } });
     return (await Payout.findById(id).lean())!;
   }
@@ -110,7 +117,7 @@ export class PayoutService {
   async createBatch(args: { actor: string; requestId?: string }): Promise<BatchSummary> {
     const { Payout } = this.deps.models;
     await this.register.read();
-    const candidates = (await Payout.find({ status: 'pending' }).sort({ createdAt: 1, _id: 1 }).lean()).filter((p) => !this.states.has(p._id));
+    const candidates = (await this.byIds((await payoutIds(this.deps.models, { status: 'pending' })).ids)).filter((p) => p.status === 'pending' && !this.states.has(p._id));
     const createdAt = new Date(Math.floor(this.now().getTime() / 1000) * 1000);
     const requestedExecutionDate = nextBusinessDay(createdAt);
     let xml = '';
@@ -180,15 +187,27 @@ export class PayoutService {
     return this.summary(batchId);
   }
 
-  async list(filter: { status?: PayoutDoc['status']; year?: number; batchId?: string }): Promise<PayoutDoc[]> {
+  /**
+   * Payouts, oldest first, by their keys (src/db/keys.ts) or, for a batch, by the register;
+   * a page of them when `page` is given. A key a crash left behind is skipped.
+   */
+  async list(filter: { status?: PayoutDoc['status']; year?: number; batchId?: string }, page?: { skip: number; limit: number }): Promise<{ payouts: PayoutDoc[]; total: number }> {
     await this.project();
-    return this.deps.models.Payout.find({
-      ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.year ? { year: filter.year } : {}),
-      ...(filter.batchId ? { batchId: filter.batchId } : {}),
-    })
-      .sort({ createdAt: 1, _id: 1 })
-      .lean();
+    const matches = (p: PayoutDoc) => (!filter.status || p.status === filter.status) && (!filter.year || p.year === filter.year);
+    if (filter.batchId) {
+      const all = (await this.byIds(this.batches.get(filter.batchId)?.event.endToEndIds ?? [])).filter(matches);
+      return { payouts: page ? all.slice(page.skip, page.skip + page.limit) : all, total: all.length };
+    }
+    const { ids, total } = await payoutIds(this.deps.models, filter, page);
+    const found = new Map((await this.byIds(ids)).map((p) => [p._id, p]));
+    return { payouts: ids.map((id) => found.get(id)).filter((p): p is PayoutDoc => !!p && matches(p)), total };
+  }
+
+  /** Payouts by id, oldest first. */
+  private async byIds(ids: readonly string[]): Promise<PayoutDoc[]> {
+    if (!ids.length) return [];
+    const docs = await this.deps.models.Payout.find({ _id: { $in: [...new Set(ids)] } }).lean();
+    return docs.sort((a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || (a._id < b._id ? -1 : 1));
   }
 
   async byApplication(reference: string): Promise<PayoutDoc | null> {
@@ -228,13 +247,13 @@ export class PayoutService {
     // Only the payouts named by register entries not yet projected by this process (at
     // start-up: all of them once), by id, not a read of every payout.
     const ids = [...new Set(entries.slice(this.projected).flatMap((e) => e.endToEndIds))];
-    const stale = ids.length ? await Payout.find({ _id: { $in: ids }, status: { $in: ['pending', 'batched'] } }, { status: 1, applicationId: 1 }).lean() : [];
+    const stale = (ids.length ? await Payout.find({ _id: { $in: ids } }, { status: 1, applicationId: 1, year: 1, createdAt: 1 }).lean() : []).filter((p) => p.status === 'pending' || p.status === 'batched');
     for (const p of stale) {
       const s = this.states.get(p._id);
       if (!s || s.state === p.status) continue;
       const batch = 'batchId' in s ? this.batches.get(s.batchId) : undefined;
       const at = s.state === 'paid' ? batch!.executed!.at : s.state === 'batched' ? batch!.event.at : entries.find((e) => e.key === `cancel:${p._id}`)!.at;
-      await Payout.updateOne({ _id: p._id }, { $set: { status: s.state, ...('batchId' in s ? { batchId: s.batchId } : {}), ...(s.state === 'paid' ? { paidAt: at } : {}) } });
+      await movePayoutKeys(this.deps.models, p, s.state, () => Payout.updateOne({ _id: p._id }, { $set: { status: s.state, ...('batchId' in s ? { batchId: s.batchId } : {}), ...(s.state === 'paid' ? { paidAt: at } : {}) } }));
       await recordAudit(this.deps.models, {
         _id: `payout:${p._id}:${s.state}`,
         at,

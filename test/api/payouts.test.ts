@@ -300,8 +300,15 @@ describe('batches: races, the file, execution, filters', () => {
     // Oldest first.
     const created = all.map((p) => (p as unknown as { createdAt: string }).createdAt);
     expect([...created].sort()).toEqual(created);
+    // A page at a time, from the payouts' keys: pages in order make the whole list; `total` counts all.
+    const pageOf = async (q: string) => (await ctx.http().get(`/api/v1/payouts${q}`).set(as(finance))).body as { payouts: { endToEndId: string }[]; total: number; page: number; pageSize: number };
+    const pages = await Promise.all([1, 2, 3, 4].map((n) => pageOf(`?pageSize=3&page=${n}`)));
+    expect(pages.map((pg) => pg.payouts.length)).toEqual([3, 3, 3, 1]);
+    expect(pages.flatMap((pg) => pg.payouts.map((p) => p.endToEndId))).toEqual(all.map((p) => p.endToEndId));
+    expect(pages.map((pg) => pg.total)).toEqual([10, 10, 10, 10]);
+    expect(await pageOf('?year=2027&status=paid&pageSize=2&page=2')).toMatchObject({ page: 2, pageSize: 2, total: all.filter((p) => p.batchId).length });
 
-    for (const q of ['?status=open', '?year=abc', '?year=1999', '?year=2101', `?batchId=${'x'.repeat(41)}`]) {
+    for (const q of ['?status=open', '?year=abc', '?year=1999', '?year=2101', `?batchId=${'x'.repeat(41)}`, '?page=0', '?pageSize=1001']) {
       const res = await ctx.http().get(`/api/v1/payouts${q}`).set(as(finance));
       expect({ q, status: res.status, code: res.body?.error?.code }).toEqual({ q, status: 422, code: 'validation_failed' });
     }

@@ -22,6 +22,11 @@ import {
   refsUnder,
   removeDocumentsOfApplication,
   documentsOfApplication,
+  applicationsWithOpenRefund,
+  backfillPayoutKeys,
+  backfillRefundKeys,
+  movePayoutKeys,
+  payoutIds,
 } from '../../src/db/keys.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 import { backfillAuditKeys, queryAudit, recordAudit } from '../../src/services/audit.ts';
@@ -156,6 +161,45 @@ describe('ordered keys', () => {
     expect((await listApplicationIds(models, { year: 2072 }, { skip: 0, limit: 5 })).ids).toEqual([appId]);
     expect(await backfillApplicationKeys(models), 'the second time: nothing to do').toBe(0);
     expect(applicationKey.event(appId, 'x')._id.startsWith(`event:${appId}:`)).toBe(true);
+  });
+});
+
+describe("finance's lists by keys", () => {
+  const payout = (n: number, status: 'pending' | 'paid', year: number) => ({
+    _id: `BF-OUD-${n}`,
+    applicationId: `oud-${n}`,
+    reference: `OUD-${n}`,
+    year,
+    amountCents: 1_000 * n,
+    iban: 'NL91ABNA0417164300',
+    accountHolder: 'Oud',
+    remittance: 'oud',
+    createdAt: new Date(Date.UTC(2071, 0, n)),
+    status,
+  });
+
+  it('pages payouts oldest first by status and year, follows a status change, and writes the keys of older payouts and refunds once', async () => {
+    await models.Payout.collection.insertMany([payout(3, 'pending', 2071), payout(1, 'paid', 2071), payout(2, 'pending', 2072)] as never[]);
+    await models.Application.collection.insertMany([
+      { _id: 'oud-refund-open', settlement: { refundDueCents: 500, refundReceivedCents: 100 } },
+      { _id: 'oud-refund-done', settlement: { refundDueCents: 500, refundReceivedCents: 500 } },
+      { _id: 'oud-no-refund', settlement: { refundDueCents: 0 } },
+    ] as never[]);
+    expect((await payoutIds(models, {})).total, 'not found before the backfill').toBe(0);
+
+    expect(await backfillPayoutKeys(models)).toBe(3);
+    expect(await backfillRefundKeys(models)).toBe(1);
+    expect(await applicationsWithOpenRefund(models)).toEqual(['oud-refund-open']);
+    expect(await payoutIds(models, {})).toEqual({ ids: ['BF-OUD-1', 'BF-OUD-2', 'BF-OUD-3'], total: 3 });
+    expect(await payoutIds(models, { status: 'pending' })).toEqual({ ids: ['BF-OUD-2', 'BF-OUD-3'], total: 2 });
+    expect(await payoutIds(models, { status: 'pending', year: 2071 })).toEqual({ ids: ['BF-OUD-3'], total: 1 });
+    expect(await payoutIds(models, { year: 2071 }, { skip: 1, limit: 1 })).toEqual({ ids: ['BF-OUD-3'], total: 2 });
+
+    await movePayoutKeys(models, payout(3, 'pending', 2071), 'paid', () => models.Payout.updateOne({ _id: 'BF-OUD-3' }, { $set: { status: 'paid' } }));
+    expect(await payoutIds(models, { status: 'pending' })).toEqual({ ids: ['BF-OUD-2'], total: 1 });
+    expect(await payoutIds(models, { status: 'paid', year: 2071 })).toEqual({ ids: ['BF-OUD-1', 'BF-OUD-3'], total: 2 });
+    expect(await payoutIds(models, { year: 2071 })).toEqual({ ids: ['BF-OUD-1', 'BF-OUD-3'], total: 2 });
+    expect([await backfillPayoutKeys(models), await backfillRefundKeys(models)], 'the second time: nothing to do').toEqual([0, 0]);
   });
 });
 

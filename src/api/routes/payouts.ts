@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BatchSummary } from '../../payouts/service.ts';
 import type { PayoutDoc } from '../../db/models.ts';
+import { payoutStatuses } from '../../domain/payouts.ts';
 import { actorOf } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseParams, parseQuery } from '../errors.ts';
@@ -10,7 +11,6 @@ import { errorSchema } from '../schemas.ts';
 const err = (description: string) => ({ description, schema: errorSchema });
 const finance = ['finance', 'admin'] as const;
 
-const payoutStatuses = ['pending', 'batched', 'paid', 'cancelled'] as const;
 const payoutSchema = z
   .object({
     endToEndId: z.string(),
@@ -45,6 +45,8 @@ const listQuery = z.object({
   status: z.enum(payoutStatuses).optional(),
   year: z.coerce.number().int().min(2000).max(2100).optional(),
   batchId: z.string().max(40).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(1_000).default(500),
 });
 const batchParams = z.object({ id: z.string().regex(/^PB-\d{4}-\d{4,}$/) });
 
@@ -83,12 +85,13 @@ export function payoutRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/payouts',
       access: finance,
       tag: 'payouts',
-      summary: 'Payout instructions, oldest first; filter by status (pending, batched, paid, cancelled), budget year or batch.',
+      summary: 'Payout instructions, oldest first; filter by status (pending, batched, paid, cancelled), budget year or batch; a page at a time (`total` counts every match).',
       request: { query: listQuery },
-      responses: { 200: { description: 'Payouts', schema: z.object({ payouts: z.array(payoutSchema) }) }, 401: err('Not logged in'), 403: err('Not finance or admin'), 422: err('Invalid filter') },
+      responses: { 200: { description: 'Payouts', schema: z.object({ payouts: z.array(payoutSchema), page: z.number().int(), pageSize: z.number().int(), total: z.number().int() }) }, 401: err('Not logged in'), 403: err('Not finance or admin'), 422: err('Invalid filter') },
       async handler(req, res) {
-        const q = parseQuery(listQuery, req);
-        res.json({ payouts: (await payouts.list(q)).map(payoutView) });
+        const { page, pageSize, ...filter } = parseQuery(listQuery, req);
+        const found = await payouts.list(filter, { skip: (page - 1) * pageSize, limit: pageSize });
+        res.json({ payouts: found.payouts.map(payoutView), page, pageSize, total: found.total });
       },
     },
     {

@@ -39,7 +39,7 @@ export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSp
     const { t, locale } = page;
     const f = t.finance;
     const [pending, batches, refunds] = await Promise.all([
-      deps.payouts.list({ status: 'pending' }),
+      deps.payouts.list({ status: 'pending' }).then((r) => r.payouts),
       deps.payouts.listBatches(),
       applicationsWithOpenRefund(deps.models).then(async (ids) => (ids.length ? deps.models.Application.find({ _id: { $in: ids } }, { reference: 1, title: 1, status: 1, settlement: 1 }).lean() : [])),
     ]);

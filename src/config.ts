@@ -91,6 +91,7 @@ const envSchema = z.object({
   RETENTION_SCHEDULE: z.enum(['true', 'false']).default('true'),
   RETENTION_SCHEDULE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).default('personal-data-retention'),
   REPORTS_MAX_AGE_SECONDS: int(300, 0),
+  LEDGER_FULL_CHECK_SECONDS: int(600, 0),
 });
 
 /** Every environment variable the service reads (docker-compose.yml must use only these). */
@@ -151,6 +152,8 @@ export interface Config {
    * and how long the figures of a year may be served before they are read again.
    */
   reports: { focusWijken: string[]; maxAgeSeconds: number };
+  /** /readyz: how often the ledger is checked in full (in between, a probe checks what was appended). */
+  readiness: { ledgerFullCheckSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     support: { wijkOrganisations: wijkOrganisations.value! },
     reports: { focusWijken, maxAgeSeconds: e.REPORTS_MAX_AGE_SECONDS },
+    readiness: { ledgerFullCheckSeconds: e.LEDGER_FULL_CHECK_SECONDS },
   };
 }
 

@@ -1,4 +1,5 @@
 /** Wiring shared by the entry points (src/main.ts, src/server.ts, src/worker.ts) and the tests. */
+import { LedgerWatch } from './budget/ledger-watch.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -122,6 +123,7 @@ export function buildApiDeps(args: {
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const starter = args.starter ?? temporalInitiativeStarter(client, config.temporal.taskQueue);
   const { ledger, payouts } = createMoney(config, models, client, logger);
+  const ledgerWatch = new LedgerWatch(ledger, { fullEveryMs: config.readiness.ledgerFullCheckSeconds * 1000 });
   const support = new SupportService({ models, organisations: config.support.wijkOrganisations, workflows: temporalSupportWorkflows(client, config.temporal.taskQueue), logger, now: args.now });
   const initiatives = new InitiativeCommands(client);
   const meetings = new MeetingCommands(client, models, config.temporal.taskQueue);
@@ -156,8 +158,8 @@ export function buildApiDeps(args: {
       {
         name: 'ledger',
         async check() {
-          // Reads the whole journal (one query; thousands of entries a year at most).
-          const result = await ledger.check();
+          // What was appended since the last probe, on top of a full check in the background (src/budget/ledger-watch.ts).
+          const result = await ledgerWatch.check();
           if (!result.ok) {
             const problems = result.years.flatMap((y) => y.problems.map((p) => `${y.year}: ${p}`));
             throw Object.assign(new Error(`ledger check failed: ${problems.slice(0, 5).join('; ')}`), { readiness: 'inconsistent' });

@@ -7,7 +7,7 @@
  */
 import { insertOnce, type LedgerEntryDoc, type Models } from '../db/models.ts';
 import { recordAudit } from '../services/audit.ts';
-import { Chain, type AppendResult } from '../db/chain.ts';
+import { Chain, chainEntryId, idRange, type AppendResult } from '../db/chain.ts';
 import {
   applyMovement,
   balancesProblems,
@@ -214,11 +214,25 @@ export class BudgetLedger {
    * committed + paid ≤ total after every entry.
    */
   async check(): Promise<JournalCheck> {
-    const all = await this.models.LedgerEntry.find({}).sort({ chain: 1, seq: 1 }).lean();
-    const byYear = new Map<number, LedgerEntryDoc[]>();
-    for (const e of all) byYear.set(e.year, [...(byYear.get(e.year) ?? []), e]);
-    const years = [...byYear].sort(([a], [b]) => a - b).map(([year, entries]) => checkJournal(year, entries));
-    return { ok: years.every((y) => y.problems.length === 0), years };
+    return journalCheck(await this.checkers());
+  }
+
+  /** Every year's journal checked from its first entry: one read of the whole ledger (in `_id`, i.e. position, order). */
+  async checkers(): Promise<Map<number, JournalChecker>> {
+    const byYear = new Map<number, JournalChecker>();
+    for await (const e of this.models.LedgerEntry.find({}).sort({ _id: 1 }).lean<LedgerEntryDoc[]>().cursor()) {
+      let c = byYear.get(e.year);
+      if (!c) byYear.set(e.year, (c = new JournalChecker(e.year)));
+      c.add(e);
+    }
+    return byYear;
+  }
+
+  /** Checks what was appended to a year's journal since the checker's last entry (an `_id` range after it). */
+  async checkAppended(checker: JournalChecker): Promise<void> {
+    const chain = `budget-${checker.year}`;
+    const after = { _id: { $gt: chainEntryId(chain, checker.entries), $lt: idRange(chain)._id.$lt } };
+    for (const e of await this.models.LedgerEntry.find(after as never).sort({ _id: 1 }).lean<LedgerEntryDoc[]>()) checker.add(e);
   }
 
   /** Writes the audit records that a crash right after a ledger write left out. */
@@ -329,26 +343,55 @@ export class BudgetLedger {
 
 const auditId = (e: LedgerEntryDoc) => `ledger:${e._id}`;
 
-/** The check of one year's journal, as pure function of its entries in position order. */
-export function checkJournal(year: number, entries: readonly LedgerEntryDoc[]): JournalCheck['years'][number] {
-  const problems: string[] = [];
-  let balances = emptyBalances(0);
-  const shares = new Map<string, ApplicationShare>();
-  entries.forEach((e, i) => {
+/**
+ * The check of one year's journal, entry by entry in position order: each must be the next
+ * position (an `open` first), allowed by the rules on what came before, with stored balances
+ * equal to the sum so far and within the total. Kept between calls, it checks only what was
+ * appended since (the readiness probe, src/budget/ledger-watch.ts).
+ */
+export class JournalChecker {
+  readonly year: number;
+  readonly problems: string[] = [];
+  entries = 0;
+  balances = emptyBalances(0);
+  private readonly shares = new Map<string, ApplicationShare>();
+
+  constructor(year: number) {
+    this.year = year;
+  }
+
+  add(e: LedgerEntryDoc): void {
+    const i = this.entries++;
     const where = `entry ${e._id}`;
-    if (e.seq !== i + 1) problems.push(`${where}: position ${e.seq}, expected ${i + 1}`);
-    if ((i === 0) !== (e.kind === 'open')) problems.push(`${where}: ${e.kind} ${i === 0 ? 'cannot open a journal' : 'after the opening'}`);
-    const r = applyMovement(balances, (e.applicationId && shares.get(e.applicationId)) || zeroShare, e);
+    if (e.seq !== i + 1) this.problems.push(`${where}: position ${e.seq}, expected ${i + 1}`);
+    if ((i === 0) !== (e.kind === 'open')) this.problems.push(`${where}: ${e.kind} ${i === 0 ? 'cannot open a journal' : 'after the opening'}`);
+    const r = applyMovement(this.balances, (e.applicationId && this.shares.get(e.applicationId)) || zeroShare, e);
     if ('refused' in r) {
-      problems.push(`${where}: ${e.kind} of ${e.amountCents} not allowed (${r.refused})`);
+      this.problems.push(`${where}: ${e.kind} of ${e.amountCents} not allowed (${r.refused})`);
       return;
     }
-    if (e.applicationId) shares.set(e.applicationId, r.share);
-    balances = r.balances;
-    if (!sameBalances(balances, e.balances)) problems.push(`${where}: stored balances differ from the journal's sum`);
-    for (const p of balancesProblems(e.balances)) problems.push(`${where}: ${p}`);
-  });
-  return { year, entries: entries.length, balances, problems };
+    if (e.applicationId) this.shares.set(e.applicationId, r.share);
+    this.balances = r.balances;
+    if (!sameBalances(this.balances, e.balances)) this.problems.push(`${where}: stored balances differ from the journal's sum`);
+    for (const p of balancesProblems(e.balances)) this.problems.push(`${where}: ${p}`);
+  }
+
+  result(): JournalCheck['years'][number] {
+    return { year: this.year, entries: this.entries, balances: this.balances, problems: [...this.problems] };
+  }
+}
+
+/** The verdict over checked journals. */
+export function journalCheck(checkers: ReadonlyMap<number, JournalChecker>): JournalCheck {
+  const years = [...checkers.values()].sort((a, b) => a.year - b.year).map((c) => c.result());
+  return { ok: years.every((y) => y.problems.length === 0), years };
+}
+
+/** The check of one year's journal, as pure function of its entries in position order. */
+export function checkJournal(year: number, entries: readonly LedgerEntryDoc[]): JournalCheck['years'][number] {
+  const checker = new JournalChecker(year);
+  for (const e of entries) checker.add(e);
+  return checker.result();
 }
 
 /** The share of a calendar year gone at `now`, counted in whole Amsterdam days (today included). */

@@ -39,7 +39,8 @@ async function appWith(temporalClient: Client): Promise<Express> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'buurtfonds-readyz-'));
   ferret = await startFerretDB({ dir: join(dir, 'ferretdb') });
-  config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DATA_DIR: dir });
+  // The full ledger check in the background every second (the inconsistency test changes an entry already checked).
+  config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DATA_DIR: dir, LEDGER_FULL_CHECK_SECONDS: '1' });
   models = await connectDatabase(ferret.uri, 'readyz');
   client = await connectTemporalClient(inject('temporalAddress'), config.temporal.namespace);
   app = await appWith(client);

@@ -1,3 +1,4 @@
+import { addMailKey } from '../src/db/keys.ts';
 import { log } from '@temporalio/activity';
 import type { Models } from '../src/db/models.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
@@ -29,6 +30,8 @@ export function createOutbox(deps: { models: Models; mailer: Mailer; mailDomain:
     const messageId = outboxMessageId(key, deps.mailDomain);
     const existing = await Outbox.findById(key, { status: 1, attempts: 1, lastError: 1 }).lean();
     if (existing?.status === 'sent') return 'already_sent' as const;
+    // The application's e-mails are found by key (the privacy export and erasure).
+    if (!existing && row.applicationId) await addMailKey(deps.models, row.applicationId, key);
     const unfinished = existing !== null && existing.attempts > 0 && existing.lastError === undefined;
     if (unfinished) log.warn('outbox: resending an e-mail whose last attempt ended without a result; it may arrive twice, with the same Message-ID', { key, messageId, attempts: existing.attempts });
     await Outbox.updateOne(

@@ -15,7 +15,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { recordAudit } from '../src/services/audit.ts';
 import { insertOnce, type ApplicationDoc, type Models } from '../src/db/models.ts';
-import { documentsOfApplication, documentsWithContent, eventsOfApplication, insertEvent, removeDocumentsOfApplication } from '../src/db/keys.ts';
+import { documentsOfApplication, documentsWithContent, eventsOfApplication, insertEvent, removeDocumentsOfApplication, movementsOfApplication } from '../src/db/keys.ts';
 import type { DocumentStore } from '../src/documents/store.ts';
 import { isFinal, type TimelineEventType } from '../src/domain/status.ts';
 import { payoutEndToEndId } from '../src/domain/payouts.ts';
@@ -59,7 +59,7 @@ type ErasableApplication = ApplicationDoc & { erasedAt?: Date };
 const erasedEventType: TimelineEventType = 'personal_data_erased';
 
 export function createPrivacyActivities(deps: PrivacyActivityDeps) {
-  const { Application, Document, AccessToken, Idempotency, Outbox, Event, Payout, Meeting, LedgerEntry, Audit } = deps.models;
+  const { Application, Document, AccessToken, Idempotency, Outbox, Event, Payout, Meeting, Audit } = deps.models;
   const financialYears = deps.retention?.financialYears ?? 7;
 
   return {
@@ -142,7 +142,7 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
         paymentInstructionStripped = true;
       }
 
-      const movements = await LedgerEntry.find({ applicationId }, { at: 1 }).lean();
+      const movements = await movementsOfApplication(deps.models, applicationId);
       const financialRecordsKeptUntil = financialRetentionEnd(movements.map((m) => amsterdamYear(new Date(m.at))), financialYears);
 
       // The marker last. Through the driver: the schema does not declare `erasedAt` (mongoose would drop it).

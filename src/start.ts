@@ -1,6 +1,6 @@
 /** Starting and stopping the api and the worker against given servers. */
 import type { Server } from 'node:http';
-import { backfillApplicationKeys, backfillPayoutKeys, backfillRefundKeys } from './db/keys.ts';
+import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfillRefundKeys } from './db/keys.ts';
 import { backfillAuditKeys } from './services/audit.ts';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -40,6 +40,8 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (backfilled) logger.info({ backfilled }, 'keys written for the events, documents and applications stored before keys existed');
   const payoutsKeyed = await backfillPayoutKeys(models);
   if (payoutsKeyed) logger.info({ payouts: payoutsKeyed }, 'keys written for the payouts stored before keys existed');
+  const records = await backfillRecordKeys(models);
+  if (records) logger.info({ records }, 'keys written for the ledger movements and e-mails stored before keys existed');
   const refunds = await backfillRefundKeys(models);
   if (refunds) logger.info({ refunds }, 'keys written for the open refunds settled before keys existed');
   const audited = await backfillAuditKeys(models);

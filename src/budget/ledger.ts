@@ -5,6 +5,7 @@
  * two writers cannot both spend the last euro (see src/db/chain.ts for why this is
  * atomic on FerretDB, where a conditional update is not).
  */
+import { addMovementKey } from '../db/keys.ts';
 import { insertOnce, type LedgerEntryDoc, type Models } from '../db/models.ts';
 import { recordAudit } from '../services/audit.ts';
 import { Chain, chainEntryId, idRange, type AppendResult } from '../db/chain.ts';
@@ -327,7 +328,13 @@ export class BudgetLedger {
     return result.entry;
   }
 
-  private audit(e: LedgerEntryDoc, before: Balances | undefined): Promise<boolean> {
+  /**
+   * The entry's application key (its movements are found by it: the privacy export) and its
+   * audit record, both after the entry: a crash before them leaves the audit record missing,
+   * and `repairAudit` (at start) writes both.
+   */
+  private async audit(e: LedgerEntryDoc, before: Balances | undefined): Promise<boolean> {
+    await addMovementKey(this.models, e);
     return recordAudit(this.models, {
       _id: auditId(e),
       at: e.at,

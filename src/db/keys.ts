@@ -19,7 +19,7 @@
  * `_id`s stay in the character range the FerretDB patch orders exactly, and `:` only
  * ever separates parts.
  */
-import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, Models, PayoutDoc } from './models.ts';
+import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, LedgerEntryDoc, Models, OutboxDoc, PayoutDoc } from './models.ts';
 import { payoutStatuses } from '../domain/payouts.ts';
 import { idRange } from './chain.ts';
 import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
@@ -367,5 +367,54 @@ export async function backfillPayoutKeys(models: Models): Promise<number> {
   }
   await addKeys(models, batch);
   await addKeys(models, [{ _id: PAYOUTS_BACKFILLED, ref: new Date().toISOString() }]);
+  return written;
+}
+
+// --- what is stored about one application elsewhere: its ledger movements and e-mails ----------
+
+/** A ledger movement of an application (the export lists them; written with its audit record). */
+export async function addMovementKey(models: Models, e: Pick<LedgerEntryDoc, '_id' | 'applicationId'>): Promise<void> {
+  if (e.applicationId) await addKeys(models, [{ _id: keyId('movement', [e.applicationId], e._id), ref: e._id }]);
+}
+
+/** An e-mail about an application (written before its outbox row). */
+export async function addMailKey(models: Models, applicationId: string, outboxId: string): Promise<void> {
+  await addKeys(models, [{ _id: keyId('mail', [applicationId], outboxId), ref: outboxId }]);
+}
+
+/** The ledger movements of an application, oldest first. */
+export async function movementsOfApplication(models: Models, applicationId: string): Promise<LedgerEntryDoc[]> {
+  const ids = (await refsUnder(models, 'movement', [applicationId])).map((k) => k.ref);
+  const found = ids.length ? await models.LedgerEntry.find({ _id: { $in: ids } }).lean<LedgerEntryDoc[]>() : [];
+  return found.filter((e) => e.applicationId === applicationId).sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime() || (a._id < b._id ? -1 : 1));
+}
+
+/** The outbox rows of an application, oldest first. */
+export async function mailsOfApplication(models: Models, applicationId: string): Promise<OutboxDoc[]> {
+  const ids = (await refsUnder(models, 'mail', [applicationId])).map((k) => k.ref);
+  const found = ids.length ? await models.Outbox.find({ _id: { $in: ids } }).lean<OutboxDoc[]>() : [];
+  return found.filter((m) => m.applicationId === applicationId).sort((a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || (a._id < b._id ? -1 : 1));
+}
+
+const RECORDS_BACKFILLED = 'migration:movement-mail-keys:v1';
+
+/** Writes the keys of ledger movements and e-mails stored before they existed (once per database, at start-up). */
+export async function backfillRecordKeys(models: Models): Promise<number> {
+  if (await models.Key.exists({ _id: RECORDS_BACKFILLED })) return 0;
+  let written = 0;
+  let batch: KeyDoc[] = [];
+  const push = async (k: KeyDoc) => {
+    batch.push(k);
+    written += 1;
+    if (batch.length >= 1000) [batch] = [[], await addKeys(models, batch)];
+  };
+  for await (const e of models.LedgerEntry.find({}, { _id: 1, applicationId: 1 }).lean<Pick<LedgerEntryDoc, '_id' | 'applicationId'>[]>().cursor()) {
+    if (e.applicationId) await push({ _id: keyId('movement', [e.applicationId], e._id), ref: e._id });
+  }
+  for await (const m of models.Outbox.find({}, { _id: 1, applicationId: 1 }).lean<Pick<OutboxDoc, '_id' | 'applicationId'>[]>().cursor()) {
+    if (m.applicationId) await push({ _id: keyId('mail', [m.applicationId], m._id), ref: m._id });
+  }
+  await addKeys(models, batch);
+  await addKeys(models, [{ _id: RECORDS_BACKFILLED, ref: new Date().toISOString() }]);
   return written;
 }

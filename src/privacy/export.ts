@@ -23,7 +23,7 @@
  */
 import type { Config } from '../config.ts';
 import type { Models } from '../db/models.ts';
-import { documentsOfApplication, eventsOfApplication } from '../db/keys.ts';
+import { documentsOfApplication, eventsOfApplication, movementsOfApplication } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import type { PayoutService } from '../payouts/service.ts';
 import { renderEmail, type EmailTemplate, type EmailVars } from '../domain/emails.ts';
@@ -60,7 +60,7 @@ export async function personalDataExport(deps: ExportDeps, applicationId: string
     eventsOfApplication(models, applicationId),
     documentsOfApplication(models, applicationId),
     deps.payouts.byApplication(app.reference),
-    models.LedgerEntry.find({ applicationId }).sort({ at: 1, _id: 1 }).lean(),
+    movementsOfApplication(models, applicationId),
     applicantMail(models, applicationId),
     supportCase(models, applicationId),
   ]);

@@ -1,5 +1,8 @@
 /** Reading what is stored about one application, for the export and the erasure alike. */
 import type { Models, OutboxDoc } from '../db/models.ts';
+import { idRange } from '../db/chain.ts';
+import { mailsOfApplication } from '../db/keys.ts';
+import { supportChainName } from '../support/service.ts';
 import { supportEventModel, type SupportEventDoc } from '../db/support-models.ts';
 
 /**
@@ -11,7 +14,7 @@ import { supportEventModel, type SupportEventDoc } from '../db/support-models.ts
  */
 export async function applicantMail(models: Models, applicationId: string): Promise<OutboxDoc[]> {
   const [rows, staff] = await Promise.all([
-    models.Outbox.find({ applicationId }).sort({ createdAt: 1, _id: 1 }).lean(),
+    mailsOfApplication(models, applicationId),
     models.StaffUser.find({}, { email: 1 }).lean(),
   ]);
   const staffAddresses = new Set(staff.map((s) => s.email.toLowerCase()));
@@ -21,5 +24,6 @@ export async function applicantMail(models: Models, applicationId: string): Prom
 /** The application's support case (welfare workers' claims and notes), oldest first. */
 export async function supportCase(models: Models, applicationId: string): Promise<SupportEventDoc[]> {
   const SupportEvent = await supportEventModel(models.connection);
-  return SupportEvent.find({ applicationId }).sort({ seq: 1 }).lean<SupportEventDoc[]>();
+  // The case's chain (src/support/service.ts), an `_id` range in position order.
+  return SupportEvent.find(idRange(supportChainName(applicationId))).sort({ _id: 1 }).lean<SupportEventDoc[]>();
 }

@@ -6,6 +6,8 @@
  * is brought to `paid` through the API and the worker, then closed by hand (the
  * follow-up stage is not what this file tests).
  */
+import { chainEntryId } from '../../src/db/chain.ts';
+import { supportChainName } from '../../src/support/service.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { insertEvent } from '../../src/db/keys.ts';
 import type { EventDoc } from '../../src/db/models.ts';
@@ -182,10 +184,11 @@ describe('erasePersonalData', () => {
       frozenAt: new Date(),
     });
     const SupportEvent = await supportEventModel(ctx.models.connection);
+    // In the case's own chain (where the erasure reads), far after the positions the case itself may use.
     await SupportEvent.collection.insertOne({
-      _id: `support-privacy-${a.id}:000000001`,
-      chain: `support-privacy-${a.id}`,
-      seq: 1,
+      _id: chainEntryId(supportChainName(a.id), 900),
+      chain: supportChainName(a.id),
+      seq: 900,
       key: `privacy-note:${a.id}`,
       at: new Date(),
       applicationId: a.id,

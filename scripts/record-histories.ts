@@ -22,7 +22,8 @@
  * initiative past a grant: the decision arrives as the meeting workflow sends it
  * (scheduledSignal, decisionSignal), the grant is reserved in the ledger, and finance
  * batches and executes its payout through the payout register (which signals
- * payoutExecuted) — or the applicant withdraws before or after the batch.
+ * payoutExecuted) — or the applicant withdraws before or after the batch;
+ * `initiative-grant-released-support` with the support case the applicant asked for.
  *
  * The follow-up scenarios (`initiative-lifecycle-closed`, `initiative-report-reclaimed`,
  * `initiative-report-clarified`) go on after `paid` (workflows/follow-up.ts, behind
@@ -71,6 +72,7 @@ import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate } from '../w
 import type { TimelineEventType } from '../src/domain/status.ts';
 import { decisionSignal, scheduledSignal } from '../workflows/initiative-signals.ts';
 import { payoutEndToEndId } from '../src/domain/payouts.ts';
+import { supportWorkflowId } from '../workflows/support.ts';
 import { CALENDAR, startTimeSkipping, submitApplication, terminateRunning, until, type InitiativeHandle as Handle, type TimeSkipping } from '../test/helpers/time-skipping.ts';
 type MeetingHandle = WorkflowHandle<typeof panelMeetingWorkflow>;
 
@@ -142,7 +144,7 @@ async function batch(ctx: ScenarioContext): Promise<string> {
   return b.id;
 }
 
-async function completed(h: Handle, what: string): Promise<void> {
+async function completed(h: WorkflowHandle, what: string): Promise<void> {
   // Not h.result(): the time-skipping client would let the clock run while it waits.
   await until(what, async () => (await h.describe()).status.name === 'COMPLETED');
 }
@@ -260,6 +262,21 @@ const scenarios: Scenario[] = [
       await grant(h, env, ctx, 'reserved');
       await h.executeUpdate(withdrawUpdate, { args: [{ reason: 'De straat is opgebroken' }] });
       await completed(h, `${ctx.applicationId} completed`);
+    },
+  },
+  {
+    // The applicant asked for support: reserved starts the support case's workflow (its child); withdrawn with
+    // the payout pending, it signals the case's end and waits for the child (behind patched('support-ends-with-initiative')).
+    name: 'grant-released-support',
+    form: { wantsSupport: true, supportWish: 'Hulp bij de vergunning' },
+    async run(h, env, ctx) {
+      await grant(h, env, ctx, 'reserved');
+      const support = env.client.workflow.getHandle(supportWorkflowId(ctx.applicationId));
+      await until(`${ctx.applicationId} support case queued`, async () => (await support.describe().catch(() => undefined))?.status.name === 'RUNNING');
+      await settled(support, `${ctx.applicationId} support case waiting`);
+      await h.executeUpdate(withdrawUpdate, { args: [{ reason: 'Geen vergunning' }] });
+      await completed(h, `${ctx.applicationId} completed`);
+      await completed(support, `${ctx.applicationId} support case ended`);
     },
   },
   {

@@ -14,6 +14,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  getExternalWorkflowHandle,
   patched,
   startChild,
   defineQuery,
@@ -23,16 +24,17 @@ import {
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import { DAY_MS, endOfAmsterdamDay } from '../src/domain/dates.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
-import { AMSTERDAM_DEADLINES, type PaidNotice } from '../src/domain/workflow-types.ts';
+import { AMSTERDAM_DEADLINES, SUPPORT_ENDS_WITH_INITIATIVE, type PaidNotice } from '../src/domain/workflow-types.ts';
 import { decisionSignal, invitedSignal, payoutExecutedSignal, rolledOverSignal, scheduledSignal } from './initiative-signals.ts';
 import { statusSearchAttribute } from '../src/domain/search-attributes.ts';
 import { followUp, type FollowUpState } from './follow-up.ts';
-import { supportWorkflow, supportWorkflowId } from './support.ts';
+import { supportEndedSignal, supportWorkflow, supportWorkflowId } from './support.ts';
 import { canScreen, canWithdraw, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
 
 const { recordProgress } = proxyActivities<Activities>({
@@ -134,6 +136,8 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   let paidNotice: PaidNotice | undefined;
   const followUpState: FollowUpState = {};
   let followUpStarted = false;
+  /** The support case's workflow this run started as its child (ABANDON), if it did. */
+  let supportChild: ChildWorkflowHandle<typeof supportWorkflow> | undefined;
 
   const state = (): InitiativeState => ({
     status,
@@ -381,7 +385,7 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
       const need = await supportNeeded({ applicationId, flagged: false });
       if (need) {
         try {
-          await startChild(supportWorkflow, { workflowId: supportWorkflowId(applicationId), args: [{ applicationId, ...need }], parentClosePolicy: 'ABANDON' });
+          supportChild = await startChild(supportWorkflow, { workflowId: supportWorkflowId(applicationId), args: [{ applicationId, ...need }], parentClosePolicy: 'ABANDON' });
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         }
@@ -407,6 +411,21 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
     await reclaimGrant({ applicationId, year: g.budgetYear, reason: 'withdrawn', actor: 'applicant' });
     g.returned = 'reclaimed';
     await note({ type: 'grant_reclaimed', note: String(g.budgetYear) });
+  }
+
+  /**
+   * Tells the support case's running workflow (the child this run started, or a later run
+   * after a release or the panel's flag) that the initiative is over: it reads the case
+   * (`ended`: the read model's status is final by now) and completes. The child started
+   * here is waited for, so it completes before this workflow does.
+   */
+  async function endSupportWait(): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(supportWorkflowId(applicationId)).signal(supportEndedSignal, { at: nowIso() });
+    } catch {
+      // No run of the case is going (claimed, or there is no case): nothing waits.
+    }
+    if (supportChild) await supportChild.result().catch(() => undefined);
   }
 
   for (;;) {
@@ -467,6 +486,8 @@ export async function initiativeWorkflow(input: InitiativeInput): Promise<Initia
   }
   // Let update handlers that are still running (e.g. the withdraw e-mail) finish before completing.
   await condition(allHandlersFinished);
+  // A granted initiative's support case ends with it (before this rule its wait found out at its next timer, and after the flag never).
+  if (grant && patched(SUPPORT_ENDS_WITH_INITIATIVE)) await endSupportWait();
   return state();
 }
 

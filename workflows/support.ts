@@ -15,7 +15,8 @@
  * Claims reach it as a signal after the API's append; it then completes. A release
  * starts the next wait with signal-with-start (a new run under the same id, or the
  * signal to the run still going), and the reminder and flag count again from the release.
- * An initiative that ends (withdrawn, reclaimed, closed) ends the wait without a reminder.
+ * An initiative that ends (withdrawn, reclaimed, closed) ends the wait without a reminder:
+ * its workflow signals supportEnded as it completes (and waits for this one when it is its child).
  */
 import { condition, defineQuery, defineSignal, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
@@ -30,6 +31,8 @@ export function supportWorkflowId(applicationId: string): string {
 export const supportClaimedSignal = defineSignal<[{ at: string }]>('supportClaimed');
 /** Sent (with start) by the API after it appended a release: a new wait begins. */
 export const supportReleasedSignal = defineSignal<[{ at: string }]>('supportReleased');
+/** Sent by the initiative workflow when the initiative is over (withdrawn, reclaimed, closed): the case is read again and the wait ends. */
+export const supportEndedSignal = defineSignal<[{ at: string }]>('supportEnded');
 export const supportTimingQuery = defineQuery<SupportTiming | undefined>('supportTiming');
 
 const { openSupportCase, readSupportTiming, remindSupportWorkers, flagSupportCase } = proxyActivities<Activities>({
@@ -49,6 +52,7 @@ export async function supportWorkflow(input: SupportWorkflowInput): Promise<Supp
   let timing: SupportTiming | undefined;
   setHandler(supportClaimedSignal, () => void (signals += 1));
   setHandler(supportReleasedSignal, () => void (signals += 1));
+  setHandler(supportEndedSignal, () => void (signals += 1));
   setHandler(supportTimingQuery, () => timing);
 
   readAt = signals;

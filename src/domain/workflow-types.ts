@@ -142,6 +142,8 @@ export interface PaidNotice {
 // --- supportWorkflow (workflows/support.ts) --------------------------------------------------
 
 export const SUPPORT_REMINDER_DAYS = 7;
+/** patched() id: a granted initiative that ends signals its support case's workflow (supportEnded) and waits for its child. */
+export const SUPPORT_ENDS_WITH_INITIATIVE = 'support-ends-with-initiative';
 export const SUPPORT_FLAG_DAYS = 14;
 
 export interface SupportWorkflowInput {

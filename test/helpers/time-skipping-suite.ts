@@ -27,6 +27,9 @@ import { AppError } from '../../src/domain/errors.ts';
 import { createLogger } from '../../src/logger.ts';
 import { completeScreeningUpdate, INVALID_STATE, stateQuery, type InitiativeInput, type InitiativeState } from '../../workflows/initiative.ts';
 import { decisionSignal, scheduledSignal } from '../../workflows/initiative-signals.ts';
+import { supportWorkflowId, type supportWorkflow } from '../../workflows/support.ts';
+import { loadConfig } from '../../src/config.ts';
+import { SupportService } from '../../src/support/service.ts';
 import { eventually } from './context.ts';
 import { validApplication } from './fixtures.ts';
 import type { CapturedMail } from './mail.ts';
@@ -49,10 +52,12 @@ export function followUpStaff(suffix: string): StaffSeed[] {
     { _id: `p2-${suffix}`, email: 'panel2@buurtfonds.test', name: 'Panellid Twee', role: 'panel', chair: false, active: true },
     { _id: `a1-${suffix}`, email: 'admin@buurtfonds.test', name: 'Beheerder', role: 'admin', chair: false, active: true },
     { _id: `p3-${suffix}`, email: 'oud-panellid@buurtfonds.test', name: 'Oud-panellid', role: 'panel', chair: false, active: false },
-    { _id: `w1-${suffix}`, email: 'welzijn1@buurtfonds.test', name: 'Welzijnswerker', role: 'welfare', chair: false, active: true },
+    { _id: `w1-${suffix}`, email: WELFARE_WORKER, name: 'Welzijnswerker', role: 'welfare', organisation: 'SenW', chair: false, active: true },
     { _id: `f1-${suffix}`, email: 'financien@buurtfonds.test', name: 'Financiën', role: 'finance', chair: false, active: true },
   ];
 }
+/** followUpStaff's welfare worker: SenW, the organisation of the fixtures' wijk (Voorburg-Midden), gets its support reminders. */
+export const WELFARE_WORKER = 'welzijn1@buurtfonds.test';
 /** Who of followUpStaff gets the panel e-mails, sorted. */
 export const STAFF_NOTIFIED = [SCREENER, 'panel2@buurtfonds.test', 'admin@buurtfonds.test'].sort();
 
@@ -190,6 +195,16 @@ export function timeSkippingSuite(options: TimeSkippingSuiteOptions) {
     return plainHandle.result() as Promise<Awaited<ReturnType<H['result']>>>;
   }
 
+  /** The application's support case as the staff's queue reads it (src/support/); undefined before it is queued. */
+  function supportCase(applicationId: string) {
+    return new SupportService({ models: running().models, organisations: loadConfig({}).support.wijkOrganisations }).get(applicationId);
+  }
+
+  /** The handle of the application's support case workflow (the initiative's child). */
+  function supportHandle(applicationId: string): WorkflowHandle<typeof supportWorkflow> {
+    return running().env.client.workflow.getHandle(supportWorkflowId(applicationId));
+  }
+
   /** Lets the test server's clock run to `at` (ms or ISO 8601); nothing when it is there already. */
   async function sleepUntil(at: number | string): Promise<void> {
     const target = typeof at === 'string' ? Date.parse(at) : at;
@@ -228,6 +243,8 @@ export function timeSkippingSuite(options: TimeSkippingSuiteOptions) {
     const email = `${label}-${suffix}@example.nl`;
     const form = validApplication(opts.form);
     const submitted = await submitApplication(running(), { number: ++referenceSeq, form: { ...form, applicant: { ...form.applicant, ...opts.applicant, email } }, input: opts.input, started, inScreening: opts.inScreening });
+    // Its support case's workflow (if the grant starts one) is terminated after the initiative: it outlives a terminated parent.
+    started.push(supportHandle(submitted.applicationId));
     return { ...submitted, email };
   }
 
@@ -284,6 +301,8 @@ export function timeSkippingSuite(options: TimeSkippingSuiteOptions) {
     settled,
     finished,
     sleepUntil,
+    supportCase,
+    supportHandle,
     timeline,
     timelineTypes,
     mailsTo,

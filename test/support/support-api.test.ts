@@ -15,6 +15,7 @@ import { temporalSupportWorkflows } from '../../src/support/temporal.ts';
 import { createSupportActivities } from '../../activities/support.ts';
 import { supportView } from '../../src/support/case.ts';
 import { supportWorkflow, supportWorkflowId } from '../../workflows/support.ts';
+import { initiativeWorkflowId } from '../../src/domain/application.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { grant, grantWithDocument, type Granted } from '../helpers/grants.ts';
 import { validApplication } from '../helpers/fixtures.ts';
@@ -490,4 +491,42 @@ describe('welfare workers read only the applications of their cases', () => {
     expect(senw).toContain('Buurtbarbecue Bovenveen');
     expect(await page('panel2@buurtfonds.test')).toContain('barbecue@example.nl');
   }, 120_000);
+});
+
+describe('the case ends with its initiative (the real server)', () => {
+  /** The applicant withdraws through the API (a grant whose payout is still pending: released). */
+  const withdraw = (g: Granted) => ctx.http().post(`/api/v1/applications/${g.id}/withdraw`).set(bearer(g.token)).send({ reason: 'Het gaat niet door.' });
+  const closed = async (g: Granted) => {
+    const [initiative, support] = await Promise.all([ctx.client.workflow.getHandle(initiativeWorkflowId(g.id)), ctx.client.workflow.getHandle(supportWorkflowId(g.id))].map((h) => h.describe()));
+    return initiative!.status.name === 'COMPLETED' && support!.status.name === 'COMPLETED' ? { initiative: initiative!, support: support! } : undefined;
+  };
+
+  it('a withdrawn grant ends the wait of its support case: the initiative’s child completes (ended) before it; after a claim and a release, the new run ends too', async () => {
+    // The case's workflow as the initiative started it: its child.
+    const child = await grant(ctx, { title: 'Zomerspelen Voorburg', wijken: ['Voorburg-Midden'], applicant: { ...applicant(), email: 'zomerspelen@example.nl' } });
+    const childHandle = ctx.client.workflow.getHandle(supportWorkflowId(child.id));
+    const started = await eventually(() => childHandle.describe().catch(() => undefined), 15_000, `${child.reference} support workflow`);
+    expect(started.parentExecution?.workflowId).toBe(initiativeWorkflowId(child.id));
+    await eventually(async () => (await get(`/${child.id}`, tokens.welfare2)).status === 200, 15_000, `${child.reference} in the queue`);
+    expect((await withdraw(child)).status).toBe(200);
+    const ended = await eventually(() => closed(child), 20_000, `${child.reference} both completed`);
+    expect(await childHandle.result()).toMatchObject({ outcome: 'ended', timing: { state: 'ended' } });
+    expect(ended.support.closeTime!.getTime()).toBeLessThanOrEqual(ended.initiative.closeTime!.getTime());
+
+    // Claimed (the child completes) and released: the new run is no child of the initiative, and gets the end all the same.
+    const later = await grant(ctx, { title: 'Buurtkeuken Voorburg', wijken: ['Voorburg-Midden'], applicant: { ...applicant(), email: 'buurtkeuken@example.nl' } });
+    const laterHandle = ctx.client.workflow.getHandle(supportWorkflowId(later.id));
+    await eventually(async () => (await get(`/${later.id}`, tokens.welfare2)).status === 200, 15_000, `${later.reference} in the queue`);
+    expect((await post(`/${later.id}/claim`, tokens.welfare2)).status).toBe(200);
+    await eventually(async () => (await workflowStatus(later)) === 'COMPLETED', 15_000, 'child completed at the claim');
+    expect((await post(`/${later.id}/release`, tokens.welfare2)).status).toBe(200);
+    const rerun = await eventually(async () => {
+      const d = await laterHandle.describe();
+      return d.status.name === 'RUNNING' ? d : undefined;
+    }, 15_000, 'a new run after the release');
+    expect(rerun.parentExecution).toBeFalsy();
+    expect((await withdraw(later)).status).toBe(200);
+    await eventually(() => closed(later), 20_000, `${later.reference} both completed`);
+    expect(await laterHandle.result()).toMatchObject({ outcome: 'ended' });
+  });
 });

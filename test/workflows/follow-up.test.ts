@@ -106,9 +106,8 @@ interface Paid extends Submitted {
  */
 async function paidInitiative(label: string, inDays: number, input: Partial<InitiativeInput> = {}): Promise<Paid> {
   const date = amsterdamDate(new Date((await suite.env.currentTimeMs()) + inDays * DAY_MS));
-  // No welfare support case: its supportWorkflow child (ABANDON) outlives the test's initiative, and when it
-  // completes after its parent the time-skipping server never releases its time lock (every later sleep hangs).
-  const app = await suite.submit(label, { form: { wantsSupport: false, title: `Buurtinitiatief ${label}`, activity: { startDate: date, endDate: date, location: 'Kerkstraat' } }, input });
+  // With the welfare support the fixture asks for: its case's workflow ends with the initiative.
+  const app = await suite.submit(label, { form: { title: `Buurtinitiatief ${label}`, activity: { startDate: date, endDate: date, location: 'Kerkstraat' } }, input });
   await decide(app, 'reserved', { meetingInDays: 2 });
   const batch = await suite.payouts.createBatch({ actor: 'finance' });
   expect(batch.endToEndIds).toEqual([payoutEndToEndId(app.reference)]);

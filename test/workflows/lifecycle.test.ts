@@ -3,9 +3,12 @@
  * time-skipping test server (about six months of timers pass in seconds) with the real
  * activities, the real budget ledger and payout register against a real database
  * (FerretDB) and a real SMTP server: intake, screening, a meeting's partial grant, the
- * reservation, finance's batch and its execution (paid), the reminder a week before the
+ * reservation (and the welfare support the applicant asked for: the case queued, its
+ * reminder to the wijk's welfare workers after a week and its flag to the admin after two,
+ * nobody taking it), finance's batch and its execution (paid), the reminder a week before the
  * activity ends, activity_held → report_due at the end of its last day, the report,
- * the panel's acceptance with unspent money to pay back, and the refund that closes it.
+ * the panel's acceptance with unspent money to pay back, and the refund that closes it and
+ * ends the support case's wait (its workflow, the initiative's child, completes first).
  *
  * Every e-mail is checked at the test server's time it was sent: each notification
  * activity records the server's scheduled time of its attempt (notificationLog), which is
@@ -24,7 +27,8 @@ import { completeScreeningUpdate } from '../../workflows/initiative.ts';
 import { decisionSignal, scheduledSignal } from '../../workflows/initiative-signals.ts';
 import { recordRefundUpdate, reviewReportUpdate, submitReportUpdate } from '../../workflows/follow-up.ts';
 import { DEBTOR } from '../helpers/time-skipping.ts';
-import { followUpStaff, notificationLog, REQUESTED_CENTS as REQUESTED, SCREENER as PANEL, STAFF_NOTIFIED, timeSkippingSuite } from '../helpers/time-skipping-suite.ts';
+import { followUpStaff, notificationLog, REQUESTED_CENTS as REQUESTED, SCREENER as PANEL, STAFF_NOTIFIED, timeSkippingSuite, WELFARE_WORKER } from '../helpers/time-skipping-suite.ts';
+import { eventually } from '../helpers/context.ts';
 
 const MINUTE_MS = 60 * 1000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -44,12 +48,14 @@ const suite = timeSkippingSuite({
   activities: (real): Activities => ({ ...real, ...notifications.activities(real) }),
   staff: followUpStaff,
 });
-const { suffix, statusOf, settled, finished, sleepUntil, timeline, mailsTo, waitForMail } = suite;
+const { suffix, statusOf, settled, finished, sleepUntil, timeline, mailsTo, waitForMail, supportCase, supportHandle } = suite;
+const ADMIN = 'admin@buurtfonds.test';
+const SUPPORT_WISH = 'Hulp bij het aanvragen van de vergunning';
 
 // ---------------------------------------------------------------------------------
 
 describe('initiativeWorkflow: one initiative from submission to closed', () => {
-  it('lifecycle: submitted → screening → partial grant → reserved → paid → report reminder → activity_held → report_due → report_received → settled (refund due) → refund in → closed, six months in seconds', async () => {
+  it('lifecycle: submitted → screening → partial grant → reserved → paid → report reminder → activity_held → report_due → report_received → settled (refund due) → refund in → closed, six months in seconds; the support case queued at the grant, reminded, flagged and ended with the file', async () => {
     const t0 = await suite.env.currentTimeMs();
     // A two-day activity about four months after "now"; it is charged to the year it starts in.
     const startDate = amsterdamDate(new Date(t0 + 118 * DAY_MS));
@@ -62,10 +68,9 @@ describe('initiativeWorkflow: one initiative from submission to closed', () => {
     const due = endOfAmsterdamDay(endDate, 56).getTime();
     const yearBefore = await suite.ledger.balances(budgetYear);
 
-    // --- Intake: stored as intake does, the workflow confirms and starts screening.
-    // Without the welfare hand-off (its own supportWorkflow, a child that outlives this workflow): this is the money's life.
+    // --- Intake: stored as intake does, the workflow confirms and starts screening. The applicant asks for support.
     const { applicationId, reference, email, handle } = await suite.submit('leven', {
-      form: { wantsSupport: false, title: 'Buurtfeest Vlietwijk', activity: { startDate, endDate, location: 'Vlietpark' } },
+      form: { wantsSupport: true, supportWish: SUPPORT_WISH, title: 'Buurtfeest Vlietwijk', activity: { startDate, endDate, location: 'Vlietpark' } },
     });
     const subject = {
       confirmation: `Uw aanvraag ${reference} is ontvangen`,
@@ -77,6 +82,8 @@ describe('initiativeWorkflow: one initiative from submission to closed', () => {
       overdue: `Laatste herinnering: uw verslag over ${reference}`,
       accepted: `Uw verslag over ${reference} is goedgekeurd`,
       staffReport: `Verslag ${reference} wacht op beoordeling`,
+      supportReminder: `Ondersteuningsvraag ${reference} wacht al 7 dagen op een opbouwwerker`,
+      supportFlag: `Ondersteuningsvraag ${reference} is na 14 dagen nog niet opgepakt`,
     };
     await waitForMail(email, subject.confirmation);
     expectSentAt(`${applicationId}:confirmation`, t0);
@@ -112,6 +119,17 @@ describe('initiativeWorkflow: one initiative from submission to closed', () => {
     expectSentAt(`${applicationId}:decision:${meetingId}`, tDecided);
     expect(await settled(handle)).toMatchObject({ status: 'reserved', grant: { budgetYear, reservedCents: GRANTED, endToEndId: payoutEndToEndId(reference) } });
 
+    // --- Reserved: the support the applicant asked for is queued for the wijk's organisation (SenW for Voorburg-Midden).
+    const queued = await eventually(() => supportCase(applicationId), 20_000, `${reference} queued for support`);
+    expect(queued).toMatchObject({ state: 'unclaimed', reason: 'requested', wish: SUPPORT_WISH, organisation: 'SenW', reference });
+    expect(Date.parse(queued.queuedAt) - tDecided).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(queued.queuedAt) - tDecided).toBeLessThan(MINUTE_MS);
+    const support = supportHandle(applicationId);
+    expect((await support.describe()).status.name).toBe('RUNNING');
+    // Nobody takes it: the welfare workers are reminded at the end of the 7th day, the admin is told at the end of the 14th.
+    const supportRemindAt = endOfAmsterdamDay(new Date(queued.waitingSince), 7).getTime();
+    const supportFlagAt = endOfAmsterdamDay(new Date(queued.waitingSince), 14).getTime();
+
     // --- Finance: a batch the next day, reported executed by the bank two days later → paid.
     await suite.env.sleep(DAY_MS);
     const batch = await suite.payouts.createBatch({ actor: 'finance' });
@@ -124,6 +142,23 @@ describe('initiativeWorkflow: one initiative from submission to closed', () => {
     expect(paidMail.text).toContain(`Wij hebben ${formatEuros(GRANTED)} voor "Buurtfeest Vlietwijk" (${reference}) overgemaakt`);
     expectSentAt(`${applicationId}:paid`, tPaid);
     expect(await settled(handle)).toMatchObject({ status: 'paid', grant: { paid: { batchId: batch.id } }, followUp: {} });
+
+    // --- The support case's reminder and flag, each at its time.
+    await sleepUntil(supportRemindAt + MINUTE_MS);
+    await waitForMail(WELFARE_WORKER, subject.supportReminder);
+    expect(mailsTo(ADMIN).map((m) => m.subject)).not.toContain(subject.supportFlag);
+    await sleepUntil(supportFlagAt + MINUTE_MS);
+    await waitForMail(ADMIN, subject.supportFlag);
+    const waited = (await supportCase(applicationId))!;
+    expect(waited).toMatchObject({ state: 'unclaimed', reminderSentAt: expect.any(String), flaggedAt: expect.any(String) });
+    for (const [at, expected] of [
+      [waited.reminderSentAt!, supportRemindAt],
+      [waited.flaggedAt!, supportFlagAt],
+    ] as const) {
+      expect(Date.parse(at)).toBeGreaterThanOrEqual(expected);
+      expect(Date.parse(at) - expected).toBeLessThan(MINUTE_MS);
+    }
+    expect((await support.describe()).status.name).toBe('RUNNING'); // still waiting for a worker
 
     // --- A week before the activity's last day ends: the reminder about photos and receipts.
     await sleepUntil(remindAt - HOUR_MS);
@@ -192,6 +227,11 @@ describe('initiativeWorkflow: one initiative from submission to closed', () => {
     await handle.executeUpdate(recordRefundUpdate, { args: [{ amountCents: UNSPENT, recordedBy: 'finance@buurtfonds.test' }] });
     const closedDoc = await statusOf(applicationId, 'closed');
     const result = await finished(handle);
+    // The file is closed: the support case's wait ends with it, its workflow completing before the initiative's.
+    expect(await finished(support)).toMatchObject({ outcome: 'ended', timing: { state: 'ended', reminderSent: true, flagged: true } });
+    const [initiativeClosed, supportClosed] = await Promise.all([handle.describe(), support.describe()]).then((ds) => ds.map((d) => d.closeTime!.getTime()));
+    expect(supportClosed).toBeLessThanOrEqual(initiativeClosed!);
+    expect(supportClosed! - tRefund).toBeLessThan(MINUTE_MS);
     expect(result).toMatchObject({
       status: 'closed',
       decision: { outcome: 'partially_approved', grantedCents: GRANTED },
@@ -260,6 +300,10 @@ describe('initiativeWorkflow: one initiative from submission to closed', () => {
     expect(templates).not.toContain('report_due');
     expect(templates).not.toContain('report_overdue');
     expect(templates).not.toContain('report_escalated');
+    // The support e-mails: the reminder to the wijk's welfare worker, the flag to the admin, once each.
+    expect(mailsTo(WELFARE_WORKER).map((m) => m.subject)).toEqual([subject.supportReminder]);
+    expect(mailsTo(ADMIN).filter((m) => m.subject === subject.supportFlag)).toHaveLength(1);
+    expect((await supportCase(applicationId))!.history.map((h) => h.type)).toEqual(['queued', 'reminder_sent', 'flagged']);
     // The staff e-mail about the report: active panel members and the admin, nobody else.
     const staffMails = suite.mail.mails.filter((m) => m.subject === subject.staffReport);
     expect(staffMails.flatMap((m) => m.to).sort()).toEqual([...STAFF_NOTIFIED].sort());

@@ -82,9 +82,8 @@ interface App {
 
 /** Stores an application as intake does and starts its initiative workflow; returns once it is in screening. */
 async function submit(label: string): Promise<Omit<App, 'readyAt'>> {
-  // No support case: its timers, skipped past by the next meeting's cut-off, can hang the
-  // time-skipping server when the case outlives its initiative (a known issue, see NOTES.md).
-  return suite.submit(label, { form: { wantsSupport: false, supportWish: undefined, title: `Buurtinitiatief ${label}` }, applicant: { name: `Aanvrager ${label}` } });
+  // With the welfare support the fixture asks for: a granted initiative queues its case.
+  return suite.submit(label, { form: { title: `Buurtinitiatief ${label}` }, applicant: { name: `Aanvrager ${label}` } });
 }
 
 /** Completes the screening: the application is ready_for_meeting (read model included) when this returns. */

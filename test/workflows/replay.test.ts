@@ -40,8 +40,9 @@ describe('workflow histories replay against the current code', () => {
     // Initiatives through a meeting: scheduled, invited and partially approved; rejected (completed); rolled over.
     const throughMeeting = ['meeting-partial', 'meeting-rejected', 'meeting-rollover'];
     // After a grant (behind patched('budget-ledger')): reserved and paid; op is op (completed);
-    // withdrawn with the payout pending (cancelled, released); withdrawn after the batch (paid, reclaimed).
-    const budget = ['grant-paid', 'budget-exhausted', 'grant-released', 'grant-reclaimed'];
+    // withdrawn with the payout pending (cancelled, released); withdrawn after the batch (paid, reclaimed);
+    // released with a support case, whose end it signals and waits for (behind patched('support-ends-with-initiative')).
+    const budget = ['grant-paid', 'budget-exhausted', 'grant-released', 'grant-reclaimed', 'grant-released-support'];
     // After the payout (behind patched('follow-up')): the whole life to closed (reminder, activity_held,
     // report_due, report, accept, refund in two parts); no report → reminders, escalation, reject with
     // reclaim (reclaimed); a clarification past its deadline (escalated), answered late, rejected (closed).

@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import { backfillApplicationKeys } from './db/keys.ts';
 import { backfillAuditKeys } from './services/audit.ts';
+import { backfillSupportKeys } from './support/keys.ts';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -40,6 +41,8 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (backfilled) logger.info({ backfilled }, 'keys written for the events, documents and applications stored before keys existed');
   const audited = await backfillAuditKeys(models);
   if (audited) logger.info({ audited }, 'keys written for the audit entries recorded before keys existed');
+  const supportCases = await backfillSupportKeys(models);
+  if (supportCases) logger.info({ supportCases }, 'keys written for the support cases stored before keys existed');
   const { app } = createApp(deps);
 
   // Completes what a crash left half done: unstarted workflows (applications, extra

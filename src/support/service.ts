@@ -10,6 +10,10 @@
  * record's id, so a retry or `reconcile` writes it once). After a claim the support
  * workflow is signalled (it completes); after a release it is signalled with start, so
  * the wait and its timers begin again.
+ *
+ * Nothing here reads the whole collection: the queue, the applications a welfare worker
+ * may read and the moves `reconcile` completes are found by ordered keys
+ * (src/support/keys.ts), each case read by its chain's `_id` range and checked.
  */
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../services/audit.ts';

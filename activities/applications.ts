@@ -1,6 +1,7 @@
 import type { Models } from '../src/db/models.ts';
 import { addGrantKeys, insertEvent, moveListKeys, moveRefundKey } from '../src/db/keys.ts';
-import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../src/domain/status.ts';
+import { isFinal, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
+import { removeOpenKey } from '../src/support/keys.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 import type { InitiativeReport, ReportReview, Settlement } from '../src/domain/report.ts';
 
@@ -51,6 +52,8 @@ export function createApplicationActivities(deps: { models: Models }) {
       await moveListKeys(deps.models, app, status, writeAll);
       // A grant is found by its wijk and year for the panel's fair-spread figures (src/db/keys.ts).
       if (input.decision?.grantedCents) await addGrantKeys(deps.models, { _id: app._id, wijken: app.wijken, year: app.year, decision: input.decision });
+      // An initiative that ended leaves the support queue (after its status says so: src/support/keys.ts).
+      if (isFinal(status)) await removeOpenKey(deps.models, input.applicationId);
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfillRefundKeys } from './db/keys.ts';
 import { backfillAuditKeys } from './services/audit.ts';
+import { backfillSupportKeys } from './support/keys.ts';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -46,6 +47,8 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (refunds) logger.info({ refunds }, 'keys written for the open refunds settled before keys existed');
   const audited = await backfillAuditKeys(models);
   if (audited) logger.info({ audited }, 'keys written for the audit entries recorded before keys existed');
+  const supportCases = await backfillSupportKeys(models);
+  if (supportCases) logger.info({ supportCases }, 'keys written for the support cases stored before keys existed');
   const { app } = createApp(deps);
 
   // Completes what a crash left half done: unstarted workflows (applications, extra

@@ -602,9 +602,11 @@ export function createModels(connection: Connection): Models {
  * document with a unique _id, which also makes the write idempotent.
  */
 /** Opens a connection (one per process, or per test file with its own database name). */
-export async function connectDatabase(uri: string, dbName?: string): Promise<Models> {
+/** `monitorCommands`: the driver emits `commandStarted` for every command (tests check which queries a path issues). */
+export async function connectDatabase(uri: string, dbName?: string, options: { monitorCommands?: boolean } = {}): Promise<Models> {
   const connection = mongoose.createConnection(uri, {
     dbName,
+    ...options,
     serverSelectionTimeoutMS: 5_000,
     // FerretDB v1 has no multi-document transactions and no retryable writes.
     retryWrites: false,

@@ -10,6 +10,10 @@
  * record's id, so a retry or `reconcile` writes it once). After a claim the support
  * workflow is signalled (it completes); after a release it is signalled with start, so
  * the wait and its timers begin again.
+ *
+ * Nothing here reads the whole collection: the queue, the applications a welfare worker
+ * may read and the moves `reconcile` completes are found by ordered keys
+ * (src/support/keys.ts), each case read by its chain's `_id` range and checked.
  */
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../services/audit.ts';
@@ -25,6 +29,9 @@ import type { SupportTiming, SupportWorkflowInput } from '../domain/workflow-typ
 import { foldSupport, welfareMayRead, type SupportCase, type SupportCaseState } from './case.ts';
 import type { SupportEventDoc, SupportWorker } from './events.ts';
 import { organisationFor, type WijkOrganisations } from './organisations.ts';
+import { applicationOfEntryKey, caseKeys, casesUnder, endedHoldKeys, supportChainName, supportKey } from './keys.ts';
+import { addKeys, refsUnder, removeKeys } from '../db/keys.ts';
+import type { KeyDoc } from '../db/models.ts';
 
 /** The API's side of the support workflow (src/support/temporal.ts). */
 export interface SupportWorkflows {
@@ -79,9 +86,12 @@ export class SupportNotFound extends Error {
   }
 }
 
-export function supportChainName(applicationId: string): string {
-  return `support-${applicationId}`;
-}
+export { supportChainName };
+
+/** Cases read at once when a list folds many (each is one `_id` range, or one `_id` when cached). */
+const READ_AT_ONCE = 16;
+/** An unaudited key older than this without its entry belongs to a move that was never written. */
+const UNWRITTEN_AFTER_MS = 10 * 60_000;
 
 /** Granted and not yet over: the statuses in which the panel can still ask for support. */
 const FLAGGABLE: ReadonlySet<string> = new Set(['reserved', 'paid', 'activity_held', 'report_due', 'report_received', 'clarification_requested']);
@@ -141,12 +151,25 @@ export class SupportService {
   // -------------------------------------------------------------------------------
   // The API
 
-  /** The queue: every case of an initiative still going, oldest first. One read of all support events. */
+  /**
+   * The queue: every case of an initiative still going, oldest first. Read from the open
+   * cases' keys, each case by its chain; a key of an initiative that ended, or a second key
+   * of a case (a repeated queueing), is skipped and removed.
+   */
   async queue(filter: QueueFilter = {}): Promise<SupportCase[]> {
-    const cases = await this.allCases();
-    const statuses = await this.statuses(cases.map((c) => c.applicationId));
-    return cases
-      .filter((c) => !isFinal(statuses.get(c.applicationId) ?? 'reserved'))
+    const keys = await refsUnder(this.deps.models, 'support-open', []);
+    const ids = [...new Set(keys.map((k) => k.ref))];
+    const [cases, statuses] = await Promise.all([this.cases(ids), this.statuses(ids)]);
+    const stale: string[] = [];
+    const open = new Map<string, SupportCase>();
+    for (const k of keys) {
+      const c = cases.get(k.ref);
+      if (!c) continue; // written before its case: queued in a moment, or reconcile removes it
+      if (k._id !== supportKey.open(c.applicationId, c.queuedAt)._id || isFinal(statuses.get(c.applicationId) ?? 'reserved')) stale.push(k._id);
+      else open.set(c.applicationId, c);
+    }
+    await removeKeys(this.deps.models, stale);
+    return [...open.values()]
       .filter((c) => (filter.wijk ? c.wijken.includes(filter.wijk) : true))
       .filter((c) => (filter.organisation ? c.organisation === filter.organisation : true))
       .filter((c) => (filter.state ? c.state === filter.state : true))
@@ -159,30 +182,28 @@ export class SupportService {
     return c !== undefined && welfareMayRead(c, worker);
   }
 
-  /** The applications this welfare worker may read (`welfareMayRead`). One read of all support events. */
+  /**
+   * The applications this welfare worker may read (`welfareMayRead`): the cases of their
+   * organisation, those they hold and those a colleague holds, by key; each case checked.
+   */
   async readableBy(userId: string): Promise<string[]> {
-    const [worker, cases] = await Promise.all([this.worker(userId), this.allCases()]);
-    return cases.filter((c) => welfareMayRead(c, worker)).map((c) => c.applicationId);
+    const worker = await this.worker(userId);
+    const org = worker.organisation;
+    const ids = await casesUnder(this.deps.models, [['support-holder', [worker.id]], ...(org ? ([['support-org', [org]], ['support-holder-org', [org]]] as const) : [])]);
+    const cases = await this.cases(ids);
+    return ids.filter((id) => {
+      const c = cases.get(id);
+      return c !== undefined && welfareMayRead(c, worker);
+    });
   }
 
-  /** Every case there is, folded from one read of all support events. */
-  private async allCases(): Promise<SupportCase[]> {
-    const model = await this.events();
-    const byChain = new Map<string, SupportEventDoc[]>();
-    for (const e of (await model.find({}).lean()) as SupportEventDoc[]) {
-      const list = byChain.get(e.chain) ?? [];
-      list.push(e);
-      byChain.set(e.chain, list);
+  /** These cases now (those with no case left out), a few at a time. */
+  private async cases(ids: readonly string[]): Promise<Map<string, SupportCase>> {
+    const found = new Map<string, SupportCase>();
+    for (let i = 0; i < ids.length; i += READ_AT_ONCE) {
+      for (const c of await Promise.all(ids.slice(i, i + READ_AT_ONCE).map((id) => this.get(id)))) if (c) found.set(c.applicationId, c);
     }
-    const cases: SupportCase[] = [];
-    for (const entries of byChain.values()) {
-      entries.sort((a, b) => a.seq - b.seq);
-      // Only the contiguous start of a chain is certain (a later position can be read before an earlier one lands).
-      const prefix = entries.filter((e, i) => e.seq === i + 1);
-      const c = foldSupport(prefix);
-      if (c) cases.push(c);
-    }
-    return cases;
+    return found;
   }
 
   private async statuses(ids: string[]): Promise<Map<string, ApplicationStatus>> {
@@ -218,8 +239,40 @@ export class SupportService {
     }
   }
 
-  private async audit(entry: SupportEventDoc, action: string, change: { before?: unknown; after?: unknown }): Promise<void> {
-    await recordAudit(this.deps.models, {
+  /**
+   * A claim, release or hand-over, crash-safe: its unaudited key and the keys of the hold it
+   * begins (`holder`: who gets the case) before the entry; after it the audit record and the
+   * removal of the hold it ends (`settle`). A refusal removes what was written for it.
+   */
+  private async move(applicationId: string, key: string, holder: SupportWorker | undefined, decide: (c: SupportCase) => Write | Refusal): Promise<{ entry: SupportEventDoc } | { refused: Refusal }> {
+    const entryKey = `${supportChainName(applicationId)}:${key}`;
+    const before: KeyDoc[] = [supportKey.unaudited(entryKey, this.now()), ...(holder ? supportKey.holder(applicationId, entryKey, holder) : [])];
+    await addKeys(this.deps.models, before);
+    const result = await this.append(applicationId, key, decide);
+    if ('refused' in result) {
+      await removeKeys(this.deps.models, before.map((k) => k._id));
+      return result;
+    }
+    await this.settle(result.entry);
+    return result;
+  }
+
+  /** What follows a move's entry (again, after a crash: `reconcile`). Returns whether its audit record was missing. */
+  private async settle(entry: SupportEventDoc): Promise<boolean> {
+    const audited =
+      entry.kind === 'claimed'
+        ? await this.audit(entry, 'support.claimed', { after: { claimedBy: entry.worker } })
+        : entry.kind === 'released'
+          ? await this.audit(entry, 'support.released', { before: { claimedBy: entry.from } })
+          : await this.audit(entry, 'support.handed_over', { before: { claimedBy: entry.from }, after: { claimedBy: entry.worker } });
+    const chain = await this.chain(entry.applicationId);
+    await removeKeys(this.deps.models, endedHoldKeys(chain.known, entry).map((k) => k._id));
+    await removeKeys(this.deps.models, [supportKey.unaudited(entry.key, new Date(entry.at))._id]);
+    return audited;
+  }
+
+  private async audit(entry: SupportEventDoc, action: string, change: { before?: unknown; after?: unknown }): Promise<boolean> {
+    return recordAudit(this.deps.models, {
       _id: entry._id,
       at: new Date(entry.occurredAt),
       actor: entry.actor,
@@ -234,7 +287,7 @@ export class SupportService {
   async claim(applicationId: string, actor: SupportActor): Promise<SupportCase> {
     const worker = await this.worker(actor.id);
     const at = this.now().toISOString();
-    const result = await this.append(applicationId, `claim:${randomUUID()}`, (c) => {
+    const result = await this.move(applicationId, `claim:${randomUUID()}`, worker, (c) => {
       if (c.claimedBy?.id === worker.id) return { code: 'same_worker' };
       if (c.claimedBy) return { code: 'already_claimed', claimedBy: c.claimedBy };
       return { applicationId, kind: 'claimed', occurredAt: at, actor: `staff:${worker.id}`, ...req(actor), worker: plain(worker) };
@@ -243,7 +296,6 @@ export class SupportService {
       if (result.refused.code !== 'same_worker') throw this.refusal(result.refused);
       return (await this.get(applicationId))!;
     }
-    await this.audit(result.entry, 'support.claimed', { after: { claimedBy: result.entry.worker } });
     await this.signal(applicationId, () => this.deps.workflows?.claimed(applicationId, at));
     return (await this.get(applicationId))!;
   }
@@ -284,13 +336,12 @@ export class SupportService {
   /** Gives the case back to the queue: the claimer, or an admin. A new wait (and its timers) begins. */
   async release(applicationId: string, actor: SupportActor): Promise<SupportCase> {
     const at = this.now().toISOString();
-    const result = await this.append(applicationId, `release:${randomUUID()}`, (c) => {
+    const result = await this.move(applicationId, `release:${randomUUID()}`, undefined, (c) => {
       if (!c.claimedBy) return { code: 'not_claimed' };
       if (c.claimedBy.id !== actor.id && actor.role !== 'admin') return { code: 'not_the_claimer' };
       return { applicationId, kind: 'released', occurredAt: at, actor: `staff:${actor.id}`, ...req(actor), from: workerOf(c.claimedBy) };
     });
     if ('refused' in result) throw this.refusal(result.refused);
-    await this.audit(result.entry, 'support.released', { before: { claimedBy: result.entry.from } });
     const c = (await this.get(applicationId))!;
     await this.signal(applicationId, () => this.deps.workflows?.requeue({ applicationId, reason: c.reason, ...(c.wish ? { wish: c.wish } : {}) }, at));
     return c;
@@ -300,18 +351,17 @@ export class SupportService {
   async handover(applicationId: string, actor: SupportActor, toUserId: string): Promise<SupportCase> {
     const target = await this.deps.models.StaffUser.findById(toUserId, { name: 1, organisation: 1, role: 1, active: 1 }).lean();
     const at = this.now().toISOString();
-    const result = await this.append(applicationId, `handover:${randomUUID()}`, (c) => {
+    const to: SupportWorker | undefined = target ? { id: target._id, name: target.name, ...(target.organisation ? { organisation: target.organisation } : {}) } : undefined;
+    const result = await this.move(applicationId, `handover:${randomUUID()}`, to, (c) => {
       if (!c.claimedBy) return { code: 'not_claimed' };
       if (c.claimedBy.id !== actor.id && actor.role !== 'admin') return { code: 'not_the_claimer' };
       if (!target) return { code: 'bad_target', reason: 'unknown_user' };
       if (target.role !== 'welfare') return { code: 'bad_target', reason: 'not_a_welfare_worker' };
       if (!target.active) return { code: 'bad_target', reason: 'inactive' };
       if (target._id === c.claimedBy.id) return { code: 'same_worker' };
-      const to: SupportWorker = { id: target._id, name: target.name, ...(target.organisation ? { organisation: target.organisation } : {}) };
       return { applicationId, kind: 'handed_over', occurredAt: at, actor: `staff:${actor.id}`, ...req(actor), from: workerOf(c.claimedBy), worker: to };
     });
     if ('refused' in result) throw this.refusal(result.refused);
-    await this.audit(result.entry, 'support.handed_over', { before: { claimedBy: result.entry.from }, after: { claimedBy: result.entry.worker } });
     return (await this.get(applicationId))!;
   }
 
@@ -344,15 +394,14 @@ export class SupportService {
    * (a release whose signal-with-start failed, or that reached a run just completing).
    */
   async reconcile(): Promise<{ audits: number; restarted: number }> {
-    const model = await this.events();
-    const moves = (await model.find({ kind: { $in: ['claimed', 'released', 'handed_over'] } }).lean()) as SupportEventDoc[];
-    const have = new Set((await this.deps.models.Audit.find({ _id: { $in: moves.map((m) => m._id) } }, { _id: 1 }).lean()).map((a) => a._id));
     let audits = 0;
-    for (const e of moves.filter((m) => !have.has(m._id))) {
-      if (e.kind === 'claimed') await this.audit(e, 'support.claimed', { after: { claimedBy: e.worker } });
-      else if (e.kind === 'released') await this.audit(e, 'support.released', { before: { claimedBy: e.from } });
-      else await this.audit(e, 'support.handed_over', { before: { claimedBy: e.from }, after: { claimedBy: e.worker } });
-      audits++;
+    for (const k of await refsUnder(this.deps.models, 'support-unaudited', [])) {
+      const chain = await this.chain(applicationOfEntryKey(k.ref));
+      await chain.read();
+      const entry = chain.entryByKey(k.ref);
+      if (entry) audits += (await this.settle(entry)) ? 1 : 0;
+      // Refused, or the process died before the entry: nothing to complete.
+      else if (this.now().getTime() - (k.n ?? 0) > UNWRITTEN_AFTER_MS) await removeKeys(this.deps.models, [k._id]);
     }
     let restarted = 0;
     const workflows = this.deps.workflows;
@@ -373,9 +422,19 @@ export class SupportService {
   async open(args: { applicationId: string; reason: 'requested' | 'flagged'; wish?: string; at: string }): Promise<SupportTiming> {
     const app = await this.deps.models.Application.findById(args.applicationId, { reference: 1, title: 1, wijken: 1, supportWish: 1, status: 1 }).lean();
     if (!app) throw new SupportNotFound(`application ${args.applicationId} not found`);
+    const ended = isFinal(app.status);
+    const existing = await this.get(args.applicationId);
+    if (existing) {
+      await addKeys(this.deps.models, caseKeys(existing, ended)); // repairs a crash before they were written
+      return timingOf(existing, ended);
+    }
     const chain = await this.chain(args.applicationId);
     const wish = args.wish ?? app.supportWish;
-    await chain.append<never>(`${chain.name}:queued`, () => ({
+    const organisation = organisationFor(this.deps.organisations, app.wijken);
+    // Its keys first: the queue finds the case once its entry is written.
+    const keys = caseKeys({ applicationId: args.applicationId, organisation, queuedAt: args.at }, ended);
+    await addKeys(this.deps.models, keys);
+    const result = await chain.append<never>(`${chain.name}:queued`, () => ({
       write: {
         applicationId: args.applicationId,
         kind: 'queued',
@@ -384,13 +443,15 @@ export class SupportService {
         queued: {
           reason: args.reason,
           ...(wish ? { wish } : {}),
-          organisation: organisationFor(this.deps.organisations, app.wijken),
+          organisation,
           reference: app.reference,
           title: app.title,
           wijken: app.wijken,
         },
       },
     }));
+    // Another attempt queued it first, at another time: the queue key of that one stands.
+    if ('entry' in result && result.entry.occurredAt !== args.at) await removeKeys(this.deps.models, [supportKey.open(args.applicationId, args.at)._id]);
     return this.timing(args.applicationId, app.status);
   }
 

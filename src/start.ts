@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import { backfillApplicationKeys } from './db/keys.ts';
 import { backfillAuditKeys } from './services/audit.ts';
+import { backfillTally } from './reports/tally.ts';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -38,6 +39,8 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   await seedBudget(deps.ledger);
   const backfilled = await backfillApplicationKeys(models);
   if (backfilled) logger.info({ backfilled }, 'keys written for the events, documents and applications stored before keys existed');
+  const tallied = await backfillTally(models);
+  if (tallied) logger.info({ tallied }, 'monitoring summary built once for the applications stored before it was kept incrementally');
   const audited = await backfillAuditKeys(models);
   if (audited) logger.info({ audited }, 'keys written for the audit entries recorded before keys existed');
   const { app } = createApp(deps);

@@ -118,8 +118,10 @@ const snapshotId = (year: number, seq: number) => chainEntryId(snapshotPrefix(ye
 /** Marks that the snapshots of the data from before this summary were written. */
 export const TALLY_MIGRATED = 'migration:tally:v1';
 
-type Groups = [string, Figures[]][];
-const toGroups = (agg: Aggregate): Groups => [...agg].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** How a snapshot stores the aggregate (FerretDB v1 stores no arrays directly in arrays). */
+type Groups = { key: string; figures: Figures[] }[];
+const toGroups = (agg: Aggregate): Groups => [...agg].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, figures]) => ({ key, figures }));
+const fromGroups = (groups: Groups | undefined): Aggregate => new Map((groups ?? []).map((g) => [g.key, g.figures]));
 
 export function foldDelta(agg: Aggregate, d: Pick<TallyDoc, 'before' | 'after'>): void {
   if (d.before) countRow(agg, d.before as CountedRow, -1);
@@ -327,7 +329,7 @@ export class ReportTally {
     const { Tally } = this.models;
     if (!r.loaded) {
       const [snapshot] = (await Tally.collection.find(idRange(snapshotPrefix(year)) as never).sort({ _id: -1 }).limit(1).toArray()) as unknown as TallyDoc[];
-      r.agg = new Map((snapshot?.groups as Groups | undefined) ?? []);
+      r.agg = fromGroups(snapshot?.groups as Groups | undefined);
       r.upTo = r.snapshotAt = snapshot?.seq ?? 0;
       r.loaded = true;
     }

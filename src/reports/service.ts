@@ -208,8 +208,9 @@ export class ReportService {
     return s && { builtAt: s.builtAt, buildMs: s.buildMs, applications: s.rows.length };
   }
 
-  /** Forgets the snapshot of a year (or all): the next request reads again and waits for it. */
+  /** Forgets the snapshot of a year (or all): the next request reads again and waits for it; the summary folds from the newest stored snapshot again. */
   invalidate(year?: number): void {
+    this.options.tally.forget(year); // and the summary's fold: read from the newest snapshot again
     if (year === undefined) this.cache.clear();
     else this.cache.delete(year);
   }

@@ -32,7 +32,9 @@
  * one `_id` range read, descending, limit 1) plus the entries after p (an `_id` range),
  * folded; this process keeps the fold and reads only what came after it. A reader that
  * has folded `snapshotEvery` entries past the snapshot it started from stores a new one
- * (a unique insert; the content is the sum of entries 1..p, so concurrent writers agree).
+ * (a unique insert; the content is the sum of entries 1..p, so concurrent writers agree);
+ * a writer whose entries cross a multiple of `snapshotEvery` folds (and so stores one) in
+ * the background, so the tail a fresh process reads stays short even when nobody reads.
  * A summary therefore reads the entries since the last snapshot at most, never the
  * applications or the journals, and is always current: `asOf` is the time of the request.
  *
@@ -263,8 +265,14 @@ export class ReportTally {
       }));
       try {
         await Tally.collection.insertMany(docs as never[], { ordered: true });
+        const was = w.tip;
         w.tip += docs.length;
         for (const op of pending) op.resolve(true);
+        // Crossed a multiple of `snapshotEvery`: fold in the background, which stores a snapshot, so
+        // a process that reads later finds one near the end even if nobody read meanwhile.
+        if (Math.floor(w.tip / this.snapshotEvery) > Math.floor(was / this.snapshotEvery)) {
+          this.aggregate(year).catch((err: unknown) => this.logger?.warn({ err, year }, 'reports: tally snapshot failed; the next read tries again'));
+        }
         return;
       } catch (err) {
         const { index, code } = firstWriteError(err);
@@ -299,6 +307,12 @@ export class ReportTally {
     if (!r) this.readers.set(year, (r = { loaded: false, agg: new Map(), upTo: 0, snapshotAt: 0 }));
     await this.catchUp(year, r);
     return new Map([...r.agg].map(([k, fs]) => [k, fs.map((f) => ({ ...f, trafficLights: { ...f.trafficLights } }))]));
+  }
+
+  /** Forgets this process's fold of a year (or all): the next read starts from the newest stored snapshot. */
+  forget(year?: number): void {
+    if (year === undefined) this.readers.clear();
+    else this.readers.delete(year);
   }
 
   /** How far this process has folded the year (for tests and logs). */

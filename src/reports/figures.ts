@@ -397,11 +397,10 @@ export function amsterdamMonthOf(year: number): (epochMs: number) => number {
 
 export const isTrafficLight = (v: unknown): v is TrafficLight => typeof v === 'string' && (trafficLights as readonly string[]).includes(v);
 
-/** The fields a report row needs; nothing else leaves the database. */
-export const rowProjection = {
+/** The fields of an application its figures use (`CountedRow`); the incremental summary reads these (tally.ts). */
+export const countedProjection = {
   _id: 1,
-  reference: 1,
-  title: 1,
+  year: 1,
   status: 1,
   createdAt: 1,
   wijken: 1,
@@ -414,12 +413,19 @@ export const rowProjection = {
   volunteers: 1,
   'report.participants': 1,
   'report.volunteers': 1,
+  'review.outcome': 1,
+  'review.trafficLight': 1,
+} as const;
+
+/** The fields a report row needs; nothing else leaves the database. */
+export const rowProjection = {
+  ...countedProjection,
+  reference: 1,
+  title: 1,
   'report.selfAssessment': 1,
   'report.submittedAt': 1,
   'report.text': 1,
   'report.documentIds': 1,
-  'review.outcome': 1,
-  'review.trafficLight': 1,
   erasedAt: 1,
 } as const;
 

@@ -47,28 +47,10 @@
 import type { Logger } from 'pino';
 import { chainEntryId, idRange } from '../db/chain.ts';
 import { insertOnce, isDuplicateKeyError, type LedgerEntryDoc, type Models, type TallyDoc } from '../db/models.ts';
-import { amsterdamMonthOf, countRow, moneyByApplication, noMoney, rowOf, type Aggregate, type CountedRow, type Doc, type Figures, type Money } from './figures.ts';
+import { amsterdamMonthOf, countedProjection, countRow, moneyByApplication, noMoney, rowOf, type Aggregate, type CountedRow, type Doc, type Figures, type Money } from './figures.ts';
 
-/** The fields of an application the figures use. */
-export const tallyProjection = {
-  _id: 1,
-  year: 1,
-  status: 1,
-  statusSeq: 1,
-  createdAt: 1,
-  wijken: 1,
-  purposes: 1,
-  'activity.startDate': 1,
-  amountRequestedCents: 1,
-  'decision.outcome': 1,
-  'decision.grantedCents': 1,
-  expectedParticipants: 1,
-  volunteers: 1,
-  'report.participants': 1,
-  'report.volunteers': 1,
-  'review.outcome': 1,
-  'review.trafficLight': 1,
-} as const;
+/** The fields of an application the figures use, and its projection's sequence number (activities/applications.ts). */
+export const tallyProjection = { ...countedProjection, statusSeq: 1 } as const;
 
 const monthOfYear = new Map<number, (t: number) => number>();
 

@@ -1,4 +1,5 @@
 import type { Models } from '../src/db/models.ts';
+import { countedRowOf, tallyKey, tallyProjection, type ReportTally } from '../src/reports/tally.ts';
 import { addGrantKeys, insertEvent, moveListKeys, moveRefundKey } from '../src/db/keys.ts';
 import { isFinal, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
 import { removeOpenKey } from '../src/support/keys.ts';
@@ -21,15 +22,31 @@ export interface RecordProgressInput {
   settlement?: Settlement | null;
 }
 
-export function createApplicationActivities(deps: { models: Models }) {
-  const { Application, Event } = deps.models;
+export function createApplicationActivities(deps: { models: Models; tally: ReportTally }) {
+  const { Application } = deps.models;
   return {
-    /** Projects one workflow step into the read model. Safe to run twice. */
+    /**
+     * Projects one workflow step into the read model. Safe to run twice. The monitoring
+     * summary's delta is written first, decided on the application as read: a retry after
+     * a crash before the update decides the same delta under the same key (src/reports/tally.ts).
+     */
     async recordProgress(input: RecordProgressInput): Promise<void> {
       const { id, ...event } = input.event;
       await insertEvent(deps.models, { _id: id, applicationId: input.applicationId, ...event });
-      const app = await Application.findById(input.applicationId, { status: 1, statusSeq: 1, wijken: 1, year: 1, createdAt: 1 }).lean();
+      const app = await Application.findById(input.applicationId, tallyProjection).lean();
       if (!app) return;
+      if (app.statusSeq < input.seq) {
+        const before = countedRowOf(app);
+        // Nothing projected yet: intake may have crashed before counting the application.
+        if (app.statusSeq <= 1) await deps.tally.recordCreated(app);
+        const after = countedRowOf({
+          ...app,
+          status: input.status,
+          decision: input.decision ?? null,
+          ...(input.report !== undefined ? { report: input.report ?? undefined, review: input.review ?? undefined } : {}),
+        } as typeof app);
+        await deps.tally.record(app.year, tallyKey.status(app._id, input.seq), before, after);
+      }
       // The list keys of the status it will have (a stale retry keeps the one it has), then the
       // status; the workflow sends these one at a time, in order; the seq guard drops a stale retry.
       const status = app.statusSeq >= input.seq ? app.status : input.status;

@@ -1,4 +1,5 @@
 import type { Models } from '../src/db/models.ts';
+import type { ReportTally } from '../src/reports/tally.ts';
 import { createApplicationActivities } from './applications.ts';
 import { createBudgetActivities, type BudgetActivityDeps } from './budget.ts';
 import { createMeetingActivities, type MeetingActivityDeps } from './meetings.ts';
@@ -9,6 +10,8 @@ import { createRetentionActivities, type RetentionActivityDeps } from './retenti
 
 export interface ActivityDeps extends NotificationDeps, MeetingActivityDeps, BudgetActivityDeps, PrivacyActivityDeps, SupportActivityDeps, RetentionActivityDeps {
   models: Models;
+  /** The monitoring summary's deltas (src/reports/tally.ts). */
+  tally: ReportTally;
 }
 
 /** All activities of the worker, built from their dependencies (real ones in production, narrow fakes in unit tests). */

@@ -48,7 +48,7 @@ import { connectDatabase, submittedApplication, type ApplicationDoc, type Ledger
 import { chainEntryId } from '../src/db/chain.ts';
 import { openStore } from '../src/runtime.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
-import { amsterdamMonthOf } from '../src/reports/figures.ts';
+import { amsterdamMonthOf, countedProjection } from '../src/reports/figures.ts';
 import { applyMovement, emptyBalances, remainingCents, type ApplicationShare, type Balances, type MovementKind } from '../src/domain/ledger.ts';
 import { amsterdamDate } from '../src/domain/dates.ts';
 import type { BudgetLedger } from '../src/budget/ledger.ts';
@@ -289,22 +289,7 @@ const newFig = (): Fig => Object.fromEntries(FIELDS.map((f) => [f, 0])) as Fig;
 const share = (a: number, k: number, i: number) => (k <= 1 ? a : Math.floor(a / k) + (i < a % k ? 1 : 0));
 
 /** What the summary needs of an application, nothing more (the service also reads the report texts, for the stories). */
-export const summaryProjection = {
-  status: 1,
-  createdAt: 1,
-  wijken: 1,
-  purposes: 1,
-  'activity.startDate': 1,
-  amountRequestedCents: 1,
-  'decision.outcome': 1,
-  'decision.grantedCents': 1,
-  expectedParticipants: 1,
-  volunteers: 1,
-  'report.participants': 1,
-  'report.volunteers': 1,
-  'review.outcome': 1,
-  'review.trafficLight': 1,
-};
+export const summaryProjection = countedProjection;
 
 /** The year's figures the way one would write them without the service (same definitions, see src/reports/figures.ts). */
 export async function baselineSummary(models: Models, ledger: BudgetLedger, year: number, wijken: readonly string[], focusWijken: readonly string[]) {

@@ -16,7 +16,7 @@
  *   vote         POST /api/v1/meetings/:id/votes on a meeting opened for this step (12 items)
  *   reservation  BudgetLedger.reserve of one cent for a new application, in the big year
  *   budget       GET /api/v1/budget/:year
- *   summary      GET /api/v1/reports/summary?year= with the report cache emptied first
+ *   summary      GET /api/v1/reports/summary?year= with the report cache and the tally's fold emptied first (newest snapshot + tail)
  *                (BENCH_SUMMARY_N requests: it is the slow one)
  *
  * The ratio of a path is its p50 at the first step / its p50 at the last step (1 = flat;
@@ -37,6 +37,8 @@ import { applicationKey, keysOfApplication } from '../src/db/keys.ts';
 import { openStore } from '../src/runtime.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
 import { BudgetLedger } from '../src/budget/ledger.ts';
+import { moneyByApplication } from '../src/reports/figures.ts';
+import { countedRowOf, ReportTally, tallyKey } from '../src/reports/tally.ts';
 import { upcomingMeetings } from '../src/domain/meetings.ts';
 import { amsterdamYear } from '../src/domain/dates.ts';
 import { initiativeWorkflowId } from '../src/temporal/starter.ts';
@@ -143,6 +145,7 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
     const logger = pino({ level: logLevel }, pino.destination({ dest: '/dev/null', sync: false }));
 
     const ledger = new SyntheticLedger();
+    const tally = new ReportTally({ models });
     let inserted = 0;
     let eventCount = 0;
     let meetingCount = 0;
@@ -160,10 +163,11 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
       for (const a of apps) if (a.status === 'ready_for_meeting') a.status = 'screening';
       const events = apps.flatMap(eventsOf);
       const meetings = meetingsOf(apps, inserted, YEAR);
+      const entries = ledger.pending.splice(0);
       const claims = Array.from({ length: target - inserted }, (_, k) => ({ _id: `${YEAR}-${inserted + k + 1}`, year: YEAR, seq: inserted + k + 1, createdAt: new Date() }));
       await Promise.all([
         insertInBatches(models.Application.collection as never, apps),
-        insertInBatches(models.LedgerEntry.collection as never, ledger.pending.splice(0)),
+        insertInBatches(models.LedgerEntry.collection as never, entries),
         insertInBatches(models.ReferenceClaim.collection as never, claims),
         insertInBatches(models.Document.collection as never, documents),
         insertInBatches(models.Event.collection as never, events),
@@ -175,6 +179,12 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
           ...documents.flatMap((d, i) => [applicationKey.document(d.applicationId, d._id, d.uploadedAt, i), applicationKey.content(d.sha256, d._id)]),
         ]),
       ]);
+      // The monitoring summary's deltas through its own writer (src/reports/tally.ts), as intake
+      // writes them: each application counted as it stands, its money from the journal included
+      // (the sum of its status and movement deltas); the writer stores snapshots as it goes.
+      const money = moneyByApplication(entries);
+      await Promise.all(apps.map((a) => tally.record(a.year, tallyKey.created(a._id), undefined, countedRowOf(a, money.get(a._id)))));
+      await tally.aggregate(YEAR);
       for (const a of apps) if (seenApps.length < 5_000 || Math.random() < 5_000 / target) seenApps.push(a._id);
       eventCount += events.length;
       meetingCount += meetings.length;

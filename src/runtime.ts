@@ -26,6 +26,7 @@ import { createMailer, type Mailer } from './mail/mailer.ts';
 import { mailDomain } from './mail/message-id.ts';
 import { createActivities, type Activities } from '../activities/index.ts';
 import { BudgetLedger } from './budget/ledger.ts';
+import { ReportTally } from './reports/tally.ts';
 import { PayoutService } from './payouts/service.ts';
 import { SupportService } from './support/service.ts';
 import { temporalSupportWorkflows } from './support/temporal.ts';
@@ -92,9 +93,13 @@ export async function openStore(config: Config): Promise<DocumentStore> {
   return store;
 }
 
-/** The budget ledger and the payout register of one process (each keeps its own cache of the journals). */
-export function createMoney(config: Config, models: Models, client?: Client, logger?: Logger): { ledger: BudgetLedger; payouts: PayoutService } {
-  const ledger = new BudgetLedger({ models, defaultTotalCents: config.fund.annualBudgetCents });
+/**
+ * The budget ledger, the payout register and the monitoring tally of one process (each keeps
+ * its own cache); the ledger tells the tally every movement (src/reports/tally.ts).
+ */
+export function createMoney(config: Config, models: Models, client?: Client, logger?: Logger): { ledger: BudgetLedger; payouts: PayoutService; tally: ReportTally } {
+  const tally = new ReportTally({ models, ...(logger ? { logger } : {}) });
+  const ledger = new BudgetLedger({ models, defaultTotalCents: config.fund.annualBudgetCents, onMovement: (entry, earlier) => tally.recordMovement(entry, earlier) });
   const payouts = new PayoutService({
     models,
     debtor: config.payouts.debtor,
@@ -106,7 +111,7 @@ export function createMoney(config: Config, models: Models, client?: Client, log
     paymentRecorded: (applicationId, year) => ledger.hasEntry(year, `pay:${applicationId}`),
     onNotifyError: (err, applicationId) => logger?.warn({ err, applicationId, workflowId: initiativeWorkflowId(applicationId) }, 'could not signal the payment; reconcile retries'),
   });
-  return { ledger, payouts };
+  return { ledger, payouts, tally };
 }
 
 export function buildApiDeps(args: {
@@ -122,7 +127,7 @@ export function buildApiDeps(args: {
   const { config, logger, models, client, store } = args;
   const signer = new TokenSigner(args.secret, config.auth.tokenTtlMinutes);
   const starter = args.starter ?? temporalInitiativeStarter(client, config.temporal.taskQueue);
-  const { ledger, payouts } = createMoney(config, models, client, logger);
+  const { ledger, payouts, tally } = createMoney(config, models, client, logger);
   const ledgerWatch = new LedgerWatch(ledger, { fullEveryMs: config.readiness.ledgerFullCheckSeconds * 1000 });
   const support = new SupportService({ models, organisations: config.support.wijkOrganisations, workflows: temporalSupportWorkflows(client, config.temporal.taskQueue), logger, now: args.now });
   const initiatives = new InitiativeCommands(client);
@@ -131,6 +136,7 @@ export function buildApiDeps(args: {
 
   return {
     ledger,
+    tally,
     payouts,
     support,
     config,
@@ -138,7 +144,7 @@ export function buildApiDeps(args: {
     models,
     store,
     signer,
-    intake: new IntakeService({ models, store, starter, config, logger, ledger, now: args.now }),
+    intake: new IntakeService({ models, store, starter, config, logger, ledger, tally, now: args.now }),
     initiatives,
     applications: new ApplicationService({ models, store, initiatives, payouts, support }),
     meetings,

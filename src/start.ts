@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfillRefundKeys } from './db/keys.ts';
 import { backfillAuditKeys } from './services/audit.ts';
 import { backfillSupportKeys } from './support/keys.ts';
+import { backfillTally } from './reports/tally.ts';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -45,6 +46,8 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (records) logger.info({ records }, 'keys written for the ledger movements and e-mails stored before keys existed');
   const refunds = await backfillRefundKeys(models);
   if (refunds) logger.info({ refunds }, 'keys written for the open refunds settled before keys existed');
+  const tallied = await backfillTally(models);
+  if (tallied) logger.info({ tallied }, 'monitoring summary built once for the applications stored before it was kept incrementally');
   const audited = await backfillAuditKeys(models);
   if (audited) logger.info({ audited }, 'keys written for the audit entries recorded before keys existed');
   const supportCases = await backfillSupportKeys(models);

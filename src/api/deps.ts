@@ -11,6 +11,7 @@ import type { MeetingCalendar } from '../services/meeting-calendar.ts';
 import type { PanelService } from '../services/panel.ts';
 import type { StaffLogin } from '../services/staff-login.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
+import type { ReportTally } from '../reports/tally.ts';
 import type { PayoutService } from '../payouts/service.ts';
 import type { SupportService } from '../support/service.ts';
 
@@ -36,6 +37,8 @@ export interface ApiDeps {
   /** Staff login with the per-account failed-login limit (the API route and the login page share it). */
   staffLogin: StaffLogin;
   ledger: BudgetLedger;
+  /** The monitoring summary kept up to date incrementally (src/reports/tally.ts). */
+  tally: ReportTally;
   payouts: PayoutService;
   /** Welfare support cases: the queue, claims, hand-overs, notes (src/support/service.ts). */
   support: SupportService;

@@ -4,6 +4,13 @@
  * balances is therefore one insert: a crash cannot leave one without the other, and
  * two writers cannot both spend the last euro (see src/db/chain.ts for why this is
  * atomic on FerretDB, where a conditional update is not).
+ *
+ * The fold also keeps, per year, the gross movements per booking month (Amsterdam) for
+ * the monitoring's `budgetYear`, and per application its movements, so `onMovement` (the
+ * incremental monitoring summary, src/reports/tally.ts) is told each movement with the
+ * application's movements before it. `onMovement` runs after the entry is stored, also
+ * when a retry finds its entry (like the audit record): a crash between the two is
+ * repaired by the activity's retry.
  */
 import { addMovementKey } from '../db/keys.ts';
 import { insertOnce, type LedgerEntryDoc, type Models } from '../db/models.ts';
@@ -48,7 +55,31 @@ interface YearState {
   /** The public figures per wijk and the number of grants, kept up to date entry by entry (not summed per request). */
   perWijk: Map<string, { grants: number; grantedCents: number }>;
   grants: number;
+  /** Gross movements per booking month (Amsterdam), `YYYY-MM`. */
+  perMonth: Map<string, MonthMovements>;
+  /** Each application's entries, in journal order. */
+  byApplication: Map<string, LedgerEntryDoc[]>;
 }
+
+export interface MonthMovements {
+  month: string;
+  reservedCents: number;
+  releasedCents: number;
+  paidCents: number;
+  reclaimedCents: number;
+  refundedCents: number;
+}
+
+const movementField: Partial<Record<MovementKind, Exclude<keyof MonthMovements, 'month'>>> = {
+  reserve: 'reservedCents',
+  release: 'releasedCents',
+  pay: 'paidCents',
+  reclaim: 'reclaimedCents',
+  refund: 'refundedCents',
+};
+
+/** Told every movement of an application once it is stored (again after a retry): the entry and the application's entries before it. */
+export type MovementListener = (entry: LedgerEntryDoc, earlier: readonly LedgerEntryDoc[]) => Promise<void>;
 
 /** What one application adds to the per-wijk figures: its net grant split evenly over its wijken. */
 function addToWijken(y: YearState, applicationId: string, share: ApplicationShare, sign: 1 | -1): void {
@@ -100,10 +131,12 @@ export class BudgetLedger {
   private readonly models: Models;
   private readonly defaultTotalCents: number;
   private readonly years = new Map<number, YearState>();
+  private readonly onMovement: MovementListener | undefined;
 
-  constructor(deps: { models: Models; defaultTotalCents: number }) {
+  constructor(deps: { models: Models; defaultTotalCents: number; onMovement?: MovementListener }) {
     this.models = deps.models;
     this.defaultTotalCents = deps.defaultTotalCents;
+    this.onMovement = deps.onMovement;
   }
 
   /** Opens the year's journal with the default total if nobody has yet. */
@@ -134,7 +167,10 @@ export class BudgetLedger {
     const y = await this.opened(args.year);
     const key = `pay:${args.applicationId}`;
     const earlier = y.chain.entryByKey(key);
-    if (earlier) return earlier;
+    if (earlier) {
+      await this.told(y, earlier);
+      return earlier;
+    }
     return this.moveOrThrow(y, key, 'pay', this.share(y, args.applicationId).committedCents, args);
   }
 
@@ -203,6 +239,16 @@ export class BudgetLedger {
     };
   }
 
+  /** The year's balances and its gross movements per booking month, from the fold (not summed per request). */
+  async monthly(year: number): Promise<{ balances: Balances; perMonth: MonthMovements[] }> {
+    const y = this.state(year);
+    const entries = await y.chain.read();
+    return {
+      balances: entries.length ? y.balances : emptyBalances(this.defaultTotalCents),
+      perMonth: [...y.perMonth.values()].map((m) => ({ ...m })).sort((a, b) => a.month.localeCompare(b.month)),
+    };
+  }
+
   /** The year's journal, oldest first. */
   async journal(year: number): Promise<readonly LedgerEntryDoc[]> {
     return this.state(year).chain.read();
@@ -248,7 +294,17 @@ export class BudgetLedger {
   private state(year: number): YearState {
     let y = this.years.get(year);
     if (!y) {
-      const state: YearState = { year, balances: emptyBalances(0), shares: new Map(), wijken: new Map(), perWijk: new Map(), grants: 0, chain: undefined as never };
+      const state: YearState = {
+        year,
+        balances: emptyBalances(0),
+        shares: new Map(),
+        wijken: new Map(),
+        perWijk: new Map(),
+        grants: 0,
+        perMonth: new Map(),
+        byApplication: new Map(),
+        chain: undefined as never,
+      };
       state.chain = new Chain<LedgerEntryDoc>(this.models.LedgerEntry.collection as never, `budget-${year}`, {
         onEntry: (e) => this.fold(state, e),
         onReset: () => {
@@ -257,6 +313,8 @@ export class BudgetLedger {
           state.wijken.clear();
           state.perWijk.clear();
           state.grants = 0;
+          state.perMonth.clear();
+          state.byApplication.clear();
         },
       });
       this.years.set(year, state);
@@ -273,8 +331,26 @@ export class BudgetLedger {
       if (!('refused' in r)) y.shares.set(e.applicationId, r.share);
       if (e.kind === 'reserve' && e.wijken) y.wijken.set(e.applicationId, e.wijken);
       addToWijken(y, e.applicationId, this.share(y, e.applicationId), 1);
+      const list = y.byApplication.get(e.applicationId);
+      if (list) list.push(e);
+      else y.byApplication.set(e.applicationId, [e]);
+    }
+    const field = movementField[e.kind];
+    if (field) {
+      const month = amsterdamDate(new Date(e.at)).slice(0, 7);
+      let m = y.perMonth.get(month);
+      if (!m) y.perMonth.set(month, (m = { month, reservedCents: 0, releasedCents: 0, paidCents: 0, reclaimedCents: 0, refundedCents: 0 }));
+      m[field] += e.amountCents;
     }
     y.balances = e.balances;
+  }
+
+  /** Tells the listener about a stored movement of an application (see the header). */
+  private async told(y: YearState, e: LedgerEntryDoc): Promise<void> {
+    if (!this.onMovement || !e.applicationId) return;
+    const all = y.byApplication.get(e.applicationId) ?? [];
+    const at = all.findIndex((x) => x._id === e._id);
+    await this.onMovement(e, at < 0 ? all : all.slice(0, at));
   }
 
   private share(y: YearState, applicationId: string): ApplicationShare {
@@ -318,7 +394,10 @@ export class BudgetLedger {
       };
     });
     // Also after a retry that found its entry: the first attempt may have crashed before its audit.
-    if ('entry' in result) await this.audit(result.entry, result.created ? before : undefined);
+    if ('entry' in result) {
+      await this.audit(result.entry, result.created ? before : undefined);
+      await this.told(y, result.entry);
+    }
     return result;
   }
 

@@ -535,6 +535,36 @@ const auditSchema = new Schema<AuditDoc>(
   { versionKey: false },
 );
 
+/**
+ * The incremental monitoring summary (src/reports/tally.ts): per submission year a chain of
+ * deltas `tally-<year>:<position>` and folded snapshots `tally-<year>-snapshot:<position>`.
+ * `key` is unique: a delta's idempotency key (a snapshot's and the migration marker's is their `_id`).
+ */
+export interface TallyDoc {
+  _id: string;
+  key: string;
+  year?: number;
+  seq?: number;
+  before?: unknown;
+  after?: unknown;
+  groups?: unknown;
+  at: Date;
+}
+
+const tallySchema = new Schema<TallyDoc>(
+  {
+    _id: String,
+    key: { type: String, required: true, unique: true },
+    year: Number,
+    seq: Number,
+    before: Schema.Types.Mixed,
+    after: Schema.Types.Mixed,
+    groups: Schema.Types.Mixed,
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
 /** An ordered key of our own (src/db/keys.ts). */
 export interface KeyDoc {
   _id: string;
@@ -566,6 +596,7 @@ export interface Models {
   MeetingOverride: Model<MeetingOverrideDoc>;
   ExtraMeeting: Model<ExtraMeetingDoc>;
   Audit: Model<AuditDoc>;
+  Tally: Model<TallyDoc>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -590,6 +621,7 @@ export function createModels(connection: Connection): Models {
     MeetingOverride: connection.model<MeetingOverrideDoc>('MeetingOverride', meetingOverrideSchema, 'meeting_overrides'),
     ExtraMeeting: connection.model<ExtraMeetingDoc>('ExtraMeeting', extraMeetingSchema, 'extra_meetings'),
     Audit: connection.model<AuditDoc>('Audit', auditSchema, 'audit_log'),
+    Tally: connection.model<TallyDoc>('Tally', tallySchema, 'report_tallies'),
   };
 }
 

@@ -20,11 +20,12 @@
  * - No wijk means the whole municipality ("Gemeentebreed").
  */
 import { TZDate } from '@date-fns/tz';
-import { purposes as knownPurposes, WHOLE_MUNICIPALITY } from '../domain/application.ts';
+import { activityYear, purposes as knownPurposes, WHOLE_MUNICIPALITY } from '../domain/application.ts';
 import { FUND_TIME_ZONE } from '../domain/dates.ts';
 import type { MovementKind } from '../domain/ledger.ts';
 import { trafficLights, type TrafficLight } from '../domain/report.ts';
-import type { ApplicationStatus } from '../domain/status.ts';
+import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
+import { ERASED } from '../privacy/erasure.ts';
 
 export type Outcome = 'open' | 'grantedFull' | 'grantedPartial' | 'rejected' | 'rejectedBudgetExhausted' | 'lapsed' | 'withdrawnBeforeDecision';
 
@@ -183,16 +184,17 @@ export function splitPart(amount: number, k: number, i: number): number {
   return Math.floor(amount / k) + (i < amount % k ? 1 : 0);
 }
 
-function add(f: Figures, c: Contribution, k: number, i: number): void {
-  f.applications += 1;
-  if (c.outcome !== 'withdrawnBeforeDecision') f[c.outcome] += 1;
+/** Adds (sign 1) or takes away (sign −1) what a row contributes to one group, as part i of k. */
+function add(f: Figures, c: Contribution, k: number, i: number, sign: 1 | -1 = 1): void {
+  f.applications += sign;
+  if (c.outcome !== 'withdrawnBeforeDecision') f[c.outcome] += sign;
   if (c.withdrawn) {
-    f.withdrawn += 1;
-    if (isGrant(c.outcome)) f.withdrawnAfterGrant += 1;
+    f.withdrawn += sign;
+    if (isGrant(c.outcome)) f.withdrawnAfterGrant += sign;
   }
-  for (let j = 0; j < amountKeys.length; j++) f[amountKeys[j]!] += splitPart(c.amounts[j]!, k, i);
-  if (c.report) f.reports += 1;
-  if (c.light) f.trafficLights[c.light] += 1;
+  for (let j = 0; j < amountKeys.length; j++) f[amountKeys[j]!] += sign * splitPart(c.amounts[j]!, k, i);
+  if (c.report) f.reports += sign;
+  if (c.light) f.trafficLights[c.light] += sign;
 }
 
 export interface WijkFigures extends Figures {
@@ -223,41 +225,101 @@ const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 /** The wijken a row serves: its own, or the whole municipality when it names none. */
 export const wijkenOf = (r: Pick<ReportRow, 'wijken'>): string[] => (r.wijken.length ? r.wijken : [WHOLE_MUNICIPALITY]);
 
+/** What a row needs for the figures: no texts, no identity (see `FigureRow` in tally.ts). */
+export type CountedRow = Pick<
+  ReportRow,
+  'status' | 'month' | 'wijken' | 'purposes' | 'requestedCents' | 'decision' | 'decidedGrantCents' | 'expectedParticipants' | 'expectedVolunteers' | 'report' | 'trafficLight'
+> & { money: Pick<Money, 'paidCents' | 'reclaimedCents' | 'refundedCents'> };
+
+/**
+ * The sums of a year as groups of `Figures`, independent of the configuration (the wijken
+ * listed, the focus wijken): `t` the totals, `m:<month>`, `p:<purpose>` (a row's part of
+ * each of its purposes), and `w:<its wijken as JSON>` with one `Figures` per position:
+ * the rows serving exactly that list of wijken, each position holding its part. The
+ * figures per wijk, their spread and the focus are derived from these (`summaryOf`).
+ * Every group is a sum over rows, so a row's change is taken away and added again
+ * (`countRow` with sign −1 and 1): the basis of the incremental summary (tally.ts).
+ */
+export type Aggregate = Map<string, Figures[]>;
+
+function group(agg: Aggregate, key: string, k: number): Figures[] {
+  let g = agg.get(key);
+  if (!g) agg.set(key, (g = Array.from({ length: k }, emptyFigures)));
+  return g;
+}
+
+/** Adds a row to the aggregate (sign 1) or takes it out (sign −1). */
+export function countRow(agg: Aggregate, r: CountedRow, sign: 1 | -1 = 1): void {
+  const c = contribution(r as ReportRow);
+  add(group(agg, 't', 1)[0]!, c, 1, 0, sign);
+  add(group(agg, `m:${Math.min(12, Math.max(1, r.month))}`, 1)[0]!, c, 1, 0, sign);
+  const wijken = wijkenOf(r);
+  const parts = group(agg, `w:${JSON.stringify(wijken)}`, wijken.length);
+  wijken.forEach((_, i) => add(parts[i]!, c, wijken.length, i, sign));
+  const ps = r.purposes.length ? r.purposes : ['unknown'];
+  ps.forEach((p, i) => add(group(agg, `p:${p}`, 1)[0]!, c, ps.length, i, sign));
+}
+
+/** Adds the figures of `from` to `into`. */
+function addFigures(into: Figures, from: Figures, amountsOnly = false): void {
+  for (const key of Object.keys(into) as (keyof Figures)[]) {
+    if (key === 'trafficLights') {
+      if (!amountsOnly) for (const l of trafficLights) into.trafficLights[l] += from.trafficLights[l];
+    } else if (!amountsOnly || (amountKeys as readonly string[]).includes(key)) into[key] += from[key];
+  }
+}
+
 /** Sums the rows of one submission year. `wijken`: the configured list (order of the output). */
-export function summarize(year: number, rows: readonly ReportRow[], opts: { wijken: readonly string[]; focusWijken: readonly string[] }): Summary {
+export function summarize(year: number, rows: readonly CountedRow[], opts: { wijken: readonly string[]; focusWijken: readonly string[] }): Summary {
+  const agg: Aggregate = new Map();
+  for (const r of rows) countRow(agg, r);
+  return summaryOf(year, agg, opts);
+}
+
+/** The summary of a year from its aggregate (see `Aggregate`). */
+export function summaryOf(year: number, agg: Aggregate, opts: { wijken: readonly string[]; focusWijken: readonly string[] }): Summary {
   const focusSet = new Set(opts.focusWijken);
   const totals = emptyFigures();
+  addFigures(totals, agg.get('t')?.[0] ?? emptyFigures());
   const focus = emptyFigures();
-  const perWijk = new Map<string, { f: Figures; weight: number }>();
-  for (const w of [...opts.wijken, WHOLE_MUNICIPALITY]) perWijk.set(w, { f: emptyFigures(), weight: 0 });
+  const perWijk = new Map<string, { f: Figures; weightByK: Map<number, number> }>();
+  const wijkEntry = (w: string) => {
+    let entry = perWijk.get(w);
+    if (!entry) perWijk.set(w, (entry = { f: emptyFigures(), weightByK: new Map() }));
+    return entry;
+  };
+  for (const w of [...opts.wijken, WHOLE_MUNICIPALITY]) wijkEntry(w);
   const perPurpose = new Map<string, Figures>(knownPurposes.map((p) => [p, emptyFigures()]));
+  const extraPurposes: string[] = [];
   const perMonth = Array.from({ length: 12 }, emptyFigures);
 
-  for (const r of rows) {
-    const c = contribution(r);
-    add(totals, c, 1, 0);
-    add(perMonth[Math.min(11, Math.max(0, r.month - 1))]!, c, 1, 0);
-    const wijken = wijkenOf(r);
-    const k = wijken.length;
-    let inFocus = false;
-    const focusPart = new Array<number>(amountKeys.length).fill(0);
-    wijken.forEach((w, i) => {
-      let entry = perWijk.get(w);
-      if (!entry) perWijk.set(w, (entry = { f: emptyFigures(), weight: 0 }));
-      add(entry.f, c, k, i);
-      entry.weight += 1 / k;
-      if (focusSet.has(w)) {
-        inFocus = true;
-        for (let j = 0; j < amountKeys.length; j++) focusPart[j]! += splitPart(c.amounts[j]!, k, i);
+  for (const [key, figures] of agg) {
+    const kind = key.slice(0, 2);
+    if (kind === 'm:') addFigures(perMonth[Number(key.slice(2)) - 1]!, figures[0]!);
+    else if (kind === 'p:') {
+      const purpose = key.slice(2);
+      if (!perPurpose.has(purpose)) {
+        if (figures[0]!.applications === 0) continue; // every row taken out again
+        perPurpose.set(purpose, emptyFigures());
+        extraPurposes.push(purpose);
       }
-    });
-    if (inFocus) add(focus, { ...c, amounts: focusPart }, 1, 0);
-    const ps = r.purposes.length ? r.purposes : ['unknown'];
-    ps.forEach((p, i) => {
-      let f = perPurpose.get(p);
-      if (!f) perPurpose.set(p, (f = emptyFigures()));
-      add(f, c, ps.length, i);
-    });
+      addFigures(perPurpose.get(purpose)!, figures[0]!);
+    } else if (kind === 'w:') {
+      const wijken = JSON.parse(key.slice(2)) as string[];
+      const k = wijken.length;
+      if (figures[0]!.applications === 0 && wijken.some((w) => !perWijk.has(w))) continue;
+      let inFocus = false;
+      wijken.forEach((w, i) => {
+        const entry = wijkEntry(w);
+        addFigures(entry.f, figures[i]!);
+        entry.weightByK.set(k, (entry.weightByK.get(k) ?? 0) + figures[i]!.applications);
+        if (focusSet.has(w)) {
+          // The counts once per row, the amounts of every part that falls in a focus wijk.
+          addFigures(focus, figures[i]!, inFocus);
+          inFocus = true;
+        }
+      });
+    }
   }
 
   const configured = new Set([...opts.wijken, WHOLE_MUNICIPALITY]);
@@ -268,7 +330,9 @@ export function summarize(year: number, rows: readonly ReportRow[], opts: { wijk
     totals,
     focus,
     perWijk: order.map((wijk) => {
-      const { f, weight } = perWijk.get(wijk)!;
+      const { f, weightByK } = perWijk.get(wijk)!;
+      // An application serving k wijken weighs 1/k in each: summed per k, in order of k (the same float whatever the order of the rows).
+      const weight = [...weightByK].sort(([a], [b]) => a - b).reduce((sum, [k, n]) => sum + n / k, 0);
       const applicationsShare = totals.applications ? weight / totals.applications : 0;
       const grantedShare = totals.grantedCents ? f.grantedCents / totals.grantedCents : 0;
       const paidShare = totals.paidCents ? f.paidCents / totals.paidCents : 0;
@@ -284,7 +348,7 @@ export function summarize(year: number, rows: readonly ReportRow[], opts: { wijk
         },
       };
     }),
-    perPurpose: [...perPurpose].map(([purpose, f]) => ({ purpose, ...f })),
+    perPurpose: [...knownPurposes, ...extraPurposes.sort()].map((purpose) => ({ purpose, ...perPurpose.get(purpose)! })),
     perMonth: perMonth.map((f, i) => ({ month: `${year}-${String(i + 1).padStart(2, '0')}`, ...f })),
   };
 }
@@ -332,3 +396,90 @@ export function amsterdamMonthOf(year: number): (epochMs: number) => number {
 }
 
 export const isTrafficLight = (v: unknown): v is TrafficLight => typeof v === 'string' && (trafficLights as readonly string[]).includes(v);
+
+/** The fields of an application its figures use (`CountedRow`); the incremental summary reads these (tally.ts). */
+export const countedProjection = {
+  _id: 1,
+  year: 1,
+  status: 1,
+  createdAt: 1,
+  wijken: 1,
+  purposes: 1,
+  'activity.startDate': 1,
+  amountRequestedCents: 1,
+  'decision.outcome': 1,
+  'decision.grantedCents': 1,
+  expectedParticipants: 1,
+  volunteers: 1,
+  'report.participants': 1,
+  'report.volunteers': 1,
+  'review.outcome': 1,
+  'review.trafficLight': 1,
+} as const;
+
+/** The fields a report row needs; nothing else leaves the database. */
+export const rowProjection = {
+  ...countedProjection,
+  reference: 1,
+  title: 1,
+  'report.selfAssessment': 1,
+  'report.submittedAt': 1,
+  'report.text': 1,
+  'report.documentIds': 1,
+  erasedAt: 1,
+} as const;
+
+export type Doc = Record<string, unknown> & { _id: string };
+export const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined);
+const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const statuses = new Set<string>(applicationStatuses);
+/** Code-unit order (ISO times, references): what sorting 100,000 rows can afford, unlike localeCompare. */
+export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** One projected application document as a row (defensive: fields added later may be absent). */
+export function rowOf(d: Doc, money: ReadonlyMap<string, Money>, monthOf: (t: number) => number): ReportRow {
+  const created = d.createdAt instanceof Date ? d.createdAt.getTime() : Date.parse(String(d.createdAt));
+  const decision = obj(d.decision);
+  const outcome = str(decision?.outcome);
+  const report = obj(d.report);
+  const review = obj(d.review);
+  const startDate = str(obj(d.activity)?.startDate);
+  // A review that asks for clarification is not the final verdict.
+  const light = review && review.outcome !== 'clarify' && isTrafficLight(review.trafficLight) ? review.trafficLight : undefined;
+  const status = str(d.status) ?? 'submitted';
+  const erased = d.erasedAt !== undefined && d.erasedAt !== null;
+  const text = str(report?.text);
+  return {
+    id: d._id,
+    reference: str(d.reference) ?? '',
+    title: str(d.title) ?? '',
+    status: (statuses.has(status) ? status : 'submitted') as ApplicationStatus,
+    submittedAt: created,
+    month: Number.isFinite(created) ? monthOf(created) : 1,
+    wijken: strings(d.wijken),
+    purposes: strings(d.purposes),
+    ...(startDate ? { activityDate: startDate, budgetYear: activityYear({ startDate }) } : {}),
+    requestedCents: int(d.amountRequestedCents),
+    ...(outcome === 'approved' || outcome === 'partially_approved' || outcome === 'rejected' ? { decision: outcome } : {}),
+    decidedGrantCents: int(decision?.grantedCents),
+    expectedParticipants: int(d.expectedParticipants),
+    expectedVolunteers: int(d.volunteers),
+    ...(report
+      ? {
+          report: {
+            participants: int(report.participants),
+            volunteers: int(report.volunteers),
+            ...(isTrafficLight(report.selfAssessment) ? { selfAssessment: report.selfAssessment } : {}),
+            ...(str(report.submittedAt) ? { submittedAt: str(report.submittedAt) } : {}),
+          },
+        }
+      : {}),
+    ...(light ? { trafficLight: light } : {}),
+    erased,
+    ...(text && text !== ERASED && !erased ? { story: { text, documentIds: strings(report?.documentIds) } } : {}),
+    money: money.get(d._id) ?? noMoney(),
+  };
+}
+

@@ -2,16 +2,20 @@
  * Monitoring reports for the municipality: the figures of a submission year, the
  * initiatives as rows for a spreadsheet, and the stories (report texts with photos).
  *
- * Reading. On FerretDB v1 every query scans the whole collection and decodes each
- * document (measured ~1 ms per application document of this service, so ~100 s at
- * 100,000), whatever the filter or projection; even an `_id` lookup scans (in SQLite,
- * ~25 µs per application, unless it finds its document early). So a year is read with
- * ONE query (`{year}`, projected to the fields below, report texts included so the
- * stories need no lookups) and everything is summed in Node; the money comes from the
- * budget ledger's journals, which this process already keeps in memory. The result is
- * a snapshot per year; the CSV and the stories are served from it too.
+ * The figures (`summary`, the API's summary and the monitoring page) come from the
+ * incremental aggregate (src/reports/tally.ts) and the ledger's fold (balances and
+ * movements per month, src/budget/ledger.ts): no request for them reads the applications
+ * or a journal, and they are always current (`asOf` the request's time, `stale` false).
  *
- * Caching. A snapshot is served while it is younger than `maxAgeMs`. Requests never
+ * The downloads still read per year: the CSV's rows and the stories need every
+ * application's own fields (titles, texts, photos), not sums. On FerretDB v1 a filter
+ * other than `_id` scans the whole collection and decodes each document (~1 ms per
+ * application document, whatever the projection), so a year is read with ONE query
+ * (`{year}`, projected to `rowProjection`, report texts included so the stories need no
+ * lookups) and the money comes from the budget ledger's journals, which this process
+ * keeps in memory. The result is a snapshot per year, for the CSV and the stories.
+ *
+ * Caching of that snapshot. It is served while younger than `maxAgeMs`. Requests never
  * wait for anything else: at most every `checkIntervalMs`, a request starts a check in
  * the background of two change markers: the year's next reference number is claimed
  * (a new application) or the journals of its budget years grew (money moved); if so, the
@@ -25,47 +29,18 @@
 import type { Logger } from 'pino';
 import type { Models } from '../db/models.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
-import { activityYear } from '../domain/application.ts';
-import { amsterdamDate } from '../domain/dates.ts';
+import type { MonthMovements } from '../budget/ledger.ts';
 import { remainingCents, type Balances } from '../domain/ledger.ts';
 import type { TrafficLight } from '../domain/report.ts';
-import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
-import { ERASED } from '../privacy/erasure.ts';
-import { amsterdamMonthOf, isTrafficLight, moneyByApplication, noMoney, summarize, wijkenOf, type Money, type ReportRow, type Summary } from './figures.ts';
+import { amsterdamMonthOf, compare, moneyByApplication, obj, rowOf, rowProjection, str, summaryOf, type Doc, type Money, type ReportRow, type Summary, wijkenOf } from './figures.ts';
+import type { ReportTally } from './tally.ts';
 
-/** The fields a report row needs; nothing else leaves the database. */
-export const rowProjection = {
-  _id: 1,
-  reference: 1,
-  title: 1,
-  status: 1,
-  createdAt: 1,
-  wijken: 1,
-  purposes: 1,
-  'activity.startDate': 1,
-  amountRequestedCents: 1,
-  'decision.outcome': 1,
-  'decision.grantedCents': 1,
-  expectedParticipants: 1,
-  volunteers: 1,
-  'report.participants': 1,
-  'report.volunteers': 1,
-  'report.selfAssessment': 1,
-  'report.submittedAt': 1,
-  'report.text': 1,
-  'report.documentIds': 1,
-  'review.outcome': 1,
-  'review.trafficLight': 1,
-  erasedAt: 1,
-} as const;
-
-/** The budget year as the ledger has it: its balances now and its movements per month. */
-/** The ledger's balances (paidCents is net of what was reclaimed and refunded, as GET /budget/:year). */
+/** The budget year as the ledger has it: its balances now and its movements per month. The ledger's balances (paidCents is net of what was reclaimed and refunded, as GET /budget/:year). */
 export interface BudgetYearFigures extends Balances {
   year: number;
   remainingCents: number;
   /** Gross movements per month in which they were booked (Amsterdam), months with movements only. */
-  perMonth: { month: string; reservedCents: number; releasedCents: number; paidCents: number; reclaimedCents: number; refundedCents: number }[];
+  perMonth: MonthMovements[];
 }
 
 export interface Snapshot {
@@ -73,13 +48,11 @@ export interface Snapshot {
   builtAt: Date;
   buildMs: number;
   rows: ReportRow[];
-  budgetYear: BudgetYearFigures;
   /**
    * Change markers: the first unclaimed reference number of the year (a lower bound from
    * the references read until the first check has looked further), and the journal lengths.
    */
   markers: { nextClaim: number; claimsExact: boolean; journals: Map<number, number> };
-  summary?: Summary;
   stories?: Promise<StoryIndex>;
   /** Background marker check: when the last one started, the one in flight, whether one found a change. */
   checkedAt: number;
@@ -119,6 +92,7 @@ export interface Story {
 export interface ReportServiceOptions {
   models: Models;
   ledger: BudgetLedger;
+  tally: ReportTally;
   wijken: readonly string[];
   focusWijken: readonly string[];
   /** 0: read through on every request. */
@@ -133,86 +107,6 @@ export interface ReportServiceOptions {
 /** Snapshots kept (most recently used years). */
 const MAX_YEARS = 4;
 
-type Doc = Record<string, unknown> & { _id: string };
-const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined);
-const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const statuses = new Set<string>(applicationStatuses);
-/** Code-unit order (ISO times, references): what sorting 100,000 rows can afford, unlike localeCompare. */
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** One projected application document as a row (defensive: fields added later may be absent). */
-export function rowOf(d: Doc, money: ReadonlyMap<string, Money>, monthOf: (t: number) => number): ReportRow {
-  const created = d.createdAt instanceof Date ? d.createdAt.getTime() : Date.parse(String(d.createdAt));
-  const decision = obj(d.decision);
-  const outcome = str(decision?.outcome);
-  const report = obj(d.report);
-  const review = obj(d.review);
-  const startDate = str(obj(d.activity)?.startDate);
-  // A review that asks for clarification is not the final verdict.
-  const light = review && review.outcome !== 'clarify' && isTrafficLight(review.trafficLight) ? review.trafficLight : undefined;
-  const status = str(d.status) ?? 'submitted';
-  const erased = d.erasedAt !== undefined && d.erasedAt !== null;
-  const text = str(report?.text);
-  return {
-    id: d._id,
-    reference: str(d.reference) ?? '',
-    title: str(d.title) ?? '',
-    status: (statuses.has(status) ? status : 'submitted') as ApplicationStatus,
-    submittedAt: created,
-    month: Number.isFinite(created) ? monthOf(created) : 1,
-    wijken: strings(d.wijken),
-    purposes: strings(d.purposes),
-    ...(startDate ? { activityDate: startDate, budgetYear: activityYear({ startDate }) } : {}),
-    requestedCents: int(d.amountRequestedCents),
-    ...(outcome === 'approved' || outcome === 'partially_approved' || outcome === 'rejected' ? { decision: outcome } : {}),
-    decidedGrantCents: int(decision?.grantedCents),
-    expectedParticipants: int(d.expectedParticipants),
-    expectedVolunteers: int(d.volunteers),
-    ...(report
-      ? {
-          report: {
-            participants: int(report.participants),
-            volunteers: int(report.volunteers),
-            ...(isTrafficLight(report.selfAssessment) ? { selfAssessment: report.selfAssessment } : {}),
-            ...(str(report.submittedAt) ? { submittedAt: str(report.submittedAt) } : {}),
-          },
-        }
-      : {}),
-    ...(light ? { trafficLight: light } : {}),
-    erased,
-    ...(text && text !== ERASED && !erased ? { story: { text, documentIds: strings(report?.documentIds) } } : {}),
-    money: money.get(d._id) ?? noMoney(),
-  };
-}
-
-const movementField: Partial<Record<string, 'reservedCents' | 'releasedCents' | 'paidCents' | 'reclaimedCents' | 'refundedCents'>> = {
-  reserve: 'reservedCents',
-  release: 'releasedCents',
-  pay: 'paidCents',
-  reclaim: 'reclaimedCents',
-  refund: 'refundedCents',
-};
-
-/** The budget year's balances and its movements per booking month. */
-export function budgetYearFigures(year: number, balances: Balances, journal: readonly { kind: string; amountCents: number; at: Date | string }[]): BudgetYearFigures {
-  const months = new Map<string, BudgetYearFigures['perMonth'][number]>();
-  const monthByHour = new Map<number, string>(); // Amsterdam months change on whole UTC hours
-  for (const e of journal) {
-    const field = movementField[e.kind];
-    if (!field) continue;
-    const t = new Date(e.at).getTime();
-    const hour = Math.floor(t / 3_600_000);
-    let month = monthByHour.get(hour);
-    if (!month) monthByHour.set(hour, (month = amsterdamDate(new Date(t)).slice(0, 7)));
-    let m = months.get(month);
-    if (!m) months.set(month, (m = { month, reservedCents: 0, releasedCents: 0, paidCents: 0, reclaimedCents: 0, refundedCents: 0 }));
-    m[field] += e.amountCents;
-  }
-  return { year, ...balances, remainingCents: remainingCents(balances), perMonth: [...months.values()].sort((a, b) => a.month.localeCompare(b.month)) };
-}
-
 export class ReportService {
   readonly options: ReportServiceOptions;
   private readonly cache = new Map<number, Snapshot>();
@@ -226,11 +120,15 @@ export class ReportService {
     return this.options.now?.() ?? new Date();
   }
 
-  /** The year's figures. */
+  /**
+   * The year's figures, always current: the incremental aggregate (tally.ts) and the
+   * ledger's own fold; never the applications or the journals. `asOf` is now, `stale` false.
+   */
   async summary(year: number): Promise<Served<Summary & { budgetYear: BudgetYearFigures }>> {
-    const { snapshot: s, stale } = await this.snapshot(year);
-    s.summary ??= summarize(year, s.rows, { wijken: this.options.wijken, focusWijken: this.options.focusWijken });
-    return { value: { ...s.summary, budgetYear: s.budgetYear }, asOf: s.builtAt, stale };
+    const asOf = this.now();
+    const [agg, money] = await Promise.all([this.options.tally.aggregate(year), this.options.ledger.monthly(year)]);
+    const summary = summaryOf(year, agg, { wijken: this.options.wijken, focusWijken: this.options.focusWijken });
+    return { value: { ...summary, budgetYear: { year, ...money.balances, remainingCents: remainingCents(money.balances), perMonth: money.perMonth } }, asOf, stale: false };
   }
 
   /** The year's applications, oldest first (the CSV's rows). */
@@ -310,8 +208,9 @@ export class ReportService {
     return s && { builtAt: s.builtAt, buildMs: s.buildMs, applications: s.rows.length };
   }
 
-  /** Forgets the snapshot of a year (or all): the next request reads again and waits for it. */
+  /** Forgets the snapshot of a year (or all): the next request reads again and waits for it; the summary folds from the newest stored snapshot again. */
   invalidate(year?: number): void {
+    this.options.tally.forget(year); // and the summary's fold: read from the newest snapshot again
     if (year === undefined) this.cache.clear();
     else this.cache.delete(year);
   }
@@ -438,15 +337,11 @@ export class ReportService {
       const m = /-(\d+)$/.exec(r.reference);
       if (m) nextClaim = Math.max(nextClaim, Number(m[1]) + 1);
     }
-    const budgetJournal = journals[years.indexOf(year)]!;
-    // Every entry carries the year's balances after it; a year without entries has the default total.
-    const balances = budgetJournal.at(-1)?.balances ?? (await ledger.balances(year));
     const snapshot: Snapshot = {
       year,
       builtAt,
       buildMs: Math.round(performance.now() - started),
       rows,
-      budgetYear: budgetYearFigures(year, balances, budgetJournal),
       markers: { nextClaim, claimsExact: false, journals: new Map(years.map((y, i) => [y, journals[i]!.length])) },
       checkedAt: builtAt.getTime(),
     };

@@ -1,6 +1,7 @@
 import { activityYear } from '../domain/application.ts';
 import { remainingCents } from '../domain/ledger.ts';
 import type { BudgetLedger } from '../budget/ledger.ts';
+import type { ReportTally } from '../reports/tally.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { applicationInputSchema, formatReference, type ApplicationInput } from '../domain/application.ts';
@@ -22,6 +23,7 @@ export interface IntakeDeps {
   config: Config;
   logger: Logger;
   ledger: BudgetLedger;
+  tally: ReportTally;
   now?: () => Date;
 }
 
@@ -48,10 +50,13 @@ const ABANDONED_AFTER_MS = 30_000;
  * Intake without multi-document transactions (FerretDB v1). Order of writes, each
  * an insert with a unique key:
  *   1. idempotency claim → 2. blobs into the content-addressed store → 3. reference
- *   claim → 4. documents, access token, `submitted` event → 5. application → 6. workflow start.
+ *   claim → 4. documents, access token, `submitted` event → 5. application → 6. workflow start
+ *   → 7. the monitoring summary's `new` delta (src/reports/tally.ts).
  * The application (5) is what makes the rest visible; a failure up to 6 undoes all
  * of it. A crash between 5 and 6 leaves an application in `submitted` with no
  * workflow, which `resumeUnstarted` starts (the start is idempotent by workflow id).
+ * A crash before 7 (or a failure of 7) is made good by the workflow's first status
+ * projection, which writes the same delta under the same key.
  */
 export class IntakeService {
   private readonly deps: IntakeDeps;
@@ -141,6 +146,10 @@ export class IntakeService {
       await undoAll();
       throw new AppError(503, 'service_unavailable', [{ code: 'workflow_start_failed' }], { 'Retry-After': '5' });
     }
+    // Counted once it can no longer be undone; the first status projection repairs a failure here.
+    await this.deps.tally
+      .recordCreated(application)
+      .catch((err: unknown) => this.deps.logger.warn({ err, applicationId }, 'monitoring summary: new application not recorded; its first projection will'));
     return { application, accessToken, replayed: false };
   }
 

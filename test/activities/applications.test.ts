@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createApplicationActivities, type RecordProgressInput } from '../../activities/applications.ts';
 import { connectDatabase, type Models } from '../../src/db/models.ts';
+import { ReportTally } from '../../src/reports/tally.ts';
 import type { InformationRequest } from '../../src/domain/status.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 
@@ -22,7 +23,7 @@ let referenceSeq = 0;
 
 beforeAll(async () => {
   models = await connectDatabase(inject('mongoUri'), `t_act_${suffix}`);
-  activities = createApplicationActivities({ models });
+  activities = createApplicationActivities({ models, tally: new ReportTally({ models }) });
 });
 
 afterAll(async () => {

@@ -293,7 +293,7 @@ describe('GET /api/v1/applications (staff list)', () => {
   function apiAt(at: Date) {
     const now = () => at;
     const starter = temporalInitiativeStarter(ctx.client, ctx.config.temporal.taskQueue);
-    const intake = new IntakeService({ models: ctx.models, store: ctx.store, starter, config: ctx.config, logger: ctx.logger, ledger: ctx.deps.ledger, now });
+    const intake = new IntakeService({ models: ctx.models, store: ctx.store, starter, config: ctx.config, logger: ctx.logger, ledger: ctx.deps.ledger, tally: ctx.deps.tally, now });
     return createApp({ ...ctx.deps, intake, now }).app;
   }
 

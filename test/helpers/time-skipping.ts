@@ -23,6 +23,7 @@ import { amsterdamYear } from '../../src/domain/dates.ts';
 import type { initiativeWorkflow, InitiativeInput } from '../../workflows/initiative.ts';
 import { startMailCatcher } from './mail.ts';
 import { BudgetLedger } from '../../src/budget/ledger.ts';
+import { ReportTally } from '../../src/reports/tally.ts';
 import { PayoutService } from '../../src/payouts/service.ts';
 import { payoutExecutedSignal } from '../../workflows/initiative-signals.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -125,7 +126,8 @@ export async function startTimeSkipping(opts: TimeSkippingOptions): Promise<Time
       ? createMailer({ smtpUrl: mail.url, from: `${FUND} <noreply@buurtfonds.test>`, logger })
       : createMailer({ from: `${FUND} <noreply@buurtfonds.test>`, logger: logger.child({}, { level: 'warn' }) });
     stops.push(async () => real.close());
-    const ledger = new BudgetLedger({ models, defaultTotalCents: opts.annualBudgetCents ?? 9_000_000 });
+    const tally = new ReportTally({ models });
+    const ledger = new BudgetLedger({ models, defaultTotalCents: opts.annualBudgetCents ?? 9_000_000, onMovement: (e, earlier) => tally.recordMovement(e, earlier) });
     const payouts = new PayoutService({
       models,
       debtor: DEBTOR,
@@ -137,6 +139,7 @@ export async function startTimeSkipping(opts: TimeSkippingOptions): Promise<Time
       calendar: CALENDAR,
       meetingRules: { quorum: 3, flagAfterRollovers: 2 },
       ledger,
+      tally,
       payouts,
       meetingUrl: (id) => `http://buurtfonds.test/api/v1/meetings/${id}`,
       models,

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submittedApplication } from '../../src/db/models.ts';
 import { ERASED } from '../../src/privacy/erasure.ts';
 import { ReportService } from '../../src/reports/service.ts';
+import { summarize } from '../../src/reports/figures.ts';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
 import { jpegBytes, pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
 import { createHash } from 'node:crypto';
@@ -205,6 +206,7 @@ async function storeDocument(applicationId: string, fileName: string, contentTyp
   return id;
 }
 
+/** Inserts the application as it stands and counts it in the monitoring summary as production's write path does (`new` delta). */
 async function insertFixture(f: Fixture): Promise<string> {
   const id = randomUUID();
   const year = f.year ?? 2031;
@@ -212,7 +214,7 @@ async function insertFixture(f: Fixture): Promise<string> {
   const requested = form.amountRequestedCents;
   if (f.form?.amountRequestedCents !== undefined && !f.form.budgetLines) form.budgetLines = [{ description: 'Kosten', amountCents: requested }];
   const doc = submittedApplication({ id, form: form as never, reference: `VW-${year}-${String(f.seq).padStart(4, '0')}`, year, submittedAt: new Date(f.createdAt) });
-  await ctx.models.Application.collection.insertOne({
+  const stored = {
     ...doc,
     status: f.status,
     statusSeq: 5,
@@ -220,7 +222,9 @@ async function insertFixture(f: Fixture): Promise<string> {
     ...(f.report ? { report: { costLines: [{ description: 'Kosten', amountCents: 1 }], actualCostsCents: 1, unspentCents: 0, documentIds: [], ...f.report } } : {}),
     ...(f.review ? { review: f.review } : {}),
     ...(f.extra ?? {}),
-  } as never);
+  };
+  await ctx.models.Application.collection.insertOne(stored as never);
+  await ctx.deps.tally.recordCreated(stored);
   return id;
 }
 
@@ -602,7 +606,7 @@ describe('who may read the reports, and bad years', () => {
   });
 });
 
-describe('the cache: fresh within the maximum age, stale while a new read runs, markers checked in the background', () => {
+describe('the downloads\' cache (CSV rows, stories): fresh within the maximum age, stale while a new read runs, markers checked in the background', () => {
   let clock = Date.parse('2034-06-01T10:00:00Z');
   let service: ReportService;
   const ids: string[] = [];
@@ -616,6 +620,7 @@ describe('the cache: fresh within the maximum age, stale while a new read runs, 
     service = new ReportService({
       models: ctx.models,
       ledger: ctx.deps.ledger,
+      tally: ctx.deps.tally,
       wijken: ctx.config.fund.wijken,
       focusWijken: ctx.config.reports.focusWijken,
       maxAgeMs: 60_000,
@@ -629,7 +634,11 @@ describe('the cache: fresh within the maximum age, stale while a new read runs, 
     await ctx.models.ReferenceClaim.collection.insertOne({ _id: '2034-2', year: 2034, seq: 2, createdAt: new Date() } as never);
   });
 
-  const summary = () => service.summary(2034);
+  /** The figures of the cached rows (the summary itself is always current: tally.test.ts). */
+  const summary = async () => {
+    const s = await service.rows(2034);
+    return { ...s, value: summarize(2034, s.value, { wijken: ctx.config.fund.wijken, focusWijken: ctx.config.reports.focusWijken }) };
+  };
   /** Polls (the clock standing still) until the figures satisfy `ok`, served fresh. */
   const until = (what: string, ok: (totals: Record<string, number>) => boolean) =>
     eventually(async () => {

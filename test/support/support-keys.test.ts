@@ -7,6 +7,7 @@
  * reconcile reads only its keys; the migration writes the keys of older data once; and
  * none of these paths sends a query that is not on `_id`.
  */
+import { ReportTally } from '../../src/reports/tally.ts';
 import { randomUUID } from 'node:crypto';
 import type { CommandStartedEvent } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -70,7 +71,7 @@ async function initiative(db: Db, ref: string, wijk: string, queued = true): Pro
 
 /** The status projection of the initiative workflow moving an initiative on. */
 async function progress(db: Db, id: string, status: ApplicationStatus, seq: number): Promise<void> {
-  await createApplicationActivities({ models: db.models }).recordProgress({
+  await createApplicationActivities({ models: db.models, tally: new ReportTally({ models: db.models }) }).recordProgress({
     applicationId: id,
     seq,
     event: { id: `${id}:progress-${seq}`, at: db.now().toISOString(), type: 'status_changed', status },

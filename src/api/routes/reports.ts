@@ -35,6 +35,7 @@ export function reportsFor(deps: ApiDeps): ReportService {
     s = new ReportService({
       models: deps.models,
       ledger: deps.ledger,
+      tally: deps.tally,
       wijken: deps.config.fund.wijken,
       focusWijken: deps.config.reports.focusWijken,
       maxAgeMs: deps.config.reports.maxAgeSeconds * 1000,

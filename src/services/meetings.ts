@@ -72,6 +72,31 @@ async function switchedRun(handle: WorkflowHandle, err: unknown): Promise<boolea
 }
 
 /**
+ * The run that refused the update because it is about to continue as new (its id is in the
+ * refusal), or undefined for any other error.
+ */
+function switchingRun(err: unknown): string | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure)) return undefined;
+  const [code, runId] = err.cause.details ?? [];
+  return err.cause.type === MEETING_REFUSED && code === MEETING_SWITCHING_RUN && typeof runId === 'string' ? runId : undefined;
+}
+
+/** How long a sender waits for a refusing run to hand over to the next (its last workflow tasks). */
+const RUN_END_WAIT_MS = 5_000;
+
+/**
+ * Waits until the run that refused has ended (continued as new), so that the next attempt goes
+ * to the new run and never reaches the closing one: an update that lands on a run in its
+ * last workflow task is not answered by the time-skipping test server.
+ */
+async function runEnded(handle: WorkflowHandle, runId: string): Promise<void> {
+  const run = handle.client.getHandle(handle.workflowId, runId);
+  for (const until = Date.now() + RUN_END_WAIT_MS; Date.now() < until; await delay(50)) {
+    if ((await run.describe()).status.name !== 'RUNNING') return;
+  }
+}
+
+/**
  * Runs a meeting update to its result; again (bounded) while it meets a run continuing as new.
  * `start` starts the update with the id it is given and waits for it to be accepted; the handle
  * must name no run, so each attempt goes to the newest. Throws the last error.
@@ -84,7 +109,9 @@ export async function acrossRunSwitch<T>(handle: WorkflowHandle, start: (updateI
       return await accepted.result();
     } catch (err) {
       if (attempt >= RUN_SWITCH_ATTEMPTS || !(await switchedRun(handle, err))) throw err;
-      await delay(100 * attempt);
+      const refusedBy = switchingRun(err);
+      if (refusedBy) await runEnded(handle, refusedBy);
+      else await delay(100 * attempt);
     }
   }
 }

@@ -23,7 +23,7 @@ import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, LedgerEntryDoc, Mod
 import { payoutStatuses } from '../domain/payouts.ts';
 import { idRange } from './chain.ts';
 import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
-import type { Settlement } from '../domain/report.ts';
+import { refundOpen, type Settlement } from '../domain/report.ts';
 import { insertOnce, isDuplicateKeyError } from './models.ts';
 
 export type { KeyDoc };
@@ -144,6 +144,25 @@ export async function documentsWithContent(models: Models, sha256: string): Prom
 }
 
 /** Marks that the keys of documents stored before keys existed were written. */
+/**
+ * Writes keys for data stored before they existed, once per database: `fill` hands each key to
+ * `add` (written in batches of 1,000); a marker records that it ran. A crash half-way writes
+ * them again, which changes nothing. Returns how many keys were written (0: ran before).
+ */
+export async function backfillKeysOnce(models: Models, marker: string, fill: (add: (key: KeyDoc) => Promise<void>) => Promise<void>): Promise<number> {
+  if (await models.Key.exists({ _id: marker })) return 0;
+  let written = 0;
+  let batch: KeyDoc[] = [];
+  await fill(async (key) => {
+    batch.push(key);
+    written += 1;
+    if (batch.length >= 1000) [batch] = [[], await addKeys(models, batch)];
+  });
+  await addKeys(models, batch);
+  await addKeys(models, [{ _id: marker, ref: new Date().toISOString() }]);
+  return written;
+}
+
 const BACKFILLED = 'migration:application-keys:v1';
 
 /**
@@ -152,30 +171,18 @@ const BACKFILLED = 'migration:application-keys:v1';
  * changes nothing). Reads the three collections once, at start-up.
  */
 export async function backfillApplicationKeys(models: Models): Promise<number> {
-  if (await models.Key.exists({ _id: BACKFILLED })) return 0;
-  let written = 0;
-  const batch: KeyDoc[] = [];
-  const flush = async () => {
-    await addKeys(models, batch.splice(0));
-  };
-  for await (const e of models.Event.find({}, { _id: 1, applicationId: 1 }).lean<Pick<EventDoc, '_id' | 'applicationId'>[]>().cursor()) {
-    batch.push(applicationKey.event(e.applicationId, e._id));
-    written += 1;
-    if (batch.length >= 1000) await flush();
-  }
-  for await (const d of models.Document.find({}, { _id: 1, applicationId: 1, sha256: 1, uploadedAt: 1 }).lean<Pick<DocumentDoc, '_id' | 'applicationId' | 'sha256' | 'uploadedAt'>[]>().cursor()) {
-    batch.push(applicationKey.document(d.applicationId, d._id, d.uploadedAt, 0), applicationKey.content(d.sha256, d._id));
-    written += 1;
-    if (batch.length >= 1000) await flush();
-  }
-  for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1, applicant: 1, decision: 1 }).lean<Keyed[]>().cursor()) {
-    batch.push(...keysOfApplication(a));
-    written += 1;
-    if (batch.length >= 1000) await flush();
-  }
-  await flush();
-  await addKeys(models, [{ _id: BACKFILLED, ref: new Date().toISOString() }]);
-  return written;
+  return backfillKeysOnce(models, BACKFILLED, async (add) => {
+    for await (const e of models.Event.find({}, { _id: 1, applicationId: 1 }).lean<Pick<EventDoc, '_id' | 'applicationId'>[]>().cursor()) {
+      await add(applicationKey.event(e.applicationId, e._id));
+    }
+    for await (const d of models.Document.find({}, { _id: 1, applicationId: 1, sha256: 1, uploadedAt: 1 }).lean<Pick<DocumentDoc, '_id' | 'applicationId' | 'sha256' | 'uploadedAt'>[]>().cursor()) {
+      await add(applicationKey.document(d.applicationId, d._id, d.uploadedAt, 0));
+      await add(applicationKey.content(d.sha256, d._id));
+    }
+    for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1, applicant: 1, decision: 1 }).lean<Keyed[]>().cursor()) {
+      for (const k of keysOfApplication(a)) await add(k);
+    }
+  });
 }
 
 // --- the staff's list of applications ------------------------------------------------------
@@ -216,9 +223,17 @@ function listKeys(app: Listed, status: ApplicationStatus): KeyDoc[] {
  * status removed. Safe to repeat, and it repairs what a crash between the two left.
  */
 export async function moveListKeys(models: Models, app: Listed, status: ApplicationStatus, then: () => Promise<unknown> = async () => undefined): Promise<void> {
-  await addKeys(models, listKeys(app, status));
+  await moveStatusKeys(models, 'apps', applicationStatuses, (s) => listKeys(app, s), status, then);
+}
+
+/**
+ * The keys of a thing listed under its status (first part) and "any": the keys of `status`
+ * written, then the thing itself (`then`), then the keys under every other status removed.
+ */
+async function moveStatusKeys<S extends string>(models: Models, index: string, statuses: readonly S[], keysOf: (status: S) => KeyDoc[], status: S, then: () => Promise<unknown>): Promise<void> {
+  await addKeys(models, keysOf(status));
   await then();
-  const others = applicationStatuses.filter((s) => s !== status).flatMap((s) => listKeys(app, s).filter((k) => k._id.startsWith(`apps:${escapeKeyPart(s)}:`)));
+  const others = statuses.filter((s) => s !== status).flatMap((s) => keysOf(s).filter((k) => k._id.startsWith(`${index}:${escapeKeyPart(s)}:`)));
   await removeKeys(models, others.map((k) => k._id));
 }
 
@@ -276,9 +291,6 @@ export async function listApplicationIds(models: Models, f: ApplicationListFilte
 
 // --- refunds finance is waiting for ---------------------------------------------------------
 
-/** Unspent money the applicant still has to pay back (a settled report with a refund not yet received in full). */
-export const refundOpen = (s: Pick<Settlement, 'refundDueCents' | 'refundReceivedCents'> | null | undefined): boolean => !!s && s.refundDueCents > (s.refundReceivedCents ?? 0);
-
 const refundKeyId = (applicationId: string) => keyId('refund-open', [], applicationId);
 
 /**
@@ -301,14 +313,11 @@ const REFUNDS_BACKFILLED = 'migration:refund-keys:v1';
 
 /** Writes the refund keys of settlements stored before they existed (once per database; one read of the applications at start-up). */
 export async function backfillRefundKeys(models: Models): Promise<number> {
-  if (await models.Key.exists({ _id: REFUNDS_BACKFILLED })) return 0;
-  const keys: KeyDoc[] = [];
-  for await (const a of models.Application.find({}, { _id: 1, settlement: 1 }).lean<Pick<ApplicationDoc, '_id' | 'settlement'>[]>().cursor()) {
-    if (refundOpen(a.settlement)) keys.push({ _id: refundKeyId(a._id), ref: a._id });
-  }
-  await addKeys(models, keys);
-  await addKeys(models, [{ _id: REFUNDS_BACKFILLED, ref: new Date().toISOString() }]);
-  return keys.length;
+  return backfillKeysOnce(models, REFUNDS_BACKFILLED, async (add) => {
+    for await (const a of models.Application.find({}, { _id: 1, settlement: 1 }).lean<Pick<ApplicationDoc, '_id' | 'settlement'>[]>().cursor()) {
+      if (refundOpen(a.settlement)) await add({ _id: refundKeyId(a._id), ref: a._id });
+    }
+  });
 }
 
 // --- payouts by status and budget year --------------------------------------------------------
@@ -340,10 +349,7 @@ export async function removePayoutKeys(models: Models, p: PayoutListed): Promise
 
 /** As `moveListKeys`: the keys of the new status, then the status (`then`), then the old status's keys removed. */
 export async function movePayoutKeys(models: Models, p: PayoutListed, status: PayoutDoc['status'], then: () => Promise<unknown>): Promise<void> {
-  await addKeys(models, payoutKeys(p, status));
-  await then();
-  const others = payoutStatuses.filter((s) => s !== status).flatMap((s) => payoutKeys(p, s).filter((k) => k._id.startsWith(`payouts:${escapeKeyPart(s)}:`)));
-  await removeKeys(models, others.map((k) => k._id));
+  await moveStatusKeys(models, 'payouts', payoutStatuses, (s) => payoutKeys(p, s), status, then);
 }
 
 /** A page of payout ids, oldest first, and how many match in all. */
@@ -357,17 +363,11 @@ const PAYOUTS_BACKFILLED = 'migration:payout-keys:v1';
 
 /** Writes the keys of payouts stored before they existed (once per database; one read of the payouts at start-up). */
 export async function backfillPayoutKeys(models: Models): Promise<number> {
-  if (await models.Key.exists({ _id: PAYOUTS_BACKFILLED })) return 0;
-  let written = 0;
-  let batch: KeyDoc[] = [];
-  for await (const p of models.Payout.find({}, { _id: 1, status: 1, year: 1, createdAt: 1 }).lean<PayoutListed[]>().cursor()) {
-    batch.push(...payoutKeys(p, p.status));
-    written += 1;
-    if (batch.length >= 1000) [batch] = [[], await addKeys(models, batch)];
-  }
-  await addKeys(models, batch);
-  await addKeys(models, [{ _id: PAYOUTS_BACKFILLED, ref: new Date().toISOString() }]);
-  return written;
+  return backfillKeysOnce(models, PAYOUTS_BACKFILLED, async (add) => {
+    for await (const p of models.Payout.find({}, { _id: 1, status: 1, year: 1, createdAt: 1 }).lean<PayoutListed[]>().cursor()) {
+      for (const k of payoutKeys(p, p.status)) await add(k);
+    }
+  });
 }
 
 // --- what is stored about one application elsewhere: its ledger movements and e-mails ----------
@@ -400,21 +400,12 @@ const RECORDS_BACKFILLED = 'migration:movement-mail-keys:v1';
 
 /** Writes the keys of ledger movements and e-mails stored before they existed (once per database, at start-up). */
 export async function backfillRecordKeys(models: Models): Promise<number> {
-  if (await models.Key.exists({ _id: RECORDS_BACKFILLED })) return 0;
-  let written = 0;
-  let batch: KeyDoc[] = [];
-  const push = async (k: KeyDoc) => {
-    batch.push(k);
-    written += 1;
-    if (batch.length >= 1000) [batch] = [[], await addKeys(models, batch)];
-  };
-  for await (const e of models.LedgerEntry.find({}, { _id: 1, applicationId: 1 }).lean<Pick<LedgerEntryDoc, '_id' | 'applicationId'>[]>().cursor()) {
-    if (e.applicationId) await push({ _id: keyId('movement', [e.applicationId], e._id), ref: e._id });
-  }
-  for await (const m of models.Outbox.find({}, { _id: 1, applicationId: 1 }).lean<Pick<OutboxDoc, '_id' | 'applicationId'>[]>().cursor()) {
-    if (m.applicationId) await push({ _id: keyId('mail', [m.applicationId], m._id), ref: m._id });
-  }
-  await addKeys(models, batch);
-  await addKeys(models, [{ _id: RECORDS_BACKFILLED, ref: new Date().toISOString() }]);
-  return written;
+  return backfillKeysOnce(models, RECORDS_BACKFILLED, async (add) => {
+    for await (const e of models.LedgerEntry.find({}, { _id: 1, applicationId: 1 }).lean<Pick<LedgerEntryDoc, '_id' | 'applicationId'>[]>().cursor()) {
+      if (e.applicationId) await add({ _id: keyId('movement', [e.applicationId], e._id), ref: e._id });
+    }
+    for await (const m of models.Outbox.find({}, { _id: 1, applicationId: 1 }).lean<Pick<OutboxDoc, '_id' | 'applicationId'>[]>().cursor()) {
+      if (m.applicationId) await add({ _id: keyId('mail', [m.applicationId], m._id), ref: m._id });
+    }
+  });
 }

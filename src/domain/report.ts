@@ -78,6 +78,9 @@ export interface Settlement {
   closedAt?: string;
 }
 
+/** Unspent money the applicant still has to pay back (a refund not yet received in full). */
+export const refundOpen = (s: Pick<Settlement, 'refundDueCents' | 'refundReceivedCents'> | null | undefined): boolean => !!s && s.refundDueCents > (s.refundReceivedCents ?? 0);
+
 /** Welfare support for one initiative (runs alongside the initiative; not a status). */
 export interface SupportState {
   reason: 'requested' | 'flagged';

@@ -3,7 +3,7 @@
  * changes): written through `recordAudit`, read newest first through its ordered keys
  * (src/db/keys.ts), so a page costs the same with a million entries as with a hundred.
  */
-import { addKeys, keyId, keyRange, newestFirst as countDown } from '../db/keys.ts';
+import { addKeys, backfillKeysOnce, keyId, keyRange, newestFirst as countDown } from '../db/keys.ts';
 import { insertOnce, type AuditDoc, type KeyDoc, type Models } from '../db/models.ts';
 
 export interface AuditQuery {
@@ -38,17 +38,11 @@ const BACKFILLED = 'migration:audit-keys:v1';
 
 /** Writes the keys of entries recorded before keys existed (once per database, at start-up). */
 export async function backfillAuditKeys(models: Models): Promise<number> {
-  if (await models.Key.exists({ _id: BACKFILLED })) return 0;
-  let written = 0;
-  let batch: KeyDoc[] = [];
-  for await (const e of models.Audit.find({}, { _id: 1, at: 1, actor: 1, action: 1, target: 1 }).lean<AuditDoc[]>().cursor()) {
-    batch.push(...auditKeys(e));
-    written += 1;
-    if (batch.length >= 1000) [batch] = [[], await addKeys(models, batch)];
-  }
-  await addKeys(models, batch);
-  await addKeys(models, [{ _id: BACKFILLED, ref: new Date().toISOString() }]);
-  return written;
+  return backfillKeysOnce(models, BACKFILLED, async (add) => {
+    for await (const e of models.Audit.find({}, { _id: 1, at: 1, actor: 1, action: 1, target: 1 }).lean<AuditDoc[]>().cursor()) {
+      for (const k of auditKeys(e)) await add(k);
+    }
+  });
 }
 
 /** The key range of one dimension, narrowed to [from, to] by the time in the key. */

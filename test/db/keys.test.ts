@@ -187,7 +187,7 @@ describe("finance's lists by keys", () => {
     ] as never[]);
     expect((await payoutIds(models, {})).total, 'not found before the backfill').toBe(0);
 
-    expect(await backfillPayoutKeys(models)).toBe(3);
+    expect(await backfillPayoutKeys(models), 'four keys a payout: status and any × year and any').toBe(12);
     expect(await backfillRefundKeys(models)).toBe(1);
     expect(await applicationsWithOpenRefund(models)).toEqual(['oud-refund-open']);
     expect(await payoutIds(models, {})).toEqual({ ids: ['BF-OUD-1', 'BF-OUD-2', 'BF-OUD-3'], total: 3 });

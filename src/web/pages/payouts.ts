@@ -4,7 +4,8 @@
  * repayments of unspent money still open. The same payout register as the API.
  */
 import type { ApiDeps } from '../../api/deps.ts';
-import { applicationsWithOpenRefund, refundOpen } from '../../db/keys.ts';
+import { applicationsWithOpenRefund } from '../../db/keys.ts';
+import { refundOpen } from '../../domain/report.ts';
 import { isAllowed } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
 import { formatDate, formatDateTime } from '../../domain/dates.ts';

@@ -16,7 +16,7 @@ import { WHOLE_MUNICIPALITY, informationRequestInputSchema } from '../../domain/
 import { formatDate, formatDeadline } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { euros } from '../../domain/page-messages.ts';
-import { reportReviewInputSchema, trafficLights } from '../../domain/report.ts';
+import { refundOpen, reportReviewInputSchema, trafficLights } from '../../domain/report.ts';
 import { applicationStatuses, canScreen, type ApplicationStatus } from '../../domain/status.ts';
 import { sendDocument } from '../../documents/send.ts';
 import type { ApplicationView } from '../../services/applications.ts';
@@ -90,7 +90,7 @@ ${checkbox({ name: 'reclaim', label: st.reviewReclaim, value: 'ja', checked: v('
 <div class="bf-actions">${button(st.reviewButton)}</div></form></section>`);
     }
     const s = app.settlement;
-    if (s && s.refundDueCents > (s.refundReceivedCents ?? 0)) {
+    if (s && refundOpen(s)) {
       sections.push(html`<section class="bf-panel" aria-labelledby="refund-title">${heading(2, st.refundTitle, 'refund-title')}${paragraph(st.refundDue(euros(s.refundDueCents, locale), euros(s.refundReceivedCents ?? 0, locale)))}${
         may(page, rule.refund) ? paragraph(html`<a class="utrecht-link" href="${staffPaths.payouts}#refunds-title">${t.finance.refundsTitle}</a>`) : ''
       }</section>`);

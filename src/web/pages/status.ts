@@ -20,7 +20,7 @@ import { AppError } from '../../domain/errors.ts';
 import { remainingCents } from '../../domain/ledger.ts';
 import { warningMessages } from '../../domain/messages.ts';
 import { euros } from '../../domain/page-messages.ts';
-import { reportInputSchema, trafficLights } from '../../domain/report.ts';
+import { refundOpen, reportInputSchema, trafficLights } from '../../domain/report.ts';
 import { canWithdraw } from '../../domain/status.ts';
 import { sendDocument } from '../../documents/send.ts';
 import { sendExport } from '../../privacy/download.ts';
@@ -153,7 +153,7 @@ ${fileField({ name: 'documents', label: s.reportDocuments, hint: t.apply.documen
     if (REPORTABLE.includes(app.status)) sections.push(reportForm(page, app, forms.report));
     else if (app.status === 'paid' || app.status === 'reserved') sections.push(html`<section aria-labelledby="report-title">${heading(2, s.reportTitle, 'report-title')}${paragraph(s.reportLater)}</section>`);
     if (app.report && !REPORTABLE.includes(app.status)) sections.push(html`<section aria-labelledby="report-sent-title">${heading(2, s.reportReceived, 'report-sent-title')}${reportView(app, t, locale)}</section>`);
-    if (app.settlement && app.settlement.refundDueCents > (app.settlement.refundReceivedCents ?? 0)) {
+    if (app.settlement && refundOpen(app.settlement)) {
       sections.push(alert('warning', paragraph(s.refundDue(euros(app.settlement.refundDueCents - (app.settlement.refundReceivedCents ?? 0), locale)))));
     }
     page.render(

@@ -15,10 +15,11 @@
  * has it in memory; loading it is one scan of the ledger, ~45 s at 100,000 applications).
  * Then, in alternating rounds:
  *
- *   candidate  GET /api/v1/reports/summary?year= over HTTP as the admin, with the report
- *              cache emptied first (service.invalidate), so every call reads the year:
- *              one projected query of the applications (report texts included, for the
- *              stories), the ledger journal (in memory), the markers, the sums, JSON.
+ *   candidate  GET /api/v1/reports/summary?year= over HTTP as the admin, with the tally's
+ *              fold emptied first (service.invalidate), so every call reads what is stored:
+ *              the year's newest tally snapshot and the deltas after it (src/reports/tally.ts;
+ *              the seed writes the deltas through the tally's writer), the ledger's monthly
+ *              sums (in memory), JSON.
  *   baseline   the minimal raw version a developer would write: find({year}) on the native
  *              driver projected to what the summary needs (no texts), the same in-memory
  *              journal of the same BudgetLedger, and one pass of plain loops computing the
@@ -48,7 +49,8 @@ import { connectDatabase, submittedApplication, type ApplicationDoc, type Ledger
 import { chainEntryId } from '../src/db/chain.ts';
 import { openStore } from '../src/runtime.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
-import { amsterdamMonthOf, countedProjection } from '../src/reports/figures.ts';
+import { amsterdamMonthOf, countedProjection, moneyByApplication } from '../src/reports/figures.ts';
+import { countedRowOf, ReportTally, tallyKey } from '../src/reports/tally.ts';
 import { applyMovement, emptyBalances, remainingCents, type ApplicationShare, type Balances, type MovementKind } from '../src/domain/ledger.ts';
 import { amsterdamDate } from '../src/domain/dates.ts';
 import type { BudgetLedger } from '../src/budget/ledger.ts';
@@ -254,6 +256,18 @@ export function syntheticApplication(i: number, ledger: SyntheticLedger, documen
   return doc;
 }
 
+/**
+ * The monitoring summary's deltas of synthetic applications through the tally's own writer
+ * (src/reports/tally.ts), as intake writes them: each application counted as it stands, its
+ * money from the journal entries given (the sum its status and movement deltas would make);
+ * the writer stores snapshots as it goes. Then the year folded once, so the newest snapshot is stored.
+ */
+export async function tallySynthetic(tally: ReportTally, year: number, apps: readonly ApplicationDoc[], entries: readonly LedgerEntryDoc[]): Promise<void> {
+  const money = moneyByApplication(entries);
+  await Promise.all(apps.map((a) => tally.record(a.year, tallyKey.created(a._id), undefined, countedRowOf(a, money.get(a._id)))));
+  await tally.aggregate(year);
+}
+
 export async function insertInBatches(collection: { insertMany(docs: never[], opts: object): Promise<unknown> }, docs: unknown[], batch = 1000): Promise<void> {
   for (let k = 0; k < docs.length; k += batch) await collection.insertMany(docs.slice(k, k + batch) as never[], { ordered: true });
 }
@@ -424,8 +438,6 @@ export interface ReportsStep {
   baselineMsPerOp: number;
   /** From the cache: the summary, the whole CSV, a page of 20 stories. */
   cached: { summaryMs: { p50: number; p95: number; max: number }; csvMs: number; csvBytes: number; storiesFirstMs: number; storiesMs: { p50: number; max: number } };
-  /** What one service read took (its own measurement, inside the candidate's request). */
-  buildMs: number;
 }
 
 export interface ReportsBenchResult extends Comparison, RunInfo {
@@ -437,11 +449,6 @@ export interface ReportsBenchResult extends Comparison, RunInfo {
   growth: ReportsStep[];
   durationSec: number;
 }
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return round(s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? 0);
-};
 
 export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResult> {
   const steps = (process.env.BENCH_STEPS || '1000,10000,100000').split(',').map((s) => Number(s.trim()));
@@ -475,6 +482,7 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
     await models.StaffUser.collection.insertOne({ _id: adminId, email: 'admin@bench.test', name: 'Bench', role: 'admin', chair: false, active: true, passwordHash: 'x', createdAt: new Date() } as never);
 
     const ledger = new SyntheticLedger();
+    const tally = new ReportTally({ models });
     let inserted = 0;
     let documentCount = 0;
     const growth: ReportsStep[] = [];
@@ -495,6 +503,7 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
         insertInBatches(models.ReferenceClaim.collection as never, claims),
         insertInBatches(models.Document.collection as never, documents),
       ]);
+      await tallySynthetic(tally, YEAR, apps, entries);
       documentCount += documents.length;
       inserted = target;
       const insertSec = round((performance.now() - t0) / 1000, 1);
@@ -516,13 +525,9 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
       };
       let candidateBody: Record<string, any> | undefined;
       let baselineBody: Awaited<ReturnType<typeof baselineSummary>> | undefined;
-      const buildTimes: number[] = [];
       const candidateOp = async () => {
         service.invalidate(YEAR);
         candidateBody = await fetchJson(`/api/v1/reports/summary?year=${YEAR}`);
-        // The check of the markers that follows a read is the candidate's work too (off the request's path).
-        await service.idle();
-        buildTimes.push(service.lastRead(YEAR)?.buildMs ?? NaN);
       };
       const baselineOp = async () => {
         baselineBody = await baselineSummary(models, deps.ledger, YEAR, config.fund.wijken, config.reports.focusWijken);
@@ -562,7 +567,7 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
       const comparison = compareSides(
         phases,
         {
-          candidate: 'GET /api/v1/reports/summary over HTTP, report cache emptied before each call: one projected find() of the year, journals from the ledger in memory, markers, sums, JSON',
+          candidate: "GET /api/v1/reports/summary over HTTP, the tally's fold emptied before each call: the year's newest tally snapshot and the deltas after it (_id ranges), the ledger's monthly sums in memory, JSON",
           baseline: 'native find({year}) with the same projection + the same in-memory ledger journals + one pass of plain loops computing the same figures (checked equal), no HTTP',
         },
         goal,
@@ -590,7 +595,6 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
           storiesFirstMs,
           storiesMs: { p50: storiesRun.latencyMs.p50, max: storiesRun.latencyMs.max },
         },
-        buildMs: pct(buildTimes, 50),
       };
       growth.push(step);
       log(

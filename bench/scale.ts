@@ -37,15 +37,14 @@ import { applicationKey, keysOfApplication } from '../src/db/keys.ts';
 import { openStore } from '../src/runtime.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
 import { BudgetLedger } from '../src/budget/ledger.ts';
-import { moneyByApplication } from '../src/reports/figures.ts';
-import { countedRowOf, ReportTally, tallyKey } from '../src/reports/tally.ts';
+import { ReportTally } from '../src/reports/tally.ts';
 import { upcomingMeetings } from '../src/domain/meetings.ts';
 import { amsterdamYear } from '../src/domain/dates.ts';
 import { initiativeWorkflowId } from '../src/temporal/starter.ts';
 import { calendarRules, meetingInput } from '../src/temporal/schedule.ts';
 import { meetingStateQuery, type panelMeetingWorkflow } from '../workflows/meeting.ts';
 import { validApplication } from '../test/helpers/fixtures.ts';
-import { documentDoc, insertInBatches, SyntheticLedger, syntheticApplication, SYNTHETIC_YEAR } from './reports.ts';
+import { documentDoc, insertInBatches, SyntheticLedger, syntheticApplication, SYNTHETIC_YEAR, tallySynthetic } from './reports.ts';
 import { envInt, loadAverage, resultsDir, round, runIfMain, runInfo, startFreshApi, stdoutLog, withBenchStack, type Log, type RunInfo } from './support.ts';
 
 const PATHS = ['intake', 'application', 'staffList', 'vote', 'reservation', 'budget', 'summary'] as const;
@@ -179,12 +178,7 @@ export async function runScaleBench(log: Log = stdoutLog): Promise<ScaleBenchRes
           ...documents.flatMap((d, i) => [applicationKey.document(d.applicationId, d._id, d.uploadedAt, i), applicationKey.content(d.sha256, d._id)]),
         ]),
       ]);
-      // The monitoring summary's deltas through its own writer (src/reports/tally.ts), as intake
-      // writes them: each application counted as it stands, its money from the journal included
-      // (the sum of its status and movement deltas); the writer stores snapshots as it goes.
-      const money = moneyByApplication(entries);
-      await Promise.all(apps.map((a) => tally.record(a.year, tallyKey.created(a._id), undefined, countedRowOf(a, money.get(a._id)))));
-      await tally.aggregate(YEAR);
+      await tallySynthetic(tally, YEAR, apps, entries);
       for (const a of apps) if (seenApps.length < 5_000 || Math.random() < 5_000 / target) seenApps.push(a._id);
       eventCount += events.length;
       meetingCount += meetings.length;

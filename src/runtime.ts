@@ -99,7 +99,7 @@ export async function openStore(config: Config): Promise<DocumentStore> {
  */
 export function createMoney(config: Config, models: Models, client?: Client, logger?: Logger): { ledger: BudgetLedger; payouts: PayoutService; tally: ReportTally } {
   const tally = new ReportTally({ models, ...(logger ? { logger } : {}) });
-  const ledger = new BudgetLedger({ models, defaultTotalCents: config.fund.annualBudgetCents, onMovement: (entry, earlier) => tally.recordMovement(entry, earlier) });
+  const ledger = new BudgetLedger({ models, defaultTotalCents: config.fund.annualBudgetCents, onMovement: (entry, earlier) => tally.recordMovement(entry, earlier), ...(logger ? { logger } : {}) });
   const payouts = new PayoutService({
     models,
     debtor: config.payouts.debtor,

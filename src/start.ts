@@ -4,6 +4,7 @@ import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfi
 import { backfillAuditKeys } from './services/audit.ts';
 import { backfillSupportKeys } from './support/keys.ts';
 import { backfillTally } from './reports/tally.ts';
+import { backfillLedger } from './budget/ledger.ts';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -37,6 +38,9 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   const demoPassword = config.demo.seed ? await seedDemoStaff(models, config, logger) : undefined;
   const store = await openStore(config);
   const deps = buildApiDeps({ config, logger, models, client, store, secret: authSecret(config) });
+  // Journals from before snapshots get theirs first (one full read, once): nothing may open a year before.
+  const ledgerKeyed = await backfillLedger(models, deps.ledger);
+  if (ledgerKeyed) logger.info({ entries: ledgerKeyed }, 'ledger keys and snapshots written for the journals stored before snapshots');
   await seedBudget(deps.ledger);
   const backfilled = await backfillApplicationKeys(models);
   if (backfilled) logger.info({ backfilled }, 'keys written for the events, documents and applications stored before keys existed');
@@ -67,7 +71,7 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
     }
   };
   await reconcile();
-  // A crash between a ledger movement and its audit record is repaired at start-up (reads the whole journal).
+  // A crash between a ledger movement and its audit record is repaired at start-up (reads each year's entries after its newest snapshot).
   await deps.ledger.repairAudit().catch((err: unknown) => logger.warn({ err }, 'ledger audit repair failed'));
   const timer = setInterval(reconcile, 60_000);
   timer.unref();

@@ -5,17 +5,20 @@
  * two writers cannot both spend the last euro (see src/db/chain.ts for why this is
  * atomic on FerretDB, where a conditional update is not).
  *
- * The fold also keeps, per year, the gross movements per booking month (Amsterdam) for
- * the monitoring's `budgetYear`, and per application its movements, so `onMovement` (the
- * incremental monitoring summary, src/reports/tally.ts) is told each movement with the
- * application's movements before it. `onMovement` runs after the entry is stored, also
- * when a retry finds its entry (like the audit record): a crash between the two is
+ * A year is read from its newest snapshot and the entries after it, an application's
+ * entries by key (src/budget/journal.ts): no request, and no process's first use of a
+ * year, reads the whole journal. Only `journal` (downloads) and the full check do.
+ *
+ * `onMovement` (the incremental monitoring summary, src/reports/tally.ts) is told each
+ * movement with the application's entries before it. It runs after the entry is stored,
+ * also when a retry finds its entry (like the audit record): a crash between the two is
  * repaired by the activity's retry.
  */
-import { addMovementKey } from '../db/keys.ts';
-import { insertOnce, type LedgerEntryDoc, type Models } from '../db/models.ts';
+import type { Logger } from 'pino';
+import { backfillKeysOnce } from '../db/keys.ts';
+import type { LedgerEntryDoc, Models } from '../db/models.ts';
 import { recordAudit } from '../services/audit.ts';
-import { Chain, chainEntryId, idRange, type AppendResult } from '../db/chain.ts';
+import { chainEntryId, idRange } from '../db/chain.ts';
 import {
   applyMovement,
   balancesProblems,
@@ -28,6 +31,23 @@ import {
   type MovementKind,
 } from '../domain/ledger.ts';
 import { amsterdamDate } from '../domain/dates.ts';
+import {
+  auditId,
+  entriesAfter,
+  journalYears,
+  newestSnapshot,
+  ownerKey,
+  shareAfter,
+  vouchAudits,
+  YEAR_OWNER,
+  YearJournal,
+  zeroShare,
+  type Appended,
+  type DayUse,
+  type MonthMovements,
+} from './journal.ts';
+
+export type { DayUse, MonthMovements };
 
 export interface MovementMeta {
   actor: string;
@@ -46,58 +66,8 @@ export class LedgerRefused extends Error {
   }
 }
 
-interface YearState {
-  year: number;
-  chain: Chain<LedgerEntryDoc>;
-  balances: Balances;
-  shares: Map<string, ApplicationShare>;
-  wijken: Map<string, string[]>;
-  /** The public figures per wijk and the number of grants, kept up to date entry by entry (not summed per request). */
-  perWijk: Map<string, { grants: number; grantedCents: number }>;
-  grants: number;
-  /** Gross movements per booking month (Amsterdam), `YYYY-MM`. */
-  perMonth: Map<string, MonthMovements>;
-  /** Each application's entries, in journal order. */
-  byApplication: Map<string, LedgerEntryDoc[]>;
-}
-
-export interface MonthMovements {
-  month: string;
-  reservedCents: number;
-  releasedCents: number;
-  paidCents: number;
-  reclaimedCents: number;
-  refundedCents: number;
-}
-
-const movementField: Partial<Record<MovementKind, Exclude<keyof MonthMovements, 'month'>>> = {
-  reserve: 'reservedCents',
-  release: 'releasedCents',
-  pay: 'paidCents',
-  reclaim: 'reclaimedCents',
-  refund: 'refundedCents',
-};
-
 /** Told every movement of an application once it is stored (again after a retry): the entry and the application's entries before it. */
 export type MovementListener = (entry: LedgerEntryDoc, earlier: readonly LedgerEntryDoc[]) => Promise<void>;
-
-/** What one application adds to the per-wijk figures: its net grant split evenly over its wijken. */
-function addToWijken(y: YearState, applicationId: string, share: ApplicationShare, sign: 1 | -1): void {
-  const net = share.committedCents + share.paidCents;
-  if (net <= 0) return;
-  y.grants += sign;
-  // Split evenly over the wijken it serves, so the wijk figures add up to the total.
-  const wijken = y.wijken.get(applicationId) ?? [];
-  const names = wijken.length ? wijken : ['Gemeentebreed'];
-  names.forEach((wijk, i) => {
-    const part = Math.floor(net / names.length) + (i < net % names.length ? 1 : 0);
-    const w = y.perWijk.get(wijk) ?? { grants: 0, grantedCents: 0 };
-    w.grants += sign;
-    w.grantedCents += sign * part;
-    if (w.grants === 0 && w.grantedCents === 0) y.perWijk.delete(wijk);
-    else y.perWijk.set(wijk, w);
-  });
-}
 
 export type ReserveResult =
   | { outcome: 'reserved'; entryId: string; year: number; amountCents: number; balances: Balances }
@@ -124,102 +94,104 @@ export interface JournalCheck {
   years: { year: number; entries: number; balances: Balances; problems: string[] }[];
 }
 
-const zeroShare: ApplicationShare = { committedCents: 0, paidCents: 0 };
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+/** The owner of an idempotency key: `open:<year>` and `set_total:<year>:<k>` are the year's, the others `<kind>:<application>…`. */
+function ownerOfKey(key: string): string {
+  const [kind, who] = key.split(':');
+  return kind === 'open' || kind === 'set_total' ? YEAR_OWNER : (who ?? YEAR_OWNER);
+}
+
+type Amount = number | ((share: ApplicationShare) => number);
 
 export class BudgetLedger {
   private readonly models: Models;
   private readonly defaultTotalCents: number;
-  private readonly years = new Map<number, YearState>();
+  private readonly snapshotEvery: number;
+  private readonly logger: Logger | undefined;
+  private readonly years = new Map<number, YearJournal>();
   private readonly onMovement: MovementListener | undefined;
 
-  constructor(deps: { models: Models; defaultTotalCents: number; onMovement?: MovementListener }) {
+  /** `snapshotEvery`: entries folded past the last snapshot before a process stores the next (500; small in tests). */
+  constructor(deps: { models: Models; defaultTotalCents: number; onMovement?: MovementListener; snapshotEvery?: number; logger?: Logger }) {
     this.models = deps.models;
     this.defaultTotalCents = deps.defaultTotalCents;
     this.onMovement = deps.onMovement;
+    this.snapshotEvery = deps.snapshotEvery ?? 500;
+    this.logger = deps.logger;
   }
 
   /** Opens the year's journal with the default total if nobody has yet. */
   async open(year: number): Promise<Balances> {
-    return (await this.opened(year)).balances;
+    return (await this.opened(year)).read().then((f) => f.balances);
   }
 
   /** Reserves a grant once per application: a retry returns the first reservation. */
   async reserve(args: { applicationId: string; year: number; amountCents: number; wijken: string[] } & MovementMeta): Promise<ReserveResult> {
-    const y = await this.opened(args.year);
-    const result = await this.move(y, `reserve:${args.applicationId}`, 'reserve', args.amountCents, args);
+    await this.opened(args.year);
+    const result = await this.move(args.year, `reserve:${args.applicationId}`, 'reserve', args.amountCents, args);
     if ('refused' in result) {
-      if (result.refused !== 'budget_exhausted') throw new LedgerRefused(result.refused, y.balances);
-      return { outcome: 'exhausted', year: args.year, remainingCents: remainingCents(y.balances), balances: y.balances };
+      if (result.refused !== 'budget_exhausted') throw new LedgerRefused(result.refused, result.balances);
+      return { outcome: 'exhausted', year: args.year, remainingCents: remainingCents(result.balances), balances: result.balances };
     }
     return { outcome: 'reserved', entryId: result.entry._id, year: args.year, amountCents: result.entry.amountCents, balances: result.entry.balances };
   }
 
   /** Gives (part of) a reservation back; without an amount, all of what is still reserved. */
   async release(args: { applicationId: string; year: number; key: string; amountCents?: number } & MovementMeta): Promise<LedgerEntryDoc> {
-    const y = await this.opened(args.year);
-    const amount = args.amountCents ?? this.share(y, args.applicationId).committedCents;
-    return this.moveOrThrow(y, `release:${args.applicationId}:${args.key}`, 'release', amount, args);
+    await this.opened(args.year);
+    return this.moveOrThrow(args.year, `release:${args.applicationId}:${args.key}`, 'release', args.amountCents ?? ((s) => s.committedCents), args);
   }
 
   /** Marks the reservation paid (once per application). */
   async pay(args: { applicationId: string; year: number } & MovementMeta): Promise<LedgerEntryDoc> {
-    const y = await this.opened(args.year);
-    const key = `pay:${args.applicationId}`;
-    const earlier = y.chain.entryByKey(key);
-    if (earlier) {
-      await this.told(y, earlier);
-      return earlier;
-    }
-    return this.moveOrThrow(y, key, 'pay', this.share(y, args.applicationId).committedCents, args);
+    await this.opened(args.year);
+    return this.moveOrThrow(args.year, `pay:${args.applicationId}`, 'pay', (s) => s.committedCents, args);
   }
 
   /** Paid money taken back (`reclaim`) or paid back by the initiator (`refund`). */
   async returnPaid(args: { kind: 'reclaim' | 'refund'; applicationId: string; year: number; key: string; amountCents?: number } & MovementMeta): Promise<LedgerEntryDoc> {
-    const y = await this.opened(args.year);
-    const amount = args.amountCents ?? this.share(y, args.applicationId).paidCents;
-    return this.moveOrThrow(y, `${args.kind}:${args.applicationId}:${args.key}`, args.kind, amount, args);
+    await this.opened(args.year);
+    return this.moveOrThrow(args.year, `${args.kind}:${args.applicationId}:${args.key}`, args.kind, args.amountCents ?? ((s) => s.paidCents), args);
   }
 
   /** Sets the year's total; refused below what is committed and paid. Same total: nothing written. */
   async setTotal(args: { year: number; totalCents: number; key: string } & MovementMeta): Promise<{ balances: Balances; changed: boolean }> {
-    const y = await this.opened(args.year);
+    await this.opened(args.year);
     // Decided on the journal's end like every movement, so two saves of one total write one entry.
-    const result = await this.move(y, `set_total:${args.year}:${args.key}`, 'set_total', args.totalCents, args);
+    const result = await this.move(args.year, `set_total:${args.year}:${args.key}`, 'set_total', args.totalCents, args);
     if ('refused' in result) {
-      if (result.refused === 'unchanged') return { balances: y.balances, changed: false };
-      throw new LedgerRefused(result.refused, y.balances);
+      if (result.refused === 'unchanged') return { balances: result.balances, changed: false };
+      throw new LedgerRefused(result.refused, result.balances);
     }
     return { balances: result.entry.balances, changed: result.created };
   }
 
   /** The year's balances now (a year nobody has written to yet has the default total). */
   async balances(year: number): Promise<Balances> {
-    const y = this.state(year);
-    const entries = await y.chain.read();
-    return entries.length ? y.balances : emptyBalances(this.defaultTotalCents);
+    const f = await this.journalOf(year).read();
+    return f.seq ? f.balances : emptyBalances(this.defaultTotalCents);
   }
 
-  /** One application's share of a year as the journal has it. */
+  /** The last position of the year's journal (0: nobody wrote to it yet). */
+  async end(year: number): Promise<number> {
+    return (await this.journalOf(year).read()).seq;
+  }
+
+  /** One application's share of a year as the journal has it (its entries, read by key). */
   async shareOf(year: number, applicationId: string): Promise<ApplicationShare> {
-    const y = this.state(year);
-    await y.chain.read();
-    return this.share(y, applicationId);
+    return shareAfter(await this.journalOf(year).entriesOf(applicationId));
   }
 
-  /** Whether the year's journal has the entry with this idempotency key. */
+  /** Whether the year's journal has the entry with this idempotency key (looked up among its owner's entries). */
   async hasEntry(year: number, key: string): Promise<boolean> {
-    const y = this.state(year);
-    await y.chain.read();
-    return y.chain.entryByKey(key) !== undefined;
+    return (await this.journalOf(year).entriesOf(ownerOfKey(key))).some((e) => e.key === key);
   }
 
   /** The public figures of a year. */
   async summary(year: number, now: Date): Promise<BudgetSummary> {
-    const y = this.state(year);
-    const entries = await y.chain.read();
-    const b = entries.length ? y.balances : emptyBalances(this.defaultTotalCents);
-    const { perWijk, grants } = y;
+    const f = await this.journalOf(year).read();
+    const b = f.seq ? f.balances : emptyBalances(this.defaultTotalCents);
     const used = b.committedCents + b.paidCents;
     const shareUsed = b.totalCents > 0 ? used / b.totalCents : used > 0 ? 1 : 0;
     const shareOfYearGone = yearShareGone(year, now);
@@ -227,31 +199,41 @@ export class BudgetLedger {
       year,
       ...b,
       remainingCents: remainingCents(b),
-      grants,
+      grants: f.grants,
       pace: {
         shareUsed: round4(shareUsed),
         shareOfYearGone: round4(shareOfYearGone),
         ratio: shareOfYearGone > 0 ? round4(shareUsed / shareOfYearGone) : null,
         asOf: amsterdamDate(now),
       },
-      perWijk: [...perWijk].map(([wijk, w]) => ({ wijk, ...w })).sort((a, b) => a.wijk.localeCompare(b.wijk, 'nl')),
-      entries: entries.length,
+      perWijk: [...f.perWijk].map(([wijk, w]) => ({ wijk, ...w })).sort((a, b) => a.wijk.localeCompare(b.wijk, 'nl')),
+      entries: f.seq,
     };
   }
 
   /** The year's balances and its gross movements per booking month, from the fold (not summed per request). */
   async monthly(year: number): Promise<{ balances: Balances; perMonth: MonthMovements[] }> {
-    const y = this.state(year);
-    const entries = await y.chain.read();
+    const f = await this.journalOf(year).read();
     return {
-      balances: entries.length ? y.balances : emptyBalances(this.defaultTotalCents),
-      perMonth: [...y.perMonth.values()].map((m) => ({ ...m })).sort((a, b) => a.month.localeCompare(b.month)),
+      balances: f.seq ? f.balances : emptyBalances(this.defaultTotalCents),
+      perMonth: [...f.perMonth.values()].map((m) => ({ ...m })).sort((a, b) => a.month.localeCompare(b.month)),
     };
   }
 
-  /** The year's journal, oldest first. */
+  /** Committed + paid after the last entry of each Amsterdam day with entries (the pace chart), in position order. */
+  async usedPerDay(year: number): Promise<DayUse[]> {
+    const f = await this.journalOf(year).read();
+    return [...f.perDay.values()].map((d) => ({ ...d })).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Reads the year to its end and stores a snapshot there (the migration; tests). */
+  async settle(year: number): Promise<void> {
+    await this.journalOf(year).settle();
+  }
+
+  /** The year's whole journal, oldest first, read from the database: for downloads and tests only (it grows with the year). */
   async journal(year: number): Promise<readonly LedgerEntryDoc[]> {
-    return this.state(year).chain.read();
+    return entriesAfter(this.models, year, 0);
   }
 
   /**
@@ -282,112 +264,70 @@ export class BudgetLedger {
     for (const e of await this.models.LedgerEntry.find(after as never).sort({ _id: 1 }).lean<LedgerEntryDoc[]>()) checker.add(e);
   }
 
-  /** Writes the audit records that a crash right after a ledger write left out. */
+  /**
+   * Writes the audit records that a crash right after a ledger write left out. Bounded: every
+   * entry up to a year's newest snapshot has its audit record (checked before the snapshot is
+   * stored: src/budget/journal.ts), so only the entries after it are read.
+   */
   async repairAudit(): Promise<number> {
-    const entries = await this.models.LedgerEntry.find({}).lean();
-    const have = new Set((await this.models.Audit.find({ _id: { $in: entries.map(auditId) } }, { _id: 1 }).lean()).map((a) => a._id));
     let written = 0;
-    for (const e of entries) if (!have.has(auditId(e)) && (await this.audit(e, undefined))) written += 1;
+    for (const year of await journalYears(this.models)) {
+      const snapshot = await newestSnapshot(this.models, year);
+      let before = snapshot?.balances ?? emptyBalances(0);
+      const list = (await entriesAfter(this.models, year, snapshot?.seq ?? 0)).map((entry) => {
+        const item = { entry, before };
+        before = entry.balances;
+        return item;
+      });
+      written += await vouchAudits(this.models, list, (e, b) => this.audit(e, b));
+    }
     return written;
   }
 
-  private state(year: number): YearState {
-    let y = this.years.get(year);
-    if (!y) {
-      const state: YearState = {
+  private journalOf(year: number): YearJournal {
+    let j = this.years.get(year);
+    if (!j) {
+      j = new YearJournal({
+        models: this.models,
         year,
-        balances: emptyBalances(0),
-        shares: new Map(),
-        wijken: new Map(),
-        perWijk: new Map(),
-        grants: 0,
-        perMonth: new Map(),
-        byApplication: new Map(),
-        chain: undefined as never,
-      };
-      state.chain = new Chain<LedgerEntryDoc>(this.models.LedgerEntry.collection as never, `budget-${year}`, {
-        onEntry: (e) => this.fold(state, e),
-        onReset: () => {
-          state.balances = emptyBalances(0);
-          state.shares.clear();
-          state.wijken.clear();
-          state.perWijk.clear();
-          state.grants = 0;
-          state.perMonth.clear();
-          state.byApplication.clear();
-        },
+        snapshotEvery: this.snapshotEvery,
+        audit: (e, before) => this.audit(e, before),
+        onSnapshotError: (err, y) => this.logger?.warn({ err, year: y }, 'ledger: snapshot not stored; the next fold tries again'),
       });
-      this.years.set(year, state);
-      y = state;
+      this.years.set(year, j);
     }
-    return y;
-  }
-
-  private fold(y: YearState, e: LedgerEntryDoc): void {
-    if (e.applicationId) {
-      const before = this.share(y, e.applicationId);
-      const r = applyMovement(y.balances, before, e);
-      addToWijken(y, e.applicationId, before, -1);
-      if (!('refused' in r)) y.shares.set(e.applicationId, r.share);
-      if (e.kind === 'reserve' && e.wijken) y.wijken.set(e.applicationId, e.wijken);
-      addToWijken(y, e.applicationId, this.share(y, e.applicationId), 1);
-      const list = y.byApplication.get(e.applicationId);
-      if (list) list.push(e);
-      else y.byApplication.set(e.applicationId, [e]);
-    }
-    const field = movementField[e.kind];
-    if (field) {
-      const month = amsterdamDate(new Date(e.at)).slice(0, 7);
-      let m = y.perMonth.get(month);
-      if (!m) y.perMonth.set(month, (m = { month, reservedCents: 0, releasedCents: 0, paidCents: 0, reclaimedCents: 0, refundedCents: 0 }));
-      m[field] += e.amountCents;
-    }
-    y.balances = e.balances;
-  }
-
-  /** Tells the listener about a stored movement of an application (see the header). */
-  private async told(y: YearState, e: LedgerEntryDoc): Promise<void> {
-    if (!this.onMovement || !e.applicationId) return;
-    const all = y.byApplication.get(e.applicationId) ?? [];
-    const at = all.findIndex((x) => x._id === e._id);
-    await this.onMovement(e, at < 0 ? all : all.slice(0, at));
-  }
-
-  private share(y: YearState, applicationId: string): ApplicationShare {
-    return y.shares.get(applicationId) ?? zeroShare;
+    return j;
   }
 
   /** Every year's journal starts with an `open` entry holding the default total. */
-  private async opened(year: number): Promise<YearState> {
-    const y = this.state(year);
-    if (y.chain.known.length === 0) {
-      const r = await this.move(y, `open:${year}`, 'open', this.defaultTotalCents, { actor: 'system' });
-      if ('refused' in r) throw new LedgerRefused(r.refused, y.balances);
+  private async opened(year: number): Promise<YearJournal> {
+    const j = this.journalOf(year);
+    if (!j.known && (await j.read()).seq === 0) {
+      const r = await this.move(year, `open:${year}`, 'open', this.defaultTotalCents, { actor: 'system' });
+      if ('refused' in r) throw new LedgerRefused(r.refused, r.balances);
     }
-    return y;
+    return j;
   }
 
-  private async move(
-    y: YearState,
-    key: string,
-    kind: MovementKind,
-    amountCents: number,
-    meta: MovementMeta & { applicationId?: string; wijken?: string[] },
-  ): Promise<AppendResult<LedgerEntryDoc, LedgerRefusal>> {
+  private async move(year: number, key: string, kind: MovementKind, amount: Amount, meta: MovementMeta & { applicationId?: string; wijken?: string[] }): Promise<Appended> {
     let before: Balances | undefined;
-    const result = await y.chain.append<LedgerRefusal>(key, () => {
-      before = y.balances;
-      const r = applyMovement(y.balances, meta.applicationId ? this.share(y, meta.applicationId) : zeroShare, { kind, amountCents, applicationId: meta.applicationId });
+    const { applicationId } = meta;
+    const result = await this.journalOf(year).append(key, applicationId ?? YEAR_OWNER, (balances, share, wijken) => {
+      before = balances;
+      const amountCents = typeof amount === 'number' ? amount : amount(share);
+      const r = applyMovement(balances, applicationId ? share : zeroShare, { kind, amountCents, ...(applicationId ? { applicationId } : {}) });
       if ('refused' in r) return { refuse: r.refused };
+      // An application's entries carry its share before and after and its wijken: the fold needs nothing else.
+      const w = kind === 'reserve' ? meta.wijken : wijken;
       return {
         write: {
-          year: y.year,
+          year,
           kind,
           amountCents,
           actor: meta.actor,
           balances: r.balances,
-          ...(meta.applicationId ? { applicationId: meta.applicationId } : {}),
-          ...(meta.wijken ? { wijken: meta.wijken } : {}),
+          ...(applicationId ? { applicationId, shareBefore: share, shareAfter: r.share } : {}),
+          ...(w ? { wijken: [...w] } : {}),
           ...(meta.requestId ? { requestId: meta.requestId } : {}),
           ...(meta.note ? { note: meta.note } : {}),
         },
@@ -396,24 +336,19 @@ export class BudgetLedger {
     // Also after a retry that found its entry: the first attempt may have crashed before its audit.
     if ('entry' in result) {
       await this.audit(result.entry, result.created ? before : undefined);
-      await this.told(y, result.entry);
+      if (this.onMovement && result.entry.applicationId) await this.onMovement(result.entry, result.earlier);
     }
     return result;
   }
 
-  private async moveOrThrow(y: YearState, key: string, kind: MovementKind, amountCents: number, meta: MovementMeta & { applicationId?: string }): Promise<LedgerEntryDoc> {
-    const result = await this.move(y, key, kind, amountCents, meta);
-    if ('refused' in result) throw new LedgerRefused(result.refused, y.balances);
+  private async moveOrThrow(year: number, key: string, kind: MovementKind, amount: Amount, meta: MovementMeta & { applicationId?: string }): Promise<LedgerEntryDoc> {
+    const result = await this.move(year, key, kind, amount, meta);
+    if ('refused' in result) throw new LedgerRefused(result.refused, result.balances);
     return result.entry;
   }
 
-  /**
-   * The entry's application key (its movements are found by it: the privacy export) and its
-   * audit record, both after the entry: a crash before them leaves the audit record missing,
-   * and `repairAudit` (at start) writes both.
-   */
+  /** The entry's audit record (after the entry: a crash before it is repaired when the next snapshot is stored, or at start by `repairAudit`). */
   private async audit(e: LedgerEntryDoc, before: Balances | undefined): Promise<boolean> {
-    await addMovementKey(this.models, e);
     return recordAudit(this.models, {
       _id: auditId(e),
       at: e.at,
@@ -427,7 +362,26 @@ export class BudgetLedger {
   }
 }
 
-const auditId = (e: LedgerEntryDoc) => `ledger:${e._id}`;
+export const LEDGER_MIGRATED = 'migration:ledger-snapshots:v1';
+
+/**
+ * Upgrades journals written before snapshots, once per database (a marker in `keys`; a crash
+ * half-way does it again, which changes nothing): the owner key of every entry (src/budget/
+ * journal.ts), then per year one fold from entry 1 with a snapshot at its end (the audit
+ * records of every entry vouched for on the way). Reads the ledger once, at start-up: run it
+ * before anything of this version opens a budget year (src/start.ts). Upgrade order: stop
+ * the older api and worker, start the api (it runs this before it listens), then the worker.
+ */
+export async function backfillLedger(models: Models, ledger: BudgetLedger): Promise<number> {
+  return backfillKeysOnce(models, LEDGER_MIGRATED, async (add) => {
+    const years = new Set<number>();
+    for await (const e of models.LedgerEntry.find({}, { _id: 1, applicationId: 1, year: 1 }).lean<Pick<LedgerEntryDoc, '_id' | 'applicationId' | 'year'>[]>().cursor()) {
+      years.add(e.year);
+      await add(ownerKey(e));
+    }
+    for (const year of years) await ledger.settle(year);
+  });
+}
 
 /**
  * The check of one year's journal, entry by entry in position order: each must be the next

@@ -372,9 +372,12 @@ export async function backfillPayoutKeys(models: Models): Promise<number> {
 
 // --- what is stored about one application elsewhere: its ledger movements and e-mails ----------
 
-/** A ledger movement of an application (the export lists them; written with its audit record). */
+/** The key of a ledger movement under its application (the ledger writes it before the entry: src/budget/journal.ts). */
+export const movementKey = (applicationId: string, entryId: string): KeyDoc => ({ _id: keyId('movement', [applicationId], entryId), ref: entryId });
+
+/** A ledger movement of an application (the export lists them). */
 export async function addMovementKey(models: Models, e: Pick<LedgerEntryDoc, '_id' | 'applicationId'>): Promise<void> {
-  if (e.applicationId) await addKeys(models, [{ _id: keyId('movement', [e.applicationId], e._id), ref: e._id }]);
+  if (e.applicationId) await addKeys(models, [movementKey(e.applicationId, e._id)]);
 }
 
 /** An e-mail about an application (written before its outbox row). */
@@ -402,7 +405,7 @@ const RECORDS_BACKFILLED = 'migration:movement-mail-keys:v1';
 export async function backfillRecordKeys(models: Models): Promise<number> {
   return backfillKeysOnce(models, RECORDS_BACKFILLED, async (add) => {
     for await (const e of models.LedgerEntry.find({}, { _id: 1, applicationId: 1 }).lean<Pick<LedgerEntryDoc, '_id' | 'applicationId'>[]>().cursor()) {
-      if (e.applicationId) await add({ _id: keyId('movement', [e.applicationId], e._id), ref: e._id });
+      if (e.applicationId) await add(movementKey(e.applicationId, e._id));
     }
     for await (const m of models.Outbox.find({}, { _id: 1, applicationId: 1 }).lean<Pick<OutboxDoc, '_id' | 'applicationId'>[]>().cursor()) {
       if (m.applicationId) await add({ _id: keyId('mail', [m.applicationId], m._id), ref: m._id });

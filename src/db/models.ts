@@ -2,7 +2,7 @@ import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { initiativeWorkflowId, type ApplicationInput } from '../domain/application.ts';
 import type { ApplicationStatus, InformationRequest, TimelineEvent } from '../domain/status.ts';
 import type { DecisionNotice, MeetingNotice } from '../domain/decisions.ts';
-import type { Balances, MovementKind } from '../domain/ledger.ts';
+import type { ApplicationShare, Balances, MovementKind } from '../domain/ledger.ts';
 import type { InitiativeReport, ReportReview, Settlement } from '../domain/report.ts';
 
 export interface StoredDocument {
@@ -234,6 +234,31 @@ export interface LedgerEntryDoc {
   note?: string;
   /** The year's balances after this entry: stored with it, so they change in the same single write. */
   balances: Balances;
+  /**
+   * An application's share of the year before and after this entry (its `wijken` are then on
+   * every entry of it, not only the reservation): what the public figures need, so a fold from
+   * a snapshot needs no earlier entry (src/budget/journal.ts). Missing on entries written before.
+   */
+  shareBefore?: ApplicationShare;
+  shareAfter?: ApplicationShare;
+}
+
+/**
+ * The fold of a year's journal up to position `seq` (src/budget/journal.ts), stored every so
+ * many entries as `budget-<year>-snapshot:<seq>`: a process starts from the newest and reads
+ * only the entries after it. A pure function of entries 1..seq.
+ */
+export interface LedgerSnapshotDoc {
+  _id: string;
+  year: number;
+  seq: number;
+  balances: Balances;
+  grants: number;
+  perWijk: { wijk: string; grants: number; grantedCents: number }[];
+  perMonth: { month: string; reservedCents: number; releasedCents: number; paidCents: number; reclaimedCents: number; refundedCents: number }[];
+  /** Per Amsterdam day with entries: committed + paid after the day's last entry, and that entry's position. */
+  perDay: { day: string; seq: number; usedCents: number }[];
+  at: Date;
 }
 
 /** One payout instruction: a reserved grant to be paid by SEPA credit transfer. */
@@ -433,10 +458,27 @@ const ledgerEntrySchema = new Schema<LedgerEntryDoc>(
     requestId: String,
     note: String,
     balances: { type: Schema.Types.Mixed, required: true },
+    shareBefore: Schema.Types.Mixed,
+    shareAfter: Schema.Types.Mixed,
   },
   { versionKey: false },
 );
 ledgerEntrySchema.index({ chain: 1, seq: 1 });
+
+const ledgerSnapshotSchema = new Schema<LedgerSnapshotDoc>(
+  {
+    _id: String,
+    year: { type: Number, required: true },
+    seq: { type: Number, required: true },
+    balances: { type: Schema.Types.Mixed, required: true },
+    grants: { type: Number, required: true },
+    perWijk: Schema.Types.Mixed,
+    perMonth: Schema.Types.Mixed,
+    perDay: Schema.Types.Mixed,
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
 
 const payoutSchema = new Schema<PayoutDoc>(
   {
@@ -589,6 +631,7 @@ export interface Models {
   LoginFailure: Model<LoginFailureDoc>;
   LoginLock: Model<LoginLockDoc>;
   LedgerEntry: Model<LedgerEntryDoc>;
+  LedgerSnapshot: Model<LedgerSnapshotDoc>;
   Payout: Model<PayoutDoc>;
   PayoutEvent: Model<PayoutEventDoc>;
   PayoutBatch: Model<PayoutBatchDoc>;
@@ -614,6 +657,7 @@ export function createModels(connection: Connection): Models {
     LoginFailure: connection.model<LoginFailureDoc>('LoginFailure', loginFailureSchema, 'login_failures'),
     LoginLock: connection.model<LoginLockDoc>('LoginLock', loginLockSchema, 'login_locks'),
     LedgerEntry: connection.model<LedgerEntryDoc>('LedgerEntry', ledgerEntrySchema, 'ledger_entries'),
+    LedgerSnapshot: connection.model<LedgerSnapshotDoc>('LedgerSnapshot', ledgerSnapshotSchema, 'ledger_snapshots'),
     Payout: connection.model<PayoutDoc>('Payout', payoutSchema, 'payouts'),
     PayoutEvent: connection.model<PayoutEventDoc>('PayoutEvent', payoutEventSchema, 'payout_events'),
     PayoutBatch: connection.model<PayoutBatchDoc>('PayoutBatch', payoutBatchSchema, 'payout_batches'),

@@ -300,7 +300,7 @@ export class ReportService {
     const claimed = (seq: number) => ReferenceClaim.collection.findOne({ _id: `${s.year}-${seq}` } as never, { projection: { _id: 1 } });
     const [claim, lengths] = await Promise.all([
       s.markers.claimsExact ? claimed(s.markers.nextClaim) : null,
-      Promise.all([...s.markers.journals].map(async ([y, n]) => (await this.options.ledger.journal(y)).length !== n)),
+      Promise.all([...s.markers.journals].map(async ([y, n]) => (await this.options.ledger.end(y)) !== n)),
     ]);
     if (!s.markers.claimsExact) {
       for (let i = 0; i < 10_000 && (await claimed(s.markers.nextClaim)); i++) s.markers.nextClaim++;

@@ -1,6 +1,5 @@
 /** Pages for anyone: the fund (rules, next meeting, budget left), the public budget of a year, the language switch. */
 import { amsterdamDate, amsterdamYear, formatDate, formatDateTime } from '../../domain/dates.ts';
-import { remainingCents } from '../../domain/ledger.ts';
 import { euros } from '../../domain/page-messages.ts';
 import type { ApiDeps } from '../../api/deps.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
@@ -11,8 +10,7 @@ import { dataList, heading, paragraph, table } from '../components.ts';
 import { html } from '../html.ts';
 import { pagePaths } from '../paths.ts';
 import { cookies, localPath, sameAccessAs, type Page, type PageSpec, type SharedPage } from '../router.ts';
-import type { BudgetSummary } from '../../budget/ledger.ts';
-import type { LedgerEntryDoc } from '../../db/models.ts';
+import type { BudgetSummary, DayUse } from '../../budget/ledger.ts';
 
 const monthsShort = {
   nl: ['jan', 'feb', 'mrt', 'apr', 'mei', 'jun', 'jul', 'aug', 'sep', 'okt', 'nov', 'dec'],
@@ -29,17 +27,6 @@ const wholeEuroFormat = {
   en: new Intl.NumberFormat('en-IE', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 }),
 };
 const percent = (share: number, locale: 'nl' | 'en') => percentFormat[locale].format(share);
-
-/** A journal entry's Amsterdam date, worked out once per entry (entries never change; the journal grows all year). */
-const entryDates = new WeakMap<object, string>();
-function entryDate(e: { at: Date | string }): string {
-  let date = entryDates.get(e);
-  if (date === undefined) {
-    date = amsterdamDate(new Date(e.at));
-    entryDates.set(e, date);
-  }
-  return date;
-}
 
 export function publicPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpec[] {
   const now = () => deps.now?.() ?? new Date();
@@ -120,10 +107,11 @@ async function budgetPage(page: Page, deps: ApiDeps, year: number, at: Date): Pr
   const { t, locale } = page;
   const s = await deps.ledger.summary(year, at);
   // The page changes with the journal (its length), the day (the pace) and the year we are in.
-  await page.renderShared(`budget|${year}|${s.entries}|${s.pace.asOf}`, async () => budgetContent(page, deps, s, await deps.ledger.journal(year), at));
+  await page.renderShared(`budget|${year}|${s.entries}|${s.pace.asOf}`, async () => budgetContent(page, deps, s, await deps.ledger.usedPerDay(year), at));
 }
 
-function budgetContent(page: Page, deps: ApiDeps, s: BudgetSummary, journal: readonly LedgerEntryDoc[], at: Date): SharedPage {
+/** `days`: committed + paid at the end of each day with entries, in journal order (the ledger's fold; never the journal). */
+function budgetContent(page: Page, deps: ApiDeps, s: BudgetSummary, days: readonly DayUse[], at: Date): SharedPage {
   const { t, locale } = page;
   const year = s.year;
   const today = amsterdamDate(at);
@@ -135,8 +123,8 @@ function budgetContent(page: Page, deps: ApiDeps, s: BudgetSummary, journal: rea
     // A year still to come shows what is already committed to it at its first month.
     const reached = year < thisYear || (year === thisYear && end.slice(0, 7) <= today.slice(0, 7)) || (year > thisYear && m === 0);
     const asOf = year === thisYear && end > today ? today : end;
-    const last = journal.findLast((e) => entryDate(e) <= asOf);
-    const used = last ? last.balances.totalCents - remainingCents(last.balances) : 0;
+    const last = days.findLast((d) => d.day <= asOf);
+    const used = last ? last.usedCents : 0;
     const dayOfYear = (Date.parse(`${end}T00:00:00Z`) - Date.UTC(year, 0, 1)) / 86_400_000 + 1;
     return { label: monthsShort[locale][m]!, used: reached ? used : null, even: Math.round((s.totalCents * dayOfYear) / daysInYear) };
   });

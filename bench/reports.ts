@@ -56,6 +56,7 @@ import { applyMovement, emptyBalances, remainingCents, type ApplicationShare, ty
 import { amsterdamDate } from '../src/domain/dates.ts';
 import type { BudgetLedger } from '../src/budget/ledger.ts';
 import { validApplication } from '../test/helpers/fixtures.ts';
+import { prng } from '../test/helpers/prng.ts';
 import {
   compareSides,
   envInt,
@@ -82,18 +83,6 @@ const PURPOSES = ['cohesion', 'safety', 'liveability'] as const;
 const LIGHTS = ['green', 'orange', 'red'] as const;
 
 // --- synthetic data ----------------------------------------------------------------------------
-
-/** A small deterministic generator (mulberry32), so every run inserts the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface YearBooks {
   seq: number;

@@ -280,6 +280,7 @@ interface AppendOp {
 }
 interface ReadOp {
   kind: 'read';
+  readsAtArrival: number;
   /** Also the entries of this owner. */
   owner?: string;
   /** Store a snapshot at the end now (the migration). */
@@ -359,33 +360,28 @@ export class YearJournal {
   }
 
   private request(r: { owner?: string; snapshot?: boolean }): Promise<{ figures: YearFigures; entries: LedgerEntryDoc[] }> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'read', ...r, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'read', readsAtArrival: this.reads, ...r, resolve, reject }));
   }
 
   private enqueue(op: Op): void {
     this.ops.push(op);
-    if (!this.running) void this.run();
+    if (this.running) return;
+    this.running = true;
+    void this.drain();
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    // Requests made in the same turn join the first group.
+  /** Works through the queue a group at a time; requests made in the same turn join the first group. */
+  private async drain(): Promise<void> {
     await Promise.resolve();
-    while (this.ops.length) {
-      const group = this.ops.splice(0, GROUP);
+    // `running` goes false in the same turn as the last look at the queue: a request made after it starts a new drain.
+    for (let group = this.ops.splice(0, GROUP); group.length || (this.running = false); group = this.ops.splice(0, GROUP)) {
       const pending: Pending[] = [];
-      try {
-        await this.process(group, pending);
-      } catch (err) {
-        for (const p of pending) p.op.reject(err);
-        for (const op of group) op.reject(err);
-      }
-      for (const owner of this.owners.keys()) {
-        if (this.owners.size <= OWNERS_KEPT) break;
-        this.owners.delete(owner);
-      }
+      await this.process(group, pending).catch((err: unknown) => {
+        for (const op of [...pending.map((p) => p.op), ...group]) op.reject(err);
+      });
+      // Drop the owners read longest ago (a Map iterates in the order they were read).
+      if (this.owners.size > OWNERS_KEPT) for (const owner of [...this.owners.keys()].slice(0, this.owners.size - OWNERS_KEPT)) this.owners.delete(owner);
     }
-    this.running = false;
   }
 
   /** Settles every op of the group; decided ones wait in `pending` for their insert. */
@@ -403,8 +399,8 @@ export class YearJournal {
           await this.flush(group, pending);
           continue;
         }
-        await this.catchUp();
-        // One read of the end serves every read waiting next to it.
+        // One read of the end made after the request arrived (the load's, or one now) serves every read waiting next to it.
+        if (this.reads <= op.readsAtArrival) await this.catchUp();
         while (group[0]?.kind === 'read') {
           const r = group.shift() as ReadOp;
           if (r.snapshot) await this.snapshot(true);

@@ -236,6 +236,15 @@ export class BudgetLedger {
     return entriesAfter(this.models, year, 0);
   }
 
+  /** A page of the year's journal by position (an `_id` range) and how many entries it has. */
+  async journalPage(year: number, offset: number, limit: number): Promise<{ total: number; entries: LedgerEntryDoc[] }> {
+    const total = await this.end(year);
+    const chain = `budget-${year}`;
+    const range = { _id: { $gt: chainEntryId(chain, offset), $lte: chainEntryId(chain, Math.min(offset + limit, total)) } };
+    const entries = offset < total ? ((await this.models.LedgerEntry.collection.find(range as never).sort({ _id: 1 }).toArray()) as unknown as LedgerEntryDoc[]) : [];
+    return { total, entries };
+  }
+
   /**
    * Proves the ledger from the database itself (not this process's cache): per year,
    * positions 1..n without a gap, an `open` first, every entry allowed by the rules on

@@ -165,12 +165,14 @@ export function budgetRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const year = parseYear(req.params.year);
         const q = parseQuery(journalQuery, req);
-        const all = (await ledger.journal(year)).map(journalEntryView);
         if (q.format === 'csv') {
+          const all = (await ledger.journal(year)).map(journalEntryView);
           res.type('text/csv; charset=utf-8').attachment(`budget-${year}-journal.csv`).send(journalCsv(all));
           return;
         }
-        res.json({ year, total: all.length, offset: q.offset, limit: q.limit, entries: all.slice(q.offset, q.offset + q.limit) });
+        // A page by position: an `_id` range, not the whole journal.
+        const page = await ledger.journalPage(year, q.offset, q.limit);
+        res.json({ year, total: page.total, offset: q.offset, limit: q.limit, entries: page.entries.map(journalEntryView) });
       },
     },
   ];

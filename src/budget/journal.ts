@@ -273,6 +273,8 @@ interface AppendOp {
   kind: 'append';
   key: string;
   owner: string;
+  /** The owner's first entry if it is new (a reservation): see `append`. */
+  first: boolean;
   decide: Decide;
   readsAtArrival: number;
   resolve: (r: Appended) => void;
@@ -353,10 +355,14 @@ export class YearJournal {
 
   /**
    * Appends the owner's entry under `key` once: `decide` is called on the journal's end (again
-   * after a lost position); a key the owner has already returns that entry.
+   * after a lost position); a key the owner has already returns that entry. `first`: an entry
+   * that can only be its owner's first (a reservation: every other movement follows one), so
+   * unless this process has the owner's entries it is decided as the first without reading
+   * them by key; if it is not new after all, the unique `key` refuses the insert and the
+   * owner's entries are read then (a retry), as they are before any refusal.
    */
-  append(key: string, owner: string, decide: Decide): Promise<Appended> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'append', key, owner, decide, readsAtArrival: this.reads, resolve, reject }));
+  append(key: string, owner: string, decide: Decide, first = false): Promise<Appended> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'append', key, owner, first, decide, readsAtArrival: this.reads, resolve, reject }));
   }
 
   private request(r: { owner?: string; snapshot?: boolean }): Promise<{ figures: YearFigures; entries: LedgerEntryDoc[] }> {
@@ -409,8 +415,9 @@ export class YearJournal {
         }
         continue;
       }
-      await this.ensureOwners(group.flatMap((o) => (o.kind === 'append' ? [o.owner] : [])));
-      const stored = this.owners.get(op.owner)!;
+      await this.ensureOwners(group.flatMap((o) => (o.kind === 'append' && !o.first ? [o.owner] : [])));
+      const assumedNew = !this.owners.has(op.owner);
+      const stored = this.owners.get(op.owner) ?? [];
       const found = stored.find((e) => e.key === op.key);
       if (found) {
         group.shift();
@@ -426,7 +433,11 @@ export class YearJournal {
       const balances = pending.at(-1)?.entry.balances ?? this.figures.balances;
       const decision = op.decide(balances, shareAfter(history), wijkenOf(history));
       if (decision.write === undefined) {
-        // Refuse only on what is stored and on a read made after the request arrived.
+        // Refuse only on the owner's entries, on what is stored and on a read made after the request arrived.
+        if (assumedNew) {
+          await this.ensureOwners([op.owner]);
+          continue;
+        }
         if (pending.length) {
           await this.flush(group, pending);
           continue;
@@ -464,35 +475,47 @@ export class YearJournal {
       return;
     }
     this.accept(batch.map((p) => p.entry));
-    for (const p of batch) {
-      const own = this.owners.get(p.op.owner) ?? [];
-      p.op.resolve({ entry: p.entry, created: true, earlier: own.filter((e) => e.seq < p.entry.seq) });
-    }
+    for (const p of batch) p.op.resolve({ entry: p.entry, created: true, earlier: this.earlierOf(p.op.owner, p.entry) });
     await this.snapshot(false);
   }
 
-  /** After a failed insert: reads what is stored; settles what landed, returns the requests to decide again. */
+  /**
+   * After a failed insert: reads what is stored and settles what landed (ordered: a prefix of the
+   * batch). A lost position hands the rest back to decide again; a free one means the first
+   * entry's key is taken: by an earlier entry of its owner (a retry decided as its first: it gets
+   * that entry) or in another year's journal (an error).
+   */
   private async recover(batch: Pending[], err: unknown): Promise<AppendOp[]> {
-    await this.catchUp();
-    await this.ensureOwners(batch.map((p) => p.op.owner));
-    const retry: AppendOp[] = [];
+    const read = new Map((await this.catchUp()).map((e) => [e._id, e]));
+    let landed = 0;
     for (const p of batch) {
-      const own = this.owners.get(p.op.owner)!;
-      const stored = own.find((e) => e.key === p.entry.key);
-      if (stored) {
-        const created = stored._id === p.entry._id && new Date(stored.at).getTime() === p.entry.at.getTime();
-        p.op.resolve({ entry: stored, created, earlier: own.filter((e) => e.seq < stored.seq) });
-      } else if (isDuplicateKeyError(err)) retry.push(p.op);
-      else p.op.reject(err);
+      const e = read.get(p.entry._id);
+      if (!e || e.key !== p.entry.key || new Date(e.at).getTime() !== p.entry.at.getTime()) break;
+      p.op.resolve({ entry: e, created: true, earlier: this.earlierOf(p.op.owner, e) });
+      landed += 1;
     }
-    if (retry.length && this.figures.seq < batch[0]!.entry.seq) {
-      // Not a lost position: keys are unique across the collection, so another year's journal holds one (an error path: a scan).
-      const other = (await this.entries.findOne({ key: { $in: retry.map((op) => op.key) } })) as LedgerEntryDoc | null;
-      const error = new Error(other ? `key ${other.key} is already used in chain ${other.chain}` : 'insert refused as a duplicate, but nothing holds it', { cause: err });
-      for (const op of retry) op.reject(error);
+    const rest = batch.slice(landed);
+    if (!rest.length) return [];
+    if (!isDuplicateKeyError(err)) {
+      for (const p of rest) p.op.reject(err);
       return [];
     }
-    return retry;
+    const [first, ...others] = rest as [Pending, ...Pending[]];
+    if (this.figures.seq >= first.entry.seq) return rest.map((p) => p.op);
+    await this.ensureOwners([first.op.owner]);
+    const stored = this.owners.get(first.op.owner)!.find((e) => e.key === first.entry.key);
+    if (stored) first.op.resolve({ entry: stored, created: false, earlier: this.earlierOf(first.op.owner, stored) });
+    else {
+      // Keys are unique across the collection: another year's journal holds it (an error path: a scan).
+      const other = (await this.entries.findOne({ key: first.entry.key })) as LedgerEntryDoc | null;
+      first.op.reject(new Error(other ? `key ${other.key} is already used in chain ${other.chain}` : 'insert refused as a duplicate, but nothing holds it', { cause: err }));
+    }
+    return others.map((p) => p.op);
+  }
+
+  /** The owner's entries before this one (none kept: it is the owner's first). */
+  private earlierOf(owner: string, e: LedgerEntryDoc): LedgerEntryDoc[] {
+    return (this.owners.get(owner) ?? []).filter((x) => x.seq < e.seq);
   }
 
   /** The newest snapshot, then the entries after it. */
@@ -508,24 +531,27 @@ export class YearJournal {
   }
 
   /** Reads the entries after the last folded position: usually one `_id` lookup that finds nothing. */
-  private async catchUp(): Promise<void> {
+  private async catchUp(): Promise<LedgerEntryDoc[]> {
     this.reads += 1;
     const next = (await this.entries.findOne({ _id: chainEntryId(this.name, this.figures.seq + 1) } as never)) as LedgerEntryDoc | null;
-    if (!next) return;
-    this.accept([next]);
-    this.accept(await entriesAfter(this.options.models, this.year, next.seq));
+    if (!next) return [];
+    const read = this.accept([next, ...(await entriesAfter(this.options.models, this.year, next.seq))]);
     await this.snapshot(false);
+    return read;
   }
 
-  /** Folds stored entries in position order (stops at a gap) and adds them to the owners kept. */
-  private accept(entries: readonly LedgerEntryDoc[]): void {
+  /** Folds stored entries in position order (stops at a gap) and adds them to the owners kept; returns those folded. */
+  private accept(entries: readonly LedgerEntryDoc[]): LedgerEntryDoc[] {
+    const folded: LedgerEntryDoc[] = [];
     for (const e of entries) {
       if (e.seq !== this.figures.seq + 1) break;
       const before = this.figures.balances;
       foldEntry(this.figures, e, this.full ? this.full.move(e) : carriedMove(e));
       this.sinceSnapshot.push({ entry: e, before });
       this.owners.get(ownerOf(e))?.push(e);
+      folded.push(e);
     }
+    return folded;
   }
 
   /** Reads by key the entries of the owners not kept yet (all stored up to the folded end have their key). */

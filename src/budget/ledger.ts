@@ -341,7 +341,7 @@ export class BudgetLedger {
           ...(meta.note ? { note: meta.note } : {}),
         },
       };
-    });
+    }, kind === 'reserve');
     // Also after a retry that found its entry: the first attempt may have crashed before its audit.
     if ('entry' in result) {
       await this.audit(result.entry, result.created ? before : undefined);

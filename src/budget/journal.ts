@@ -29,7 +29,10 @@
  * A key whose position went to another application's entry, or stayed empty (a crash, a
  * lost race), is skipped: readers check the entry's application and position. This
  * process keeps the entries it read per owner and adds every entry it folds after that,
- * so they stay complete up to its end (a bounded number of owners is kept).
+ * so they stay complete up to its end (a bounded number of owners is kept). A reservation,
+ * which can only be its application's first entry, is decided without that read: if the
+ * application has one already (a retry), the unique `key` refuses the insert, and a refusal
+ * is only given after the read.
  *
  * Writing is the chain of src/db/chain.ts: requests are decided on the journal's end
  * (balances as folded, the application's share from its entries) and inserted at the

@@ -179,7 +179,7 @@ export async function backfillApplicationKeys(models: Models): Promise<number> {
       await add(applicationKey.document(d.applicationId, d._id, d.uploadedAt, 0));
       await add(applicationKey.content(d.sha256, d._id));
     }
-    for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1, applicant: 1, decision: 1 }).lean<Keyed[]>().cursor()) {
+    for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1, applicant: 1, decision: 1, reference: 1 }).lean<Keyed[]>().cursor()) {
       for (const k of keysOfApplication(a)) await add(k);
     }
   });
@@ -203,7 +203,7 @@ function listParts(f: ApplicationListFilter): string[] {
 }
 
 type Listed = Pick<ApplicationDoc, '_id' | 'status' | 'wijken' | 'year' | 'createdAt'>;
-type Keyed = Listed & Pick<ApplicationDoc, 'applicant' | 'decision'>;
+type Keyed = Listed & Pick<ApplicationDoc, 'applicant' | 'decision' | 'reference'>;
 
 /** The list keys of an application with this status: every combination of its status, wijken and year with "any". */
 function listKeys(app: Listed, status: ApplicationStatus): KeyDoc[] {
@@ -247,9 +247,12 @@ function grantedKeys(app: Pick<ApplicationDoc, '_id' | 'wijken' | 'year' | 'deci
   return (app.wijken.length ? [...new Set(app.wijken)] : [ANY]).map((w) => ({ _id: keyId('granted', [String(app.year), w], app._id), ref: app._id, n: cents }));
 }
 
-/** Every key an application has in its present state: the list, its applicant, its grant. */
+/** An application by its reference (what residents and staff quote: `VW-2027-0042`, in any case). */
+const referenceKey = (app: Pick<ApplicationDoc, '_id' | 'reference'>): KeyDoc => ({ _id: keyId('reference', [app.reference.toUpperCase()], app._id), ref: app._id });
+
+/** Every key an application has in its present state: the list, its applicant, its reference, its grant. */
 export function keysOfApplication(app: Keyed): KeyDoc[] {
-  return [...listKeys(app, app.status), applicantKey(app), ...grantedKeys(app)];
+  return [...listKeys(app, app.status), applicantKey(app), referenceKey(app), ...grantedKeys(app)];
 }
 
 /** Writes the keys of a new application (before the application itself). */
@@ -279,7 +282,24 @@ export async function applicationIdsWithStatus(models: Models, status: Applicati
 
 /** Removes every key of an application (after the application itself is gone). */
 export async function removeApplicationKeys(models: Models, app: Keyed): Promise<void> {
-  await removeKeys(models, [...new Set([...applicationStatuses.flatMap((s) => listKeys(app, s).map((k) => k._id)), applicantKey(app)._id, ...grantedKeys(app).map((k) => k._id)])]);
+  await removeKeys(models, [...new Set([...applicationStatuses.flatMap((s) => listKeys(app, s).map((k) => k._id)), applicantKey(app)._id, referenceKey(app)._id, ...grantedKeys(app).map((k) => k._id)])]);
+}
+
+/** The id of the application with this reference (in any case), or undefined. */
+export async function applicationIdByReference(models: Models, reference: string): Promise<string | undefined> {
+  const ids = (await refsUnder(models, 'reference', [reference.toUpperCase()])).map((k) => k.ref);
+  // A key an undone intake left behind points to nothing (or, never, to another reference): checked.
+  const found = ids.length ? await models.Application.find({ _id: { $in: ids } }, { _id: 1, reference: 1 }).lean<Pick<ApplicationDoc, '_id' | 'reference'>[]>() : [];
+  return found.find((a) => a.reference.toUpperCase() === reference.toUpperCase())?._id;
+}
+
+const REFERENCES_BACKFILLED = 'migration:reference-keys:v1';
+
+/** Writes the reference keys of applications stored before they existed (once per database; one read of the applications at start-up). */
+export async function backfillReferenceKeys(models: Models): Promise<number> {
+  return backfillKeysOnce(models, REFERENCES_BACKFILLED, async (add) => {
+    for await (const a of models.Application.find({}, { _id: 1, reference: 1 }).lean<Pick<ApplicationDoc, '_id' | 'reference'>[]>().cursor()) await add(referenceKey(a));
+  });
 }
 
 /** A page of the list, newest first: the application ids. */

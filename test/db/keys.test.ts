@@ -10,7 +10,10 @@ import { connectDatabase, submittedApplication, type Models } from '../../src/db
 import {
   addApplicationKeys,
   applicationKey,
+  applicationIdByReference,
   backfillApplicationKeys,
+  backfillReferenceKeys,
+  removeApplicationKeys,
   countUnder,
   escapeKeyPart,
   eventsOfApplication,
@@ -161,6 +164,27 @@ describe('ordered keys', () => {
     expect((await listApplicationIds(models, { year: 2072 }, { skip: 0, limit: 5 })).ids).toEqual([appId]);
     expect(await backfillApplicationKeys(models), 'the second time: nothing to do').toBe(0);
     expect(applicationKey.event(appId, 'x')._id.startsWith(`event:${appId}:`)).toBe(true);
+  });
+
+  it('finds an application by its reference in any case, skips a key whose application is gone, and writes the reference keys of older applications once', async () => {
+    const app = submittedApplication({ id: randomUUID(), form: validApplication() as never, reference: 'VW-2073-0007', year: 2073, submittedAt: new Date('2073-02-01T09:00:00Z') });
+    await addApplicationKeys(models, app);
+    await models.Application.collection.insertOne(app as never);
+    expect(await applicationIdByReference(models, 'vw-2073-0007')).toBe(app._id);
+    expect(await applicationIdByReference(models, 'VW-2073-0008')).toBeUndefined();
+    // An undone intake: keys written, the application never stored (or removed before its keys).
+    const undone = submittedApplication({ id: randomUUID(), form: validApplication() as never, reference: 'VW-2073-0009', year: 2073, submittedAt: new Date('2073-02-02T09:00:00Z') });
+    await addApplicationKeys(models, undone);
+    expect(await applicationIdByReference(models, 'VW-2073-0009')).toBeUndefined();
+    await removeApplicationKeys(models, undone);
+    expect(await refsUnder(models, 'reference', ['VW-2073-0009'])).toEqual([]);
+    // Stored before reference keys existed: found once the backfill ran, which runs once.
+    const old = submittedApplication({ id: randomUUID(), form: validApplication() as never, reference: 'VW-2073-0010', year: 2073, submittedAt: new Date('2073-02-03T09:00:00Z') });
+    await models.Application.collection.insertOne(old as never);
+    expect(await applicationIdByReference(models, 'VW-2073-0010'), 'not found before the backfill').toBeUndefined();
+    expect(await backfillReferenceKeys(models)).toBeGreaterThanOrEqual(2);
+    expect(await applicationIdByReference(models, 'VW-2073-0010')).toBe(old._id);
+    expect(await backfillReferenceKeys(models), 'the second time: nothing to do').toBe(0);
   });
 });
 

@@ -15,7 +15,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { recordAudit } from '../src/services/audit.ts';
 import { insertOnce, type ApplicationDoc, type Models } from '../src/db/models.ts';
-import { documentsOfApplication, documentsWithContent, eventsOfApplication, insertEvent, removeDocumentsOfApplication, movementsOfApplication } from '../src/db/keys.ts';
+import { documentsOfApplication, documentsWithContent, eventsOfApplication, insertEvent, removeDocumentsOfApplication, movementsOfApplication, removeSecretsOfApplication } from '../src/db/keys.ts';
 import type { DocumentStore } from '../src/documents/store.ts';
 import { isFinal, type TimelineEventType } from '../src/domain/status.ts';
 import { payoutEndToEndId } from '../src/domain/payouts.ts';
@@ -59,7 +59,7 @@ type ErasableApplication = ApplicationDoc & { erasedAt?: Date };
 const erasedEventType: TimelineEventType = 'personal_data_erased';
 
 export function createPrivacyActivities(deps: PrivacyActivityDeps) {
-  const { Application, Document, AccessToken, Idempotency, Outbox, Event, Payout, Meeting, Audit } = deps.models;
+  const { Application, Document, Outbox, Event, Payout, Meeting, Audit } = deps.models;
   const financialYears = deps.retention?.financialYears ?? 7;
 
   return {
@@ -93,8 +93,7 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
         }
       }
       const documentsRemoved = await removeDocumentsOfApplication(deps.models, applicationId);
-      const accessTokensRemoved = (await AccessToken.deleteMany({ applicationId })).deletedCount;
-      const idempotencyKeysRemoved = (await Idempotency.deleteMany({ applicationId })).deletedCount;
+      const { accessTokens: accessTokensRemoved, idempotencyKeys: idempotencyKeysRemoved } = await removeSecretsOfApplication(deps.models, applicationId);
 
       let mailsStripped = 0;
       for (const mail of await applicantMail(deps.models, applicationId)) {

@@ -1,6 +1,6 @@
 /** Starting and stopping the api and the worker against given servers. */
 import type { Server } from 'node:http';
-import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfillReferenceKeys, backfillRefundKeys } from './db/keys.ts';
+import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfillReferenceKeys, backfillRefundKeys, backfillSecretKeys } from './db/keys.ts';
 import { backfillAuditKeys } from './services/audit.ts';
 import { backfillSupportKeys } from './support/keys.ts';
 import { backfillTally } from './reports/tally.ts';
@@ -46,6 +46,8 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (records) logger.info({ records }, 'keys written for the ledger movements and e-mails stored before keys existed');
   const references = await backfillReferenceKeys(models);
   if (references) logger.info({ references }, 'keys written for the references of applications stored before reference keys existed');
+  const secrets = await backfillSecretKeys(models);
+  if (secrets) logger.info({ secrets }, 'keys written for the access tokens and idempotency claims stored before keys existed');
   const refunds = await backfillRefundKeys(models);
   if (refunds) logger.info({ refunds }, 'keys written for the open refunds settled before keys existed');
   const tallied = await backfillTally(models);

@@ -19,7 +19,7 @@
  * `_id`s stay in the character range the FerretDB patch orders exactly, and `:` only
  * ever separates parts.
  */
-import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, LedgerEntryDoc, Models, OutboxDoc, PayoutDoc } from './models.ts';
+import type { AccessTokenDoc, ApplicationDoc, DocumentDoc, EventDoc, IdempotencyDoc, KeyDoc, LedgerEntryDoc, Models, OutboxDoc, PayoutDoc } from './models.ts';
 import { payoutStatuses } from '../domain/payouts.ts';
 import { idRange } from './chain.ts';
 import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
@@ -435,5 +435,42 @@ export async function backfillRecordKeys(models: Models): Promise<number> {
     for await (const m of models.Outbox.find({}, { _id: 1, applicationId: 1 }).lean<Pick<OutboxDoc, '_id' | 'applicationId'>[]>().cursor()) {
       if (m.applicationId) await add({ _id: keyId('mail', [m.applicationId], m._id), ref: m._id });
     }
+  });
+}
+
+// --- an application's extra access tokens and idempotency keys (erasure removes them) -------
+
+const accessTokenKey = (d: Pick<AccessTokenDoc, '_id' | 'applicationId'>): KeyDoc => ({ _id: keyId('token', [d.applicationId], d._id), ref: d._id });
+const idempotencyKey = (d: Pick<IdempotencyDoc, '_id' | 'applicationId'>): KeyDoc => ({ _id: keyId('idempotency', [d.applicationId], d._id), ref: d._id });
+
+/** Stores an access token of an application (its hash), its key first. */
+export async function insertAccessToken(models: Models, doc: AccessTokenDoc): Promise<void> {
+  await addKeys(models, [accessTokenKey(doc)]);
+  await models.AccessToken.create(doc);
+}
+
+/** Claims an idempotency key for an application, its key first (a duplicate claim throws, as `create` does). */
+export async function insertIdempotencyClaim(models: Models, doc: IdempotencyDoc): Promise<void> {
+  await addKeys(models, [idempotencyKey(doc)]);
+  await models.Idempotency.create(doc);
+}
+
+/** Removes an application's access tokens and idempotency claims by their keys, then the keys; returns how many of each went. */
+export async function removeSecretsOfApplication(models: Models, applicationId: string): Promise<{ accessTokens: number; idempotencyKeys: number }> {
+  const [tokens, claims] = await Promise.all([refsUnder(models, 'token', [applicationId]), refsUnder(models, 'idempotency', [applicationId])]);
+  // Each document is checked to be this application's: an idempotency key is the client's, a retry may have claimed it for another.
+  const accessTokens = tokens.length ? (await models.AccessToken.deleteMany({ _id: { $in: tokens.map((k) => k.ref) }, applicationId })).deletedCount : 0;
+  const idempotencyKeys = claims.length ? (await models.Idempotency.deleteMany({ _id: { $in: claims.map((k) => k.ref) }, applicationId })).deletedCount : 0;
+  await removeKeys(models, [...tokens, ...claims].map((k) => k._id));
+  return { accessTokens, idempotencyKeys };
+}
+
+const SECRETS_BACKFILLED = 'migration:secret-keys:v1';
+
+/** Writes the keys of access tokens and idempotency claims stored before they existed (once per database, at start-up). */
+export async function backfillSecretKeys(models: Models): Promise<number> {
+  return backfillKeysOnce(models, SECRETS_BACKFILLED, async (add) => {
+    for await (const t of models.AccessToken.find({}, { _id: 1, applicationId: 1 }).lean<Pick<AccessTokenDoc, '_id' | 'applicationId'>[]>().cursor()) await add(accessTokenKey(t));
+    for await (const c of models.Idempotency.find({}, { _id: 1, applicationId: 1 }).lean<Pick<IdempotencyDoc, '_id' | 'applicationId'>[]>().cursor()) await add(idempotencyKey(c));
   });
 }

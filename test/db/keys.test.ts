@@ -13,6 +13,10 @@ import {
   applicationIdByReference,
   backfillApplicationKeys,
   backfillReferenceKeys,
+  backfillSecretKeys,
+  insertAccessToken,
+  insertIdempotencyClaim,
+  removeSecretsOfApplication,
   removeApplicationKeys,
   countUnder,
   escapeKeyPart,
@@ -185,6 +189,27 @@ describe('ordered keys', () => {
     expect(await backfillReferenceKeys(models)).toBeGreaterThanOrEqual(2);
     expect(await applicationIdByReference(models, 'VW-2073-0010')).toBe(old._id);
     expect(await backfillReferenceKeys(models), 'the second time: nothing to do').toBe(0);
+  });
+
+  it("removes an application's access tokens and idempotency claims by key (not another application's), and writes the keys of older ones once", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const at = new Date();
+    await insertAccessToken(models, { _id: `hash-a1-${a}`, applicationId: a, createdAt: at });
+    await insertAccessToken(models, { _id: `hash-a2-${a}`, applicationId: a, createdAt: at });
+    await insertAccessToken(models, { _id: `hash-b1-${b}`, applicationId: b, createdAt: at });
+    await insertIdempotencyClaim(models, { _id: `idem-a-${a}`, requestHash: 'h', applicationId: a, createdAt: at });
+    await expect(insertIdempotencyClaim(models, { _id: `idem-a-${a}`, requestHash: 'h2', applicationId: b, createdAt: at }), 'a claimed key stays claimed').rejects.toThrow();
+    // Stored before the keys existed.
+    await models.AccessToken.collection.insertOne({ _id: `hash-a3-${a}`, applicationId: a, createdAt: at } as never);
+    expect(await backfillSecretKeys(models)).toBeGreaterThanOrEqual(5);
+    expect(await backfillSecretKeys(models), 'the second time: nothing to do').toBe(0);
+
+    expect(await removeSecretsOfApplication(models, a)).toEqual({ accessTokens: 3, idempotencyKeys: 1 });
+    expect(await models.AccessToken.collection.countDocuments({ applicationId: a })).toBe(0);
+    expect(await models.Idempotency.collection.countDocuments({ applicationId: a })).toBe(0);
+    expect(await models.AccessToken.collection.countDocuments({ applicationId: b }), "the other application's token stays").toBe(1);
+    expect(await refsUnder(models, 'token', [a])).toEqual([]);
+    expect(await removeSecretsOfApplication(models, a), 'again: nothing').toEqual({ accessTokens: 0, idempotencyKeys: 0 });
   });
 });
 

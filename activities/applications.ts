@@ -1,8 +1,9 @@
 import type { Models } from '../src/db/models.ts';
 import { countedRowOf, tallyKey, tallyProjection, type ReportTally } from '../src/reports/tally.ts';
-import { addGrantKeys, insertEvent, moveListKeys, moveRefundKey } from '../src/db/keys.ts';
+import { addGrantKeys, addKeys, insertEvent, moveListKeys, moveRefundKey } from '../src/db/keys.ts';
 import { isFinal, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
 import { removeOpenKey } from '../src/support/keys.ts';
+import { endedKey } from '../src/privacy/keys.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 import type { InitiativeReport, ReportReview, Settlement } from '../src/domain/report.ts';
 
@@ -64,6 +65,8 @@ export function createApplicationActivities(deps: { models: Models; tally: Repor
           },
         },
       );
+      // The retention sweep finds an application that ended by the time it ended (src/privacy/keys.ts): written before the final status.
+      if (app.statusSeq < input.seq && isFinal(input.status) && !isFinal(app.status)) await addKeys(deps.models, [endedKey(app._id, input.event.at)]);
       // Finance's open refunds are found by key too (only a step that carries the settlement moves it).
       const writeAll = input.report !== undefined && app.statusSeq < input.seq ? () => moveRefundKey(deps.models, input.applicationId, input.settlement, write) : write;
       await moveListKeys(deps.models, app, status, writeAll);

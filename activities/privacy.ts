@@ -23,6 +23,7 @@ import { amsterdamYear } from '../src/domain/dates.ts';
 import { applicationErasure, erasedAgendaItem, erasedMailVars, erasedNote, ERASED, financialRetentionEnd } from '../src/privacy/erasure.ts';
 import { applicantMail, supportCase } from '../src/privacy/records.ts';
 import { supportEventModel } from '../src/db/support-models.ts';
+import { meetingsOfApplication } from '../src/privacy/keys.ts';
 
 export interface PrivacyActivityDeps {
   models: Models;
@@ -123,7 +124,7 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
       }
 
       let agendaItemsStripped = 0;
-      for (const meeting of await Meeting.find({ 'agenda.applicationId': applicationId }, { agenda: 1 }).lean()) {
+      for (const meeting of await meetingsOfApplication(deps.models, applicationId)) {
         let changed = 0;
         const agenda = meeting.agenda.map((item) => {
           if (item.applicationId !== applicationId) return item;

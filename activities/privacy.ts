@@ -24,6 +24,7 @@ import { applicationErasure, erasedAgendaItem, erasedMailVars, erasedNote, ERASE
 import { applicantMail, supportCase } from '../src/privacy/records.ts';
 import { supportEventModel } from '../src/db/support-models.ts';
 import { meetingsOfApplication } from '../src/privacy/keys.ts';
+import { removeStoryKeys } from '../src/reports/stories.ts';
 
 export interface PrivacyActivityDeps {
   models: Models;
@@ -148,6 +149,8 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
 
       // The marker last. Through the driver: the schema does not declare `erasedAt` (mongoose would drop it).
       await Application.collection.updateOne({ _id: applicationId as never }, applicationErasure(app, erasedAt));
+      // The report's text is gone: no story for the monitoring any more (its keys after the text).
+      await removeStoryKeys(deps.models, app);
       await insertEvent(deps.models, { _id: `${applicationId}:personal_data_erased`, applicationId, at: erasedAt.toISOString(), type: erasedEventType, actor: 'system' });
 
       const result: ErasureResult = {

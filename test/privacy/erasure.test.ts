@@ -9,7 +9,8 @@
 import { chainEntryId } from '../../src/db/chain.ts';
 import { supportChainName } from '../../src/support/service.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { insertEvent } from '../../src/db/keys.ts';
+import { addKeys, escapeKeyPart, insertEvent, type KeyDoc } from '../../src/db/keys.ts';
+import { storyKeys } from '../../src/reports/stories.ts';
 import type { EventDoc } from '../../src/db/models.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addMeetingItemKeys, backfillMeetingItemKeys, meetingsOfApplication } from '../../src/privacy/keys.ts';
@@ -68,6 +69,7 @@ describe('erasePersonalData', () => {
   let batchId: string;
   let privacy: ReturnType<typeof createPrivacyActivities>;
   let first: ErasureResult;
+  let herStory: KeyDoc[] = [];
   const before: { journal?: LedgerEntryDoc[]; balances?: unknown; batch?: { xml: string; sha256: string }; pdf?: string; png?: string; jpeg?: string } = {};
 
   beforeAll(async () => {
@@ -147,6 +149,9 @@ describe('erasePersonalData', () => {
         },
       },
     );
+    // Her story in the monitoring, keyed as the projection keys a report.
+    herStory = storyKeys((await ctx.models.Application.findById(a.id).lean())!);
+    await addKeys(ctx.models, herStory);
     // Written as the workflow's projection writes them (with their keys).
     for (const event of [
       { _id: `initiative-${a.id}:900`, applicationId: a.id, at: now, type: 'clarification_requested', status: 'clarification_requested', actor: 'staff:x', note: personal.clarification },
@@ -298,6 +303,15 @@ describe('erasePersonalData', () => {
     expect(note('paid')).toBe(batchId);
     expect(note('report_accepted')).toBe('orange');
     expect(events.filter((e) => (e.type as string) === 'personal_data_erased')).toHaveLength(1);
+  });
+
+  it('takes her story out of the monitoring (its keys removed after the text)', async () => {
+    expect(herStory.map((k) => k._id.split(':')[2]), 'her wijk and all').toEqual(['Voorburg-Midden', escapeKeyPart('*')]);
+    expect(await ctx.models.Key.find({ _id: { $in: herStory.map((k) => k._id) } }).lean()).toEqual([]);
+    const year = String((await ctx.models.Application.findById(a.id, { year: 1 }).lean())!.year);
+    const stories = await ctx.http().get(`/api/v1/reports/stories?year=${year}`).set(as(await ctx.staff.admin()));
+    expect(stories.status).toBe(200);
+    expect(stories.body.stories.map((st: { applicationId: string }) => st.applicationId)).not.toContain(a.id);
   });
 
   it('erases her name from the frozen agenda, and her note from the support case', async () => {

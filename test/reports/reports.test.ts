@@ -17,6 +17,7 @@ import { buildApiDeps } from '../../src/runtime.ts';
 import { backfillStoryKeys, storyKeys } from '../../src/reports/stories.ts';
 import { createApplicationActivities } from '../../activities/applications.ts';
 import { commandsSince, monitoredDatabase, notById } from '../helpers/id-queries.ts';
+import { webClient } from '../helpers/web.ts';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -648,6 +649,43 @@ describe('the stories by key (src/reports/stories.ts)', () => {
     const stale = await page();
     expect(stale.total).toBe(2);
     expect(stale.stories.map((st) => st.reportedAt)).toEqual(['2035-07-01T10:00:00.000Z']);
+  });
+});
+
+describe('the stories on the monitoring page', () => {
+  it('a page of stories at a time with previous/next links, of one wijk when chosen, in Dutch and English', async () => {
+    const web = webClient(ctx);
+    await web.login('admin@buurtfonds.test');
+    // Ten a page: one page for the two stories of 2031, no pagination.
+    const all = await web.get('/beheer/monitoring?jaar=2031');
+    expect(all.status).toBe(200);
+    expect(all.text).toContain('Straatfeest Kerkstraat');
+    expect(all.text).toContain('De kas staat er');
+    expect(all.text).toContain('<label class="utrecht-form-label" for="f-wijk">Verhalen uit wijk</label>');
+    expect(all.text).not.toContain('bf-pagination');
+    const bovenveen = await web.get('/beheer/monitoring?jaar=2031&wijk=Bovenveen');
+    expect(bovenveen.text).toContain('De kas staat er');
+    expect(bovenveen.text).not.toContain('Straatfeest Kerkstraat');
+    expect((await web.get('/beheer/monitoring?jaar=2031&wijk=Stompwijk')).text).toContain('Nog geen verhalen uit deze wijk.');
+    // Twelve stories in 2036: two pages of ten, newest report first.
+    for (let i = 1; i <= 12; i++) {
+      const id = await insertFixture({ key: `P${i}`, seq: i, year: 2036, createdAt: '2036-02-01T10:00:00Z', status: 'report_received', form: { title: `Verhaal ${String(i).padStart(2, '0')}`, wijken: ['Damsigt'], amountRequestedCents: 1_000 }, report: { participants: 1, volunteers: 1, selfAssessment: 'green', submittedAt: `2036-05-${String(i).padStart(2, '0')}T10:00:00.000Z`, text: reportText(`Verhaal ${i}`) } });
+      const stored = await ctx.models.Application.collection.findOne({ _id: id } as never);
+      await addKeys(ctx.models, storyKeys(stored as never));
+    }
+    const titles = (html: string) => [...html.matchAll(/>(Verhaal \d\d)</g)].map((m) => m[1]);
+    const first = await web.get('/beheer/monitoring?jaar=2036');
+    expect(titles(first.text)).toEqual(['12', '11', '10', '09', '08', '07', '06', '05', '04', '03'].map((n) => `Verhaal ${n}`));
+    expect(first.text).toContain('Pagina 1 van 2');
+    expect(first.text).toContain('href="/beheer/monitoring?jaar=2036&amp;pagina=2#verhalen"');
+    const second = await web.get('/beheer/monitoring?jaar=2036&pagina=2');
+    expect(titles(second.text)).toEqual(['Verhaal 02', 'Verhaal 01']);
+    expect(second.text).toContain('rel="prev"');
+    await web.get('/taal/en?terug=%2F');
+    const english = await web.get('/beheer/monitoring?jaar=2036&wijk=Damsigt&pagina=2');
+    expect(titles(english.text)).toEqual(['Verhaal 02', 'Verhaal 01']);
+    expect(english.text).toContain('Page 2 of 2');
+    expect(english.text).toContain('Stories from district');
   });
 });
 

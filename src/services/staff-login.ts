@@ -23,10 +23,11 @@
  * since a moment are a count of an `_id` range, whatever other accounts have failed; a
  * key `login-failure-at:<time>:<failure>` (src/db/keys.ts) lets each failure remove a few
  * expired failures of any account, oldest first. An account's locks are the `_id` range
- * `<account>:`; a new lock removes locks of any account kept long enough by their keys
- * `login-lock-until:<end>:<lock>`. Failures stored before these ids (random `_id`s) are not counted: they
- * would have left the window within `accountWindowSeconds` anyway, and start-up removes
- * them once (`migrateLoginRecords`).
+ * `<account>:`; a new lock removes a few locks of any account kept long enough, by their
+ * keys `login-lock-until:<end>:<lock>`. Failures stored before these ids (random `_id`s)
+ * are not counted: they would have left the window within `accountWindowSeconds` anyway;
+ * start-up removes them once (`migrateLoginRecords`). The account itself is still looked
+ * up by its e-mail address (`staff_users` holds the staff, a few dozen documents).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import argon2 from 'argon2';
@@ -115,7 +116,8 @@ export class StaffLogin {
     const user = await models.StaffUser.findOne({ email: email.toLowerCase(), active: true }).lean();
     const ok = await argon2.verify(user?.passwordHash ?? (await dummyHash), password);
     if (user && ok) {
-      await models.LoginFailure.deleteMany(idRange(account)); // their expiry keys go with the expired ones
+      // Only failures in a row count. Their expiry keys stay until the failures would have expired (then removed, finding nothing).
+      await models.LoginFailure.deleteMany(idRange(account));
       return user;
     }
     const lock = await this.recordFailure(account, now, last);

@@ -323,6 +323,7 @@ ${pagination(t, { page: storyPage, pageSize: STORIES_PER_PAGE, total: stories.va
       access: rule.csv,
       async handler(page) {
         const year = yearOf(page.req.query.jaar);
+        // A download of every initiative of the year: the one page that reads a year (see the API route's comment).
         const served = await reportsFor(deps).rows(year);
         page.res.attachment(csvFileName(year, page.locale)).set('Content-Type', 'text/csv; charset=utf-8; header=present');
         await pipeline(initiativesCsv(served.value, { lang: page.locale, separator: ';', amounts: 'euros', focusWijken: deps.config.reports.focusWijken }), page.res);

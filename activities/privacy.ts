@@ -23,6 +23,8 @@ import { amsterdamYear } from '../src/domain/dates.ts';
 import { applicationErasure, erasedAgendaItem, erasedMailVars, erasedNote, ERASED, financialRetentionEnd } from '../src/privacy/erasure.ts';
 import { applicantMail, supportCase } from '../src/privacy/records.ts';
 import { supportEventModel } from '../src/db/support-models.ts';
+import { meetingsOfApplication } from '../src/privacy/keys.ts';
+import { removeStoryKeys } from '../src/reports/stories.ts';
 
 export interface PrivacyActivityDeps {
   models: Models;
@@ -122,7 +124,7 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
       }
 
       let agendaItemsStripped = 0;
-      for (const meeting of await Meeting.find({ 'agenda.applicationId': applicationId }, { agenda: 1 }).lean()) {
+      for (const meeting of await meetingsOfApplication(deps.models, applicationId)) {
         let changed = 0;
         const agenda = meeting.agenda.map((item) => {
           if (item.applicationId !== applicationId) return item;
@@ -146,6 +148,8 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
 
       // The marker last. Through the driver: the schema does not declare `erasedAt` (mongoose would drop it).
       await Application.collection.updateOne({ _id: applicationId as never }, applicationErasure(app, erasedAt));
+      // The report's text is gone: no story for the monitoring any more (its keys after the text).
+      await removeStoryKeys(deps.models, app);
       await insertEvent(deps.models, { _id: `${applicationId}:personal_data_erased`, applicationId, at: erasedAt.toISOString(), type: erasedEventType, actor: 'system' });
 
       const result: ErasureResult = {

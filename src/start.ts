@@ -3,6 +3,9 @@ import type { Server } from 'node:http';
 import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfillReferenceKeys, backfillRefundKeys, backfillSecretKeys } from './db/keys.ts';
 import { backfillAuditKeys } from './services/audit.ts';
 import { backfillSupportKeys } from './support/keys.ts';
+import { migrateLoginRecords } from './services/staff-login.ts';
+import { backfillEndedKeys, backfillMeetingItemKeys } from './privacy/keys.ts';
+import { backfillStoryKeys } from './reports/stories.ts';
 import { backfillTally } from './reports/tally.ts';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -56,6 +59,14 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (audited) logger.info({ audited }, 'keys written for the audit entries recorded before keys existed');
   const supportCases = await backfillSupportKeys(models);
   if (supportCases) logger.info({ supportCases }, 'keys written for the support cases stored before keys existed');
+  const stories = await backfillStoryKeys(models);
+  if (stories) logger.info({ stories }, 'keys written for the monitoring stories of reports stored before these keys existed');
+  const ended = await backfillEndedKeys(models);
+  if (ended) logger.info({ ended }, 'retention keys written for the applications that ended before these keys existed');
+  const agendaItems = await backfillMeetingItemKeys(models);
+  if (agendaItems) logger.info({ agendaItems }, 'keys written for the agenda items stored before these keys existed');
+  const login = await migrateLoginRecords(models);
+  if (login.failuresRemoved || login.locksKeyed) logger.info(login, 'failed logins stored before their ids named the account removed (no longer counted); expiry keys written for login locks');
   const { app } = createApp(deps);
 
   // Completes what a crash left half done: unstarted workflows (applications, extra

@@ -643,6 +643,8 @@ const nl = {
     lightsText: (g: number, o: number, r: number) => `Groen: ${g}, oranje: ${o}, rood: ${r}.`,
     stories: 'Verhalen',
     noStories: 'Nog geen verhalen: er zijn nog geen verantwoordingen.',
+    storiesWijk: 'Verhalen uit wijk',
+    noStoriesInWijk: 'Nog geen verhalen uit deze wijk.',
     spread: 'Verhouding geld / aanvragen',
   },
   login: {
@@ -1309,6 +1311,8 @@ const en: PageTexts = {
     lightsText: (g, o, r) => `Green: ${g}, orange: ${o}, red: ${r}.`,
     stories: 'Stories',
     noStories: 'No stories yet: no reports have come in.',
+    storiesWijk: 'Stories from district',
+    noStoriesInWijk: 'No stories from this district yet.',
     spread: 'Money / applications ratio',
   },
   login: {

@@ -14,7 +14,7 @@ import { amsterdamYear } from '../../src/domain/dates.ts';
 import { eventually, type TestContext } from '../helpers/context.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 import { grant, submitReady } from '../helpers/grants.ts';
-import { browserSuite, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
+import { asApplicant as openAsApplicant, browserSuite, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
 
 const year = amsterdamYear(new Date());
 const suite = browserSuite({ env: { PUBLIC_BASE_URL: 'http://buurtfonds.test' } });
@@ -24,12 +24,8 @@ beforeAll(() => {
   ctx = suite.ctx;
 });
 
-/** Opens the application's pages as its applicant would from the e-mail (the link's token becomes a cookie). */
-async function asApplicant(t: Tab, applicationId: string): Promise<void> {
-  const link = await ctx.deps.signer.signApplicantLink(applicationId);
-  await t.page.goto(`/aanvraag/${applicationId}?token=${link}`);
-  expect(t.page.url()).not.toContain('token');
-}
+/** Opens the application's pages as its applicant would from the e-mail. */
+const asApplicant = (t: Tab, applicationId: string) => openAsApplicant(t, ctx, applicationId);
 
 describe('public pages', () => {
   it('the budget page: figures, the pace as a chart with a table beside it, the spread over the wijken (phone and desktop)', async () => {

@@ -20,6 +20,7 @@ import { pagePaths, staffPaths } from '../paths.ts';
 import { sameAccessAs, type Page, type PageSpec } from '../router.ts';
 
 const BATCH_ID = /^PB-\d{4}-\d{4,}$/;
+const refundFieldId = (applicationId: string) => fieldId(`refund.${applicationId}.amount`);
 
 export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpec[] {
   const rule = {
@@ -51,6 +52,13 @@ export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSp
     // A link to the application only for who may read it (finance reads payouts, not applications).
     const ref = (applicationId: string, reference: string) => (isAllowed(rule.read, page.principal, page.req.params) ? html`<a class="utrecht-link" href="${pagePaths.application(applicationId)}">${reference}</a>` : reference);
     const errors = refund?.errors ?? new FormErrors();
+    // One form per open refund; its amount field's id is the one the error summary links to.
+    const refundForm = (applicationId: string, reference: string) => {
+      const mine = refund?.applicationId === applicationId;
+      return html`<form class="bf-refund-form" method="post" action="${staffPaths.payouts}/terugbetalingen/${applicationId}" novalidate>${csrfField(page.csrf)}
+${textField({ name: 'amount', id: refundFieldId(applicationId), label: `${f.refundAmount} (${reference})`, value: mine ? str(refund.body, 'amount') : '', inputmode: 'decimal', prefix: '€', width: 'short', error: mine ? errors.of('amount') : undefined })}
+${button(f.refundButton, { variant: 'secondary' })}</form>`;
+    };
     page.render(
       f.title,
       html`${heading(1, f.title)}
@@ -88,8 +96,13 @@ ${
 ${
   open.length
     ? table({
-    head: [t.common.reference, t.common.title, f.refundOpen],
-    rows: open.map((a) => [html`<a class="utrecht-link" href="${pagePaths.application(a._id)}#refund-title">${a.reference}</a>`, a.title, euros((a.settlement?.refundDueCents ?? 0) - (a.settlement?.refundReceivedCents ?? 0), locale)]),
+    head: [t.common.reference, t.common.title, f.refundOpen, ...(canRefund ? [t.common.actions] : [])],
+    rows: open.map((a) => [
+      html`<a class="utrecht-link" href="${pagePaths.application(a._id)}#refund-title">${a.reference}</a>`,
+      a.title,
+      euros((a.settlement?.refundDueCents ?? 0) - (a.settlement?.refundReceivedCents ?? 0), locale),
+      ...(canRefund ? [refundForm(a._id, a.reference)] : []),
+    ]),
     numeric: [2],
       })
     : paragraph(f.refundsNone)
@@ -155,13 +168,16 @@ ${
       async handler(page) {
         const id = page.param('id');
         const body = (page.req.body ?? {}) as FormBody;
-        const errors = new FormErrors({ amount: fieldId(`refund.${id}.amount`) });
+        const errors = new FormErrors({ amount: refundFieldId(id) });
         const cents = amount(body, 'amount', errors, page.t);
         if (cents === undefined && !errors.any) errors.add('amount', page.t.fields.required.amountCents!);
         else if (cents === 0) errors.add('amount', problemText({ kind: 'too_small', min: 0.01, inclusive: true }, page.locale));
         if (errors.any || cents === undefined) return payoutsPage(page, { applicationId: id, body, errors }, 422);
         try {
-          await deps.applications.recordRefund(id, cents, page.actor);
+          const state = await deps.applications.recordRefund(id, cents, page.actor);
+          // The page finance lands on shows what is still open after this refund.
+          const received = state.settlement?.refundReceivedCents ?? 0;
+          await deps.applications.settled(id, (a) => (a.settlement?.refundReceivedCents ?? 0) >= received);
         } catch (err) {
           if (err instanceof AppError && err.status === 409) {
             errors.add('amount', page.message(err));

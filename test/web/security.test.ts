@@ -691,6 +691,10 @@ describe('XSS: typed text is shown as text on every page that shows it', () => {
     await visit('status', 'status page, settled', resident, `/aanvraag/${id}`);
     await visit('staff application', 'staff application page, settled (admin)', adminWeb, `/beheer/aanvragen/${id}`);
     await visit('payouts', 'payouts page, refund open', financeWeb, '/beheer/uitbetalingen');
+    // The refund form echoes what was typed after an error.
+    const refund = await financeWeb.post(`/beheer/uitbetalingen/terugbetalingen/${id}`, { amount: P('refundamount') });
+    expect(refund.status, `refund form with a payload as the amount: ${refund.status}`).toBe(422);
+    pages.push({ label: 'payouts page, refund form after an error', page: 'payouts', html: refund.text });
     await visit('monitoring', 'monitoring page (stories)', adminWeb, `/beheer/monitoring?jaar=${YEAR}`);
     await visit('panel', 'panel page', adminWeb, '/beheer/panel');
     await visit('support case', 'support case (admin)', adminWeb, `/beheer/ondersteuning/${id}`);
@@ -730,8 +734,8 @@ describe('XSS: typed text is shown as text on every page that shows it', () => {
     expectShown('support case', ['title', 'supportwish', 'name', 'organisation', 'location', 'welfarenote']);
   });
 
-  it("the payouts page shows the account holder and the refund's title as text", () => {
-    expectShown('payouts', ['accountholder', 'title']);
+  it("the payouts page shows the account holder, the refund's title and a refused refund amount as text", () => {
+    expectShown('payouts', ['accountholder', 'title', 'refundamount']);
   });
 
   it('the monitoring page shows the stories (title, report text, photo name) as text', () => {

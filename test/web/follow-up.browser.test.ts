@@ -4,13 +4,17 @@
  * application page (an error first, then accepted), the status page asks for the unspent
  * money back, and finance books the refund on the payouts page in two parts (after a
  * refused amount and one that is not a number), which closes the initiative. Each step
- * is checked in the database, each page state with axe-core.
+ * is checked in the database, each page state with axe-core. Between review and
+ * acceptance the panel asks for a clarification (the status page shows it); at the end
+ * the home page's budget left counts the payout and the refund, and the welfare queue
+ * (no support asked) is empty.
  *
  * The app's clock is pinned to early 2026 so an activity in February 2026 could be
  * applied for; by the real clock it is over, so after the payout the initiative asks
  * for its report at once.
  */
 import { describe, expect, it } from 'vitest';
+import { euros } from '../../src/domain/page-messages.ts';
 import { pdfBytes } from '../helpers/fixtures.ts';
 import { grantPaid, statusOf, waitForStatus } from '../helpers/grants.ts';
 import { asApplicant, browserSuite, errorSummaryLinksResolve, loginAs, PHONE, visible } from '../helpers/browser.ts';
@@ -21,30 +25,33 @@ const activity = { startDate: '2026-02-14', endDate: '2026-02-14', location: 'Ke
 const nbsp = (s: string) => s.replace(/\u00a0/g, ' ');
 
 describe('report, review and refund through the pages', { timeout: 150_000 }, () => {
-  it('the resident reports with a receipt, the panel accepts, finance books the refund in two parts and the initiative closes', async () => {
+  it('the resident reports with a receipt, the panel asks a clarification then accepts, finance books the refund in two parts and the initiative closes; the home page counts it', async () => {
     const { ctx } = suite;
-    const a = await grantPaid(ctx, { activity, title: 'Straatfeest Kerkstraat' });
+    const a = await grantPaid(ctx, { activity, title: 'Straatfeest Kerkstraat', wantsSupport: false, supportWish: undefined });
     expect(a.grantedCents).toBe(60_050);
 
     // --- The resident's report: € 500,00 of € 600,50 spent, a receipt attached.
     const resident = await tab({ viewport: PHONE });
     const r = resident.page;
     await asApplicant(resident, ctx, a.id);
-    await r.getByLabel('Wat is er gebeurd?').fill('Het straatfeest was een succes: buren die elkaar niet kenden, hebben samen gegeten.');
-    await r.getByLabel('Hoeveel mensen deden mee?').fill('140');
-    await r.getByLabel('Hoeveel vrijwilligers hielpen?').fill('11');
-    await r.getByLabel('Groen: uitgevoerd zoals gepland').check();
-    await r.getByLabel('Uitgave 1').fill('Huur partytent');
-    await r.getByLabel('Bedrag 1 in euro').fill('500,00');
-    await r.getByLabel('Foto’s en bonnetjes').setInputFiles({ name: 'bon-partytent.pdf', mimeType: 'application/pdf', buffer: pdfBytes });
-    await r.getByRole('button', { name: 'Verantwoording versturen' }).click();
-    await visible(r.getByText('Uw verantwoording is verstuurd. Dank u wel!'));
+    const sendReport = async (receipt?: string) => {
+      await r.getByLabel('Wat is er gebeurd?').fill('Het straatfeest was een succes: buren die elkaar niet kenden, hebben samen gegeten.');
+      await r.getByLabel('Hoeveel mensen deden mee?').fill('140');
+      await r.getByLabel('Hoeveel vrijwilligers hielpen?').fill('11');
+      await r.getByLabel('Groen: uitgevoerd zoals gepland').check();
+      await r.getByLabel('Uitgave 1').fill('Huur partytent');
+      await r.getByLabel('Bedrag 1 in euro').fill('500,00');
+      if (receipt) await r.getByLabel('Foto’s en bonnetjes').setInputFiles({ name: receipt, mimeType: 'application/pdf', buffer: pdfBytes });
+      await r.getByRole('button', { name: 'Verantwoording versturen' }).click();
+      await visible(r.getByText('Uw verantwoording is verstuurd. Dank u wel!'));
+    };
+    await sendReport('bon-partytent.pdf');
     const received = await waitForStatus(ctx, a, 'report_received');
     expect(received.report).toMatchObject({ actualCostsCents: 50_000, unspentCents: 10_050, participants: 140, volunteers: 11, selfAssessment: 'green' });
     expect(received.documents.filter((d: { context: string }) => d.context === 'report').map((d: { fileName: string }) => d.fileName)).toEqual(['bon-partytent.pdf']);
     await accessible(r, 'the status page with the report received');
 
-    // --- A panel member reviews it: asking for clarification needs a note (error), then accepts.
+    // --- A panel member reviews it: asking for clarification needs a note (error); asked; the report again; accepted.
     const panel = await tab();
     const p = panel.page;
     await loginAs(panel, 'panel1@buurtfonds.test');
@@ -56,6 +63,16 @@ describe('report, review and refund through the pages', { timeout: 150_000 }, ()
     await errorSummaryLinksResolve(p);
     await accessible(p, 'the staff application page with review errors');
     expect((await statusOf(ctx, a)).status, 'a refused review changed the status').toBe('report_received');
+    await p.getByLabel('Toelichting (verplicht bij toelichting vragen en afkeuren)').fill('Stuur ook de bon van het springkussen.');
+    await p.getByRole('button', { name: 'Beoordeling opslaan' }).click();
+    await visible(p.getByText('Uw beoordeling is opgeslagen.'));
+    await waitForStatus(ctx, a, 'clarification_requested');
+    await r.reload();
+    await visible(r.getByText('Stuur ook de bon van het springkussen.'));
+    await accessible(r, 'the status page with a clarification asked');
+    await sendReport();
+    await waitForStatus(ctx, a, 'report_received');
+    await p.reload();
     await p.getByRole('radio', { name: 'Goedkeuren' }).check();
     await p.getByRole('radio', { name: 'Groen: uitgevoerd zoals gepland' }).check();
     await p.getByRole('button', { name: 'Beoordeling opslaan' }).click();
@@ -118,5 +135,16 @@ describe('report, review and refund through the pages', { timeout: 150_000 }, ()
       ['refund', 4_000],
       ['refund', 6_050],
     ]);
+    // The home page's budget left counts what was paid and what came back.
+    await r.goto('/');
+    const total = ctx.config.fund.annualBudgetCents;
+    expect(nbsp(await r.locator('main').innerText())).toContain(nbsp(`Er is nog ${euros(total - 60_050 + 10_050, 'nl')} over van ${euros(total, 'nl')}.`));
+
+    // No support was asked: the welfare queue is empty.
+    const welfare = await tab();
+    await loginAs(welfare, 'welzijn1@buurtfonds.test');
+    await welfare.page.goto('/beheer/ondersteuning?organisatie=');
+    await visible(welfare.page.getByText('De wachtrij is leeg.'));
+    await accessible(welfare.page, 'the empty support queue');
   });
 });

@@ -146,6 +146,15 @@ export async function errorSummaryLinksResolve(page: Page): Promise<void> {
   }
 }
 
+/** The page is no wider than its viewport (nothing to scroll sideways, e.g. on a 360 px phone). */
+export async function fitsWidth(page: Page, what: string): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => {
+    const g = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+    return { scroll: g.document.documentElement.scrollWidth, width: g.innerWidth };
+  });
+  expect(scroll, `${what} scrolls sideways at ${width} px`).toBeLessThanOrEqual(width);
+}
+
 /** Waits until the locator's first match is visible (fails after 20 s, naming what it waited for). */
 export async function visible(locator: Locator): Promise<void> {
   await locator.first().waitFor({ state: 'visible', timeout: 20_000 });

@@ -5,7 +5,8 @@
  * money back, and finance books the refund on the payouts page in two parts (after a
  * refused amount and one that is not a number), which closes the initiative. Each step
  * is checked in the database, each page state with axe-core. Between review and
- * acceptance the panel asks for a clarification (the status page shows it); at the end
+ * acceptance the panel asks for a clarification (the status page shows it) and the
+ * resident sends the report again with JavaScript off; at the end
  * the home page's budget left counts the payout and the refund, and the welfare queue
  * (no support asked) is empty.
  *
@@ -17,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { euros } from '../../src/domain/page-messages.ts';
 import { pdfBytes } from '../helpers/fixtures.ts';
 import { grantPaid, statusOf, waitForStatus } from '../helpers/grants.ts';
-import { asApplicant, browserSuite, errorSummaryLinksResolve, loginAs, PHONE, visible } from '../helpers/browser.ts';
+import { asApplicant, axeWithoutScript, browserSuite, fitsWidth, errorSummaryLinksResolve, loginAs, PHONE, visible } from '../helpers/browser.ts';
 
 const suite = browserSuite({ now: () => new Date('2026-01-05T10:00:00Z') });
 const { tab, accessible } = suite;
@@ -34,22 +35,23 @@ describe('report, review and refund through the pages', { timeout: 150_000 }, ()
     const resident = await tab({ viewport: PHONE });
     const r = resident.page;
     await asApplicant(resident, ctx, a.id);
-    const sendReport = async (receipt?: string) => {
-      await r.getByLabel('Wat is er gebeurd?').fill('Het straatfeest was een succes: buren die elkaar niet kenden, hebben samen gegeten.');
-      await r.getByLabel('Hoeveel mensen deden mee?').fill('140');
-      await r.getByLabel('Hoeveel vrijwilligers hielpen?').fill('11');
-      await r.getByLabel('Groen: uitgevoerd zoals gepland').check();
-      await r.getByLabel('Uitgave 1').fill('Huur partytent');
-      await r.getByLabel('Bedrag 1 in euro').fill('500,00');
-      if (receipt) await r.getByLabel('Foto’s en bonnetjes').setInputFiles({ name: receipt, mimeType: 'application/pdf', buffer: pdfBytes });
-      await r.getByRole('button', { name: 'Verantwoording versturen' }).click();
-      await visible(r.getByText('Uw verantwoording is verstuurd. Dank u wel!'));
+    const sendReport = async (page: typeof resident.page, receipt?: string) => {
+      await page.getByLabel('Wat is er gebeurd?').fill('Het straatfeest was een succes: buren die elkaar niet kenden, hebben samen gegeten.');
+      await page.getByLabel('Hoeveel mensen deden mee?').fill('140');
+      await page.getByLabel('Hoeveel vrijwilligers hielpen?').fill('11');
+      await page.getByLabel('Groen: uitgevoerd zoals gepland').check();
+      await page.getByLabel('Uitgave 1').fill('Huur partytent');
+      await page.getByLabel('Bedrag 1 in euro').fill('500,00');
+      if (receipt) await page.getByLabel('Foto’s en bonnetjes').setInputFiles({ name: receipt, mimeType: 'application/pdf', buffer: pdfBytes });
+      await page.getByRole('button', { name: 'Verantwoording versturen' }).click();
+      await visible(page.getByText('Uw verantwoording is verstuurd. Dank u wel!'));
     };
-    await sendReport('bon-partytent.pdf');
+    await sendReport(r, 'bon-partytent.pdf');
     const received = await waitForStatus(ctx, a, 'report_received');
     expect(received.report).toMatchObject({ actualCostsCents: 50_000, unspentCents: 10_050, participants: 140, volunteers: 11, selfAssessment: 'green' });
     expect(received.documents.filter((d: { context: string }) => d.context === 'report').map((d: { fileName: string }) => d.fileName)).toEqual(['bon-partytent.pdf']);
     await accessible(r, 'the status page with the report received');
+    await fitsWidth(r, 'the status page with the report received');
 
     // --- A panel member reviews it: asking for clarification needs a note (error); asked; the report again; accepted.
     const panel = await tab();
@@ -70,7 +72,12 @@ describe('report, review and refund through the pages', { timeout: 150_000 }, ()
     await r.reload();
     await visible(r.getByText('Stuur ook de bon van het springkussen.'));
     await accessible(r, 'the status page with a clarification asked');
-    await sendReport();
+    await fitsWidth(r, 'the status page with a clarification asked');
+    // The report again, from a phone with JavaScript off (the form does not need its script).
+    const noScript = await tab({ viewport: PHONE, javaScript: false });
+    await asApplicant(noScript, ctx, a.id);
+    expect(await axeWithoutScript(suite.browser, noScript.page), 'axe-core violations on the report form without JavaScript').toEqual([]);
+    await sendReport(noScript.page);
     await waitForStatus(ctx, a, 'report_received');
     await p.reload();
     await p.getByRole('radio', { name: 'Goedkeuren' }).check();
@@ -85,6 +92,7 @@ describe('report, review and refund through the pages', { timeout: 150_000 }, ()
     await r.reload();
     await visible(r.getByText(/U heeft €\s100,50 niet uitgegeven/));
     await accessible(r, 'the status page, settled with a refund open');
+    await fitsWidth(r, 'the status page, settled with a refund open');
 
     // --- Finance books the refund on the payouts page.
     const finance = await tab();

@@ -16,7 +16,8 @@
  * cut-off); the answer form's error and an answer with a file; the agenda's fair-spread
  * figures and budget left (an earlier grant to the same resident and wijk); one member
  * voting partially with JavaScript off; the results table; and, at the end, the login
- * page's answer to too many failed attempts (429).
+ * page's answer to too many failed attempts (429). The resident's pages fit the 360 px
+ * phone (nothing to scroll sideways).
  */
 import { describe, expect, it } from 'vitest';
 import { formatDateTime } from '../../src/domain/dates.ts';
@@ -28,7 +29,7 @@ import { eventually } from '../helpers/context.ts';
 import { pdfBytes, validApplication } from '../helpers/fixtures.ts';
 import { grant } from '../helpers/grants.ts';
 import { statusLinkIn } from '../helpers/web.ts';
-import { axeWithoutScript, browserSuite, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
+import { axeWithoutScript, browserSuite, fitsWidth, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const amsterdamDay = (at: Date) => at.toLocaleDateString('sv-SE', { timeZone: 'Europe/Amsterdam' });
@@ -54,6 +55,7 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     const r = resident.page;
     await r.goto('/');
     await accessible(r, 'the home page');
+    await fitsWidth(r, 'the home page');
     // The figures: the whole budget of the year still left, the next meeting whose cut-off is ahead.
     const totalCents = ctx.config.fund.annualBudgetCents;
     const next = upcomingMeetings(calendarRules(ctx.config), [], new Date(), 4).find((m) => Date.parse(m.cutoffAt) > Date.now())!;
@@ -64,6 +66,7 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await r.getByRole('link', { name: 'Vraag geld aan' }).click();
     await expect.poll(() => r.url()).toMatch(/\/aanvragen$/);
     await accessible(r, 'the empty application form');
+    await fitsWidth(r, 'the empty application form');
     await r.getByLabel('Uw naam').fill('Fatima El Amrani');
     await r.getByLabel('E-mailadres').fill('fatima@example.nl');
     await r.getByLabel('Telefoonnummer').fill('06 1234 5678');
@@ -92,12 +95,14 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await r.getByLabel('Ik geef toestemming om mijn gegevens te gebruiken voor deze aanvraag.').check();
     await r.getByLabel('Voeg documenten toe').setInputFiles({ name: 'offerte-partytent.pdf', mimeType: 'application/pdf', buffer: pdfBytes });
     await accessible(r, 'the filled-in application form');
+    await fitsWidth(r, 'the filled-in application form');
     await shoot(r, 'apply-phone');
     await Promise.all([r.waitForURL(/\/aanvraag\/[0-9a-f-]{36}\/verzonden$/), r.getByRole('button', { name: 'Aanvraag versturen' }).click()]);
     await visible(r.getByRole('heading', { name: 'Uw aanvraag is verstuurd' }));
     const reference = (await r.locator('.bf-reference').innerText()).trim();
     expect(reference).toMatch(/^VW-\d{4}-\d{4}$/);
     await accessible(r, 'the confirmation page');
+    await fitsWidth(r, 'the confirmation page');
     await shoot(r, 'sent-phone');
     const id = /\/aanvraag\/([0-9a-f-]{36})\/verzonden$/.exec(r.url())![1]!;
     await statusInDb(id, 'screening');
@@ -125,6 +130,7 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     expect(r.url(), 'the token must leave the address bar').not.toContain('token');
     await visible(r.getByRole('heading', { name: 'Het panel vraagt om een aanvulling' }));
     await accessible(r, 'the status page with an open request');
+    await fitsWidth(r, 'the status page with an open request');
     await shoot(r, 'status-request-phone');
     // Sent empty: the error at the form.
     await r.getByRole('button', { name: 'Aanvulling versturen' }).click();
@@ -234,6 +240,7 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await visible(r.locator('.bf-struck', { hasText: 'Springkussen' }));
     await visible(r.getByRole('cell', { name: 'geschrapt' }));
     await accessible(r, 'the status page with the decision');
+    await fitsWidth(r, 'the status page with the decision');
     await shoot(r, 'status-decision-phone');
 
     // --- Finance batches, downloads the SEPA file, reports it executed.
@@ -267,6 +274,7 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await visible(r.getByText('Uitbetaald').first());
     await visible(r.getByText(/€\s450,00 is overgemaakt op/));
     await accessible(r, 'the status page after the payout');
+    await fitsWidth(r, 'the status page after the payout');
     await shoot(r, 'status-paid-phone');
 
     // --- Too many failed logins from one address: the login page says so (429), accessibly.

@@ -587,6 +587,7 @@ const nl = {
     refundOpen: 'Nog terug te betalen',
     refundAmount: 'Ontvangen bedrag in euro',
     refundButton: 'Terugbetaling boeken',
+    refundTooMuch: (open: string) => `Dit is meer dan er nog terug te betalen is: hoogstens ${open}.`,
     noBatches: 'Nog geen batches.',
   },
   admin: {
@@ -1253,6 +1254,7 @@ const en: PageTexts = {
     refundOpen: 'Still to be repaid',
     refundAmount: 'Amount received in euros',
     refundButton: 'Book repayment',
+    refundTooMuch: (open) => `This is more than is still to be repaid: at most ${open}.`,
     noBatches: 'No batches yet.',
   },
   admin: {

@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { euros } from '../../src/domain/page-messages.ts';
 import { pdfBytes } from '../helpers/fixtures.ts';
 import { grantPaid, statusOf, waitForStatus } from '../helpers/grants.ts';
-import { asApplicant, axeWithoutScript, browserSuite, fitsWidth, errorSummaryLinksResolve, loginAs, PHONE, visible } from '../helpers/browser.ts';
+import { asApplicant, axeWithoutScript, browserSuite, fitsWidth, shoot, errorSummaryLinksResolve, loginAs, PHONE, visible } from '../helpers/browser.ts';
 
 const suite = browserSuite({ now: () => new Date('2026-01-05T10:00:00Z') });
 const { tab, accessible } = suite;
@@ -109,9 +109,11 @@ describe('report, review and refund through the pages', { timeout: 150_000 }, ()
     await field.fill('100,51');
     await book();
     await errorSummaryLinksResolve(f);
+    await visible(f.getByText('Dit is meer dan er nog terug te betalen is: hoogstens € 100,50.').first());
     expect(await field.getAttribute('aria-invalid')).toBe('true');
     expect(await field.inputValue()).toBe('100,51');
     await accessible(f, 'the payouts page with a refund error');
+    await shoot(f, 'payouts-refund-error-desktop');
     // Not an amount: refused, what was typed kept.
     await field.fill('tien euro');
     await book();
@@ -136,6 +138,9 @@ describe('report, review and refund through the pages', { timeout: 150_000 }, ()
     await visible(f.getByText('Er staan geen terugbetalingen open.'));
     const closed = await waitForStatus(ctx, a, 'closed');
     expect(closed.settlement).toMatchObject({ refundDueCents: 10_050, refundReceivedCents: 10_050 });
+    // The form sent once more after that (a second click, an old tab): refused, said plainly, nothing booked.
+    const again = await f.request.post(`/beheer/uitbetalingen/terugbetalingen/${a.id}`, { form: { _csrf: (await f.locator('input[name="_csrf"]').first().getAttribute('value'))!, amount: '1,00' }, maxRedirects: 0 });
+    expect([again.status(), again.headers().location]).toEqual([303, '/beheer/uitbetalingen']);
     const journal = (await ctx.deps.ledger.journal(2026)).filter((e) => e.applicationId === a.id).map((e) => [e.kind, e.amountCents]);
     expect(journal).toEqual([
       ['reserve', 60_050],

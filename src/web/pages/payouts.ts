@@ -5,7 +5,7 @@
  */
 import type { ApiDeps } from '../../api/deps.ts';
 import { applicationsWithOpenRefund } from '../../db/keys.ts';
-import { refundOpen } from '../../domain/report.ts';
+import { refundOpen, type Settlement } from '../../domain/report.ts';
 import { isAllowed } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
 import { formatDate, formatDateTime } from '../../domain/dates.ts';
@@ -21,6 +21,8 @@ import { sameAccessAs, type Page, type PageSpec } from '../router.ts';
 
 const BATCH_ID = /^PB-\d{4}-\d{4,}$/;
 const refundFieldId = (applicationId: string) => fieldId(`refund.${applicationId}.amount`);
+/** What is still to be repaid. */
+const openCents = (s: Pick<Settlement, 'refundDueCents' | 'refundReceivedCents'> | null | undefined) => (s ? s.refundDueCents - (s.refundReceivedCents ?? 0) : 0);
 
 export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpec[] {
   const rule = {
@@ -100,7 +102,7 @@ ${
     rows: open.map((a) => [
       html`<a class="utrecht-link" href="${pagePaths.application(a._id)}#refund-title">${a.reference}</a>`,
       a.title,
-      euros((a.settlement?.refundDueCents ?? 0) - (a.settlement?.refundReceivedCents ?? 0), locale),
+      euros(openCents(a.settlement), locale),
       ...(canRefund ? [refundForm(a._id, a.reference)] : []),
     ]),
     numeric: [2],
@@ -167,11 +169,17 @@ ${
       access: rule.refund,
       async handler(page) {
         const id = page.param('id');
+        // Only an open refund has a form on the page (its errors link to it): a refund already
+        // closed (a second click, another tab) is said plainly instead.
+        const app = await deps.models.Application.findById(id, { status: 1, settlement: 1 }).lean();
+        if (!app) throw new AppError(404, 'not_found');
+        if (app.status !== 'settled' || !refundOpen(app.settlement)) return page.redirect(staffPaths.payouts, 'not_possible');
         const body = (page.req.body ?? {}) as FormBody;
         const errors = new FormErrors({ amount: refundFieldId(id) });
         const cents = amount(body, 'amount', errors, page.t);
         if (cents === undefined && !errors.any) errors.add('amount', page.t.fields.required.amountCents!);
         else if (cents === 0) errors.add('amount', problemText({ kind: 'too_small', min: 0.01, inclusive: true }, page.locale));
+        else if (cents !== undefined && cents > openCents(app.settlement)) errors.add('amount', page.t.finance.refundTooMuch(euros(openCents(app.settlement), page.locale)));
         if (errors.any || cents === undefined) return payoutsPage(page, { applicationId: id, body, errors }, 422);
         try {
           const state = await deps.applications.recordRefund(id, cents, page.actor);

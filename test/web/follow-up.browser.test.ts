@@ -43,6 +43,7 @@ describe('report, review and refund through the pages', { timeout: 150_000 }, ()
       await page.getByLabel('Uitgave 1').fill('Huur partytent');
       await page.getByLabel('Bedrag 1 in euro').fill('500,00');
       if (receipt) await page.getByLabel('Foto’s en bonnetjes').setInputFiles({ name: receipt, mimeType: 'application/pdf', buffer: pdfBytes });
+      if (receipt) await accessible(page, 'the filled-in report form');
       await page.getByRole('button', { name: 'Verantwoording versturen' }).click();
       await visible(page.getByText('Uw verantwoording is verstuurd. Dank u wel!'));
     };

@@ -11,6 +11,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertEvent } from '../../src/db/keys.ts';
+import { recordAudit } from '../../src/services/audit.ts';
 import { submittedApplication } from '../../src/db/models.ts';
 import { amsterdamYear } from '../../src/domain/dates.ts';
 import { eventually, type TestContext } from '../helpers/context.ts';
@@ -194,7 +195,7 @@ describe('welfare workers', () => {
 });
 
 describe('the municipality', () => {
-  it('admin: budget (with a refusal), panel (add, errors), audit log (filtered), meetings, monitoring (also in English)', async () => {
+  it('admin: budget (with a refusal), panel (add, errors), audit log (filtered, page 2), meetings, monitoring (also in English)', async () => {
     const t = await tab();
     const p = t.page;
     await loginAs(t, 'admin@buurtfonds.test');
@@ -231,6 +232,13 @@ describe('the municipality', () => {
     await p.waitForURL(/actie=panel\.member_added/);
     expect(new Set(await actions()), 'the audit log filtered by action').toEqual(new Set(['panel.member_added']));
     await accessible(p, 'the audit log, filtered');
+    // More than a page (50) of entries: the second page.
+    for (let n = 0; n < 50; n++) await recordAudit(ctx.models, { _id: crypto.randomUUID(), at: new Date(), actor: 'system', action: 'test.filler', target: `filler:${n}` });
+    await p.goto('/beheer/logboek');
+    await p.getByRole('link', { name: 'Volgende' }).click();
+    await visible(p.getByText(/Pagina 2 van \d+/).first());
+    expect(await p.locator('tbody tr').count()).toBeGreaterThan(0);
+    await accessible(p, 'the audit log, page 2');
     await p.goto('/beheer/vergaderingen');
     await accessible(p, 'the meetings list (admin)');
     // The extra meeting's form, sent without its times: the errors at the fields.

@@ -1,7 +1,8 @@
 /**
  * Finance's page: the payouts waiting for a batch, making the batch (one SEPA
  * pain.001 file), downloading the file for the bank, reporting it executed, and the
- * repayments of unspent money still open. The same payout register as the API.
+ * repayments of unspent money still open, each with a form to book what came in (in
+ * parts; the last part closes the initiative). The same payout register as the API.
  */
 import type { ApiDeps } from '../../api/deps.ts';
 import { applicationsWithOpenRefund } from '../../db/keys.ts';

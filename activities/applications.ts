@@ -1,8 +1,10 @@
-import type { Models } from '../src/db/models.ts';
+import type { ApplicationDoc, Models } from '../src/db/models.ts';
 import { countedRowOf, tallyKey, tallyProjection, type ReportTally } from '../src/reports/tally.ts';
-import { addGrantKeys, insertEvent, moveListKeys, moveRefundKey } from '../src/db/keys.ts';
+import { addGrantKeys, addKeys, insertEvent, moveListKeys, moveRefundKey } from '../src/db/keys.ts';
 import { isFinal, type ApplicationStatus, type InformationRequest, type TimelineEvent } from '../src/domain/status.ts';
 import { removeOpenKey } from '../src/support/keys.ts';
+import { endedKey } from '../src/privacy/keys.ts';
+import { moveStoryKeys, storyProjection, type StoryFields } from '../src/reports/stories.ts';
 import type { DecisionNotice, MeetingNotice } from '../src/domain/decisions.ts';
 import type { InitiativeReport, ReportReview, Settlement } from '../src/domain/report.ts';
 
@@ -33,7 +35,8 @@ export function createApplicationActivities(deps: { models: Models; tally: Repor
     async recordProgress(input: RecordProgressInput): Promise<void> {
       const { id, ...event } = input.event;
       await insertEvent(deps.models, { _id: id, applicationId: input.applicationId, ...event });
-      const app = await Application.findById(input.applicationId, tallyProjection).lean();
+      // What the figures count, and what the story keys are made of (src/reports/stories.ts).
+      const app = await Application.findById(input.applicationId, { ...tallyProjection, ...storyProjection }).lean<ApplicationDoc & StoryFields>();
       if (!app) return;
       if (app.statusSeq < input.seq) {
         const before = countedRowOf(app);
@@ -64,8 +67,13 @@ export function createApplicationActivities(deps: { models: Models; tally: Repor
           },
         },
       );
-      // Finance's open refunds are found by key too (only a step that carries the settlement moves it).
-      const writeAll = input.report !== undefined && app.statusSeq < input.seq ? () => moveRefundKey(deps.models, input.applicationId, input.settlement, write) : write;
+      // The retention sweep finds an application that ended by the time it ended (src/privacy/keys.ts): written before the final status.
+      if (app.statusSeq < input.seq && isFinal(input.status) && !isFinal(app.status)) await addKeys(deps.models, [endedKey(app._id, input.event.at)]);
+      // Finance's open refunds and the monitoring's stories are found by key too (only a step that carries the report moves them).
+      const reportStep = input.report !== undefined && app.statusSeq < input.seq;
+      const writeAll = reportStep
+        ? () => moveStoryKeys(deps.models, app, { ...app, report: input.report }, () => moveRefundKey(deps.models, input.applicationId, input.settlement, write))
+        : write;
       await moveListKeys(deps.models, app, status, writeAll);
       // A grant is found by its wijk and year for the panel's fair-spread figures (src/db/keys.ts).
       if (input.decision?.grantedCents) await addGrantKeys(deps.models, { _id: app._id, wijken: app.wijken, year: app.year, decision: input.decision });

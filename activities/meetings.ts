@@ -2,6 +2,7 @@ import type { Models, AgendaItemDoc } from '../src/db/models.ts';
 import { recordAudit } from '../src/services/audit.ts';
 import { applicationIdsWithStatus, applicationsOfApplicant, grantedInWijk } from '../src/db/keys.ts';
 import { insertOnce } from '../src/db/models.ts';
+import { addMeetingItemKeys } from '../src/privacy/keys.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
 import { renderFlaggedEmail } from '../src/domain/emails.ts';
 import { createOutbox } from './outbox.ts';
@@ -126,6 +127,8 @@ export function createMeetingActivities(deps: MeetingActivityDeps) {
       }
       const chair = members.find((m) => m.chair);
       const memberList = members.map((m) => ({ id: m._id, name: m.name }));
+      // The erasure finds the meetings of an application by these keys (src/privacy/keys.ts).
+      await addMeetingItemKeys(deps.models, input.meetingId, agenda);
       await insertOnce(Meeting, {
         _id: input.meetingId,
         date: input.date,

@@ -15,7 +15,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { recordAudit } from '../src/services/audit.ts';
 import { insertOnce, type ApplicationDoc, type Models } from '../src/db/models.ts';
-import { documentsOfApplication, documentsWithContent, eventsOfApplication, insertEvent, removeDocumentsOfApplication, movementsOfApplication } from '../src/db/keys.ts';
+import { documentsOfApplication, documentsWithContent, eventsOfApplication, insertEvent, removeDocumentsOfApplication, movementsOfApplication, removeSecretsOfApplication } from '../src/db/keys.ts';
 import type { DocumentStore } from '../src/documents/store.ts';
 import { isFinal, type TimelineEventType } from '../src/domain/status.ts';
 import { payoutEndToEndId } from '../src/domain/payouts.ts';
@@ -23,6 +23,8 @@ import { amsterdamYear } from '../src/domain/dates.ts';
 import { applicationErasure, erasedAgendaItem, erasedMailVars, erasedNote, ERASED, financialRetentionEnd } from '../src/privacy/erasure.ts';
 import { applicantMail, supportCase } from '../src/privacy/records.ts';
 import { supportEventModel } from '../src/db/support-models.ts';
+import { meetingsOfApplication } from '../src/privacy/keys.ts';
+import { removeStoryKeys } from '../src/reports/stories.ts';
 
 export interface PrivacyActivityDeps {
   models: Models;
@@ -59,7 +61,7 @@ type ErasableApplication = ApplicationDoc & { erasedAt?: Date };
 const erasedEventType: TimelineEventType = 'personal_data_erased';
 
 export function createPrivacyActivities(deps: PrivacyActivityDeps) {
-  const { Application, Document, AccessToken, Idempotency, Outbox, Event, Payout, Meeting, Audit } = deps.models;
+  const { Application, Document, Outbox, Event, Payout, Meeting, Audit } = deps.models;
   const financialYears = deps.retention?.financialYears ?? 7;
 
   return {
@@ -93,8 +95,7 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
         }
       }
       const documentsRemoved = await removeDocumentsOfApplication(deps.models, applicationId);
-      const accessTokensRemoved = (await AccessToken.deleteMany({ applicationId })).deletedCount;
-      const idempotencyKeysRemoved = (await Idempotency.deleteMany({ applicationId })).deletedCount;
+      const { accessTokens: accessTokensRemoved, idempotencyKeys: idempotencyKeysRemoved } = await removeSecretsOfApplication(deps.models, applicationId);
 
       let mailsStripped = 0;
       for (const mail of await applicantMail(deps.models, applicationId)) {
@@ -123,7 +124,7 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
       }
 
       let agendaItemsStripped = 0;
-      for (const meeting of await Meeting.find({ 'agenda.applicationId': applicationId }, { agenda: 1 }).lean()) {
+      for (const meeting of await meetingsOfApplication(deps.models, applicationId)) {
         let changed = 0;
         const agenda = meeting.agenda.map((item) => {
           if (item.applicationId !== applicationId) return item;
@@ -147,6 +148,8 @@ export function createPrivacyActivities(deps: PrivacyActivityDeps) {
 
       // The marker last. Through the driver: the schema does not declare `erasedAt` (mongoose would drop it).
       await Application.collection.updateOne({ _id: applicationId as never }, applicationErasure(app, erasedAt));
+      // The report's text is gone: no story for the monitoring any more (its keys after the text).
+      await removeStoryKeys(deps.models, app);
       await insertEvent(deps.models, { _id: `${applicationId}:personal_data_erased`, applicationId, at: erasedAt.toISOString(), type: erasedEventType, actor: 'system' });
 
       const result: ErasureResult = {

@@ -3,18 +3,17 @@
  * retention is over — it runs to the end, in Amsterdam, of the RETENTION_PERSONAL_DAYS-th
  * day after the day they ended (endOfAmsterdamDay) — and whose personal data is still
  * there. Their initiative workflows have completed, so nothing else writes them any more.
+ * Read by key (`ended:<time>:<app>`, src/privacy/keys.ts): only what is due.
  */
 import type { Models } from '../src/db/models.ts';
 import { addCalendarDays, amsterdamDate, startOfAmsterdamDay } from '../src/domain/dates.ts';
-import { applicationStatuses, isFinal } from '../src/domain/status.ts';
+import { endedBefore } from '../src/privacy/keys.ts';
 
 export interface RetentionActivityDeps {
   models: Models;
   retentionPersonalDays?: number;
   now?: () => Date;
 }
-
-const finalStatuses = applicationStatuses.filter(isFinal);
 
 export function createRetentionActivities(deps: RetentionActivityDeps) {
   return {
@@ -23,14 +22,7 @@ export function createRetentionActivities(deps: RetentionActivityDeps) {
       const days = deps.retentionPersonalDays ?? 730;
       // Ended before the Amsterdam day `days` days ago began: the end of (that day + days) has passed.
       const before = startOfAmsterdamDay(addCalendarDays(amsterdamDate(new Date(input.at)), -days));
-      const due = await deps.models.Application.find(
-        { status: { $in: finalStatuses }, updatedAt: { $lt: before }, erasedAt: { $exists: false } } as never,
-        { _id: 1, updatedAt: 1 },
-      )
-        .sort({ updatedAt: 1, _id: 1 })
-        .limit(input.limit)
-        .lean();
-      return due.map((a) => a._id);
+      return endedBefore(deps.models, before, input.limit);
     },
   };
 }

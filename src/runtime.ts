@@ -146,7 +146,7 @@ export function buildApiDeps(args: {
     signer,
     intake: new IntakeService({ models, store, starter, config, logger, ledger, tally, now: args.now }),
     initiatives,
-    applications: new ApplicationService({ models, store, initiatives, payouts, support }),
+    applications: new ApplicationService({ models, store, initiatives, payouts, support, tally }),
     meetings,
     calendar: new MeetingCalendar({ models, rules: calendarRules(config), meetings, meetingInput: (m) => meetingInput(config, m), ledger, ...(refreshSchedule ? { refreshSchedule } : {}), now: () => args.now?.() ?? new Date() }),
     panel: new PanelService(models),

@@ -1,8 +1,11 @@
 /** Starting and stopping the api and the worker against given servers. */
 import type { Server } from 'node:http';
-import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfillRefundKeys } from './db/keys.ts';
+import { backfillApplicationKeys, backfillPayoutKeys, backfillRecordKeys, backfillReferenceKeys, backfillRefundKeys, backfillSecretKeys } from './db/keys.ts';
 import { backfillAuditKeys } from './services/audit.ts';
 import { backfillSupportKeys } from './support/keys.ts';
+import { migrateLoginRecords } from './services/staff-login.ts';
+import { backfillEndedKeys, backfillMeetingItemKeys } from './privacy/keys.ts';
+import { backfillStoryKeys } from './reports/stories.ts';
 import { backfillTally } from './reports/tally.ts';
 import { backfillLedger } from './budget/ledger.ts';
 import type { Connection } from '@temporalio/client';
@@ -48,6 +51,10 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (payoutsKeyed) logger.info({ payouts: payoutsKeyed }, 'keys written for the payouts stored before keys existed');
   const records = await backfillRecordKeys(models);
   if (records) logger.info({ records }, 'keys written for the ledger movements and e-mails stored before keys existed');
+  const references = await backfillReferenceKeys(models);
+  if (references) logger.info({ references }, 'keys written for the references of applications stored before reference keys existed');
+  const secrets = await backfillSecretKeys(models);
+  if (secrets) logger.info({ secrets }, 'keys written for the access tokens and idempotency claims stored before keys existed');
   const refunds = await backfillRefundKeys(models);
   if (refunds) logger.info({ refunds }, 'keys written for the open refunds settled before keys existed');
   const tallied = await backfillTally(models);
@@ -56,6 +63,14 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   if (audited) logger.info({ audited }, 'keys written for the audit entries recorded before keys existed');
   const supportCases = await backfillSupportKeys(models);
   if (supportCases) logger.info({ supportCases }, 'keys written for the support cases stored before keys existed');
+  const stories = await backfillStoryKeys(models);
+  if (stories) logger.info({ stories }, 'keys written for the monitoring stories of reports stored before these keys existed');
+  const ended = await backfillEndedKeys(models);
+  if (ended) logger.info({ ended }, 'retention keys written for the applications that ended before these keys existed');
+  const agendaItems = await backfillMeetingItemKeys(models);
+  if (agendaItems) logger.info({ agendaItems }, 'keys written for the agenda items stored before these keys existed');
+  const login = await migrateLoginRecords(models);
+  if (login.failuresRemoved || login.locksKeyed) logger.info(login, 'failed logins stored before their ids named the account removed (no longer counted); expiry keys written for login locks');
   const { app } = createApp(deps);
 
   // Completes what a crash left half done: unstarted workflows (applications, extra

@@ -1,6 +1,7 @@
 /**
  * `npm start` (src/main.ts) as a user runs it: the whole service on the embedded
- * servers, Ctrl-C stops every process it started, and the data survives a restart.
+ * servers (the API and the pages), Ctrl-C stops every process it started, and the
+ * data survives a restart.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,7 @@ describe('npm start (embedded default)', () => {
   let id: string;
   let token: string;
 
-  it('starts Temporal, FerretDB, the worker and the API, and prints where they are', async () => {
+  it('starts Temporal, FerretDB, the worker and the API, and prints where they are; serves the home page and a demo account logs in at /inloggen', async () => {
     running = await start();
     expect(running.output()).toContain(`API:              http://127.0.0.1:${ports.api}/api/v1`);
     expect(running.output()).toContain(`OpenAPI document: http://127.0.0.1:${ports.api}/api/openapi.json`);
@@ -48,6 +49,34 @@ describe('npm start (embedded default)', () => {
       body: JSON.stringify({ email: 'panel1@buurtfonds.test', password: 'embedded-demo-1' }),
     });
     expect(login.status).toBe(200);
+
+    // The pages: the home page, and a demo account's login through /inloggen (CSRF cookie and token, session cookie).
+    const base = `http://127.0.0.1:${ports.api}`;
+    const home = await fetch(`${base}/`);
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain('Vraag geld aan');
+    const jar = new Map<string, string>();
+    const keep = (r: Response) => {
+      for (const c of r.headers.getSetCookie()) jar.set(c.split('=')[0]!, c.split(';')[0]!);
+      return r;
+    };
+    const cookie = () => [...jar.values()].join('; ');
+    const form = keep(await fetch(`${base}/inloggen`));
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+    expect(csrf, 'the login form has a CSRF token').toBeDefined();
+    const posted = keep(
+      await fetch(`${base}/inloggen`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() },
+        body: new URLSearchParams({ _csrf: csrf!, email: 'panel1@buurtfonds.test', password: 'embedded-demo-1' }).toString(),
+      }),
+    );
+    expect(posted.status, 'the login form').toBe(303);
+    const list = await fetch(`${base}/beheer/aanvragen`, { headers: { cookie: cookie() }, redirect: 'manual' });
+    expect(list.status, 'the staff list after the login').toBe(200);
+    const reference = ((await (await fetch(`${base}/api/v1/applications/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { reference: string }).reference;
+    expect(await list.text()).toContain(reference);
   });
 
   it('stops every process it started on Ctrl-C', async () => {

@@ -19,7 +19,7 @@
  * `_id`s stay in the character range the FerretDB patch orders exactly, and `:` only
  * ever separates parts.
  */
-import type { ApplicationDoc, DocumentDoc, EventDoc, KeyDoc, LedgerEntryDoc, Models, OutboxDoc, PayoutDoc } from './models.ts';
+import type { AccessTokenDoc, ApplicationDoc, DocumentDoc, EventDoc, IdempotencyDoc, KeyDoc, LedgerEntryDoc, Models, OutboxDoc, PayoutDoc } from './models.ts';
 import { payoutStatuses } from '../domain/payouts.ts';
 import { idRange } from './chain.ts';
 import { applicationStatuses, type ApplicationStatus } from '../domain/status.ts';
@@ -179,7 +179,7 @@ export async function backfillApplicationKeys(models: Models): Promise<number> {
       await add(applicationKey.document(d.applicationId, d._id, d.uploadedAt, 0));
       await add(applicationKey.content(d.sha256, d._id));
     }
-    for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1, applicant: 1, decision: 1 }).lean<Keyed[]>().cursor()) {
+    for await (const a of models.Application.find({}, { _id: 1, status: 1, wijken: 1, year: 1, createdAt: 1, applicant: 1, decision: 1, reference: 1 }).lean<Keyed[]>().cursor()) {
       for (const k of keysOfApplication(a)) await add(k);
     }
   });
@@ -203,7 +203,7 @@ function listParts(f: ApplicationListFilter): string[] {
 }
 
 type Listed = Pick<ApplicationDoc, '_id' | 'status' | 'wijken' | 'year' | 'createdAt'>;
-type Keyed = Listed & Pick<ApplicationDoc, 'applicant' | 'decision'>;
+type Keyed = Listed & Pick<ApplicationDoc, 'applicant' | 'decision' | 'reference'>;
 
 /** The list keys of an application with this status: every combination of its status, wijken and year with "any". */
 function listKeys(app: Listed, status: ApplicationStatus): KeyDoc[] {
@@ -247,9 +247,12 @@ function grantedKeys(app: Pick<ApplicationDoc, '_id' | 'wijken' | 'year' | 'deci
   return (app.wijken.length ? [...new Set(app.wijken)] : [ANY]).map((w) => ({ _id: keyId('granted', [String(app.year), w], app._id), ref: app._id, n: cents }));
 }
 
-/** Every key an application has in its present state: the list, its applicant, its grant. */
+/** An application by its reference (what residents and staff quote: `VW-2027-0042`, in any case). */
+const referenceKey = (app: Pick<ApplicationDoc, '_id' | 'reference'>): KeyDoc => ({ _id: keyId('reference', [app.reference.toUpperCase()], app._id), ref: app._id });
+
+/** Every key an application has in its present state: the list, its applicant, its reference, its grant. */
 export function keysOfApplication(app: Keyed): KeyDoc[] {
-  return [...listKeys(app, app.status), applicantKey(app), ...grantedKeys(app)];
+  return [...listKeys(app, app.status), applicantKey(app), referenceKey(app), ...grantedKeys(app)];
 }
 
 /** Writes the keys of a new application (before the application itself). */
@@ -279,14 +282,39 @@ export async function applicationIdsWithStatus(models: Models, status: Applicati
 
 /** Removes every key of an application (after the application itself is gone). */
 export async function removeApplicationKeys(models: Models, app: Keyed): Promise<void> {
-  await removeKeys(models, [...new Set([...applicationStatuses.flatMap((s) => listKeys(app, s).map((k) => k._id)), applicantKey(app)._id, ...grantedKeys(app).map((k) => k._id)])]);
+  await removeKeys(models, [...new Set([...applicationStatuses.flatMap((s) => listKeys(app, s).map((k) => k._id)), applicantKey(app)._id, referenceKey(app)._id, ...grantedKeys(app).map((k) => k._id)])]);
 }
 
-/** A page of the list, newest first: the application ids and how many there are in all. */
+/** The id of the application with this reference (in any case), or undefined. */
+export async function applicationIdByReference(models: Models, reference: string): Promise<string | undefined> {
+  const ids = (await refsUnder(models, 'reference', [reference.toUpperCase()])).map((k) => k.ref);
+  // A key an undone intake left behind points to nothing (or, never, to another reference): checked.
+  const found = ids.length ? await models.Application.find({ _id: { $in: ids } }, { _id: 1, reference: 1 }).lean<Pick<ApplicationDoc, '_id' | 'reference'>[]>() : [];
+  return found.find((a) => a.reference.toUpperCase() === reference.toUpperCase())?._id;
+}
+
+const REFERENCES_BACKFILLED = 'migration:reference-keys:v1';
+
+/** Writes the reference keys of applications stored before they existed (once per database; one read of the applications at start-up). */
+export async function backfillReferenceKeys(models: Models): Promise<number> {
+  return backfillKeysOnce(models, REFERENCES_BACKFILLED, async (add) => {
+    for await (const a of models.Application.find({}, { _id: 1, reference: 1 }).lean<Pick<ApplicationDoc, '_id' | 'reference'>[]>().cursor()) await add(referenceKey(a));
+  });
+}
+
+/** A page of the list, newest first: the application ids. */
+export async function applicationIdsPage(models: Models, f: ApplicationListFilter, page: { skip: number; limit: number }): Promise<string[]> {
+  return (await refsUnder(models, 'apps', listParts(f), page)).map((k) => k.ref);
+}
+
+/**
+ * A page of the list and how many keys the filter has, counted in the index one by one (a
+ * cost that grows with the list: the service takes its total from the tally instead,
+ * src/reports/tally.ts `count`; this count is the check that the two agree).
+ */
 export async function listApplicationIds(models: Models, f: ApplicationListFilter, page: { skip: number; limit: number }): Promise<{ ids: string[]; total: number }> {
-  const parts = listParts(f);
-  const [keys, total] = await Promise.all([refsUnder(models, 'apps', parts, page), countUnder(models, 'apps', parts)]);
-  return { ids: keys.map((k) => k.ref), total };
+  const [ids, total] = await Promise.all([applicationIdsPage(models, f, page), countUnder(models, 'apps', listParts(f))]);
+  return { ids, total };
 }
 
 // --- refunds finance is waiting for ---------------------------------------------------------
@@ -410,5 +438,42 @@ export async function backfillRecordKeys(models: Models): Promise<number> {
     for await (const m of models.Outbox.find({}, { _id: 1, applicationId: 1 }).lean<Pick<OutboxDoc, '_id' | 'applicationId'>[]>().cursor()) {
       if (m.applicationId) await add({ _id: keyId('mail', [m.applicationId], m._id), ref: m._id });
     }
+  });
+}
+
+// --- an application's extra access tokens and idempotency keys (erasure removes them) -------
+
+const accessTokenKey = (d: Pick<AccessTokenDoc, '_id' | 'applicationId'>): KeyDoc => ({ _id: keyId('token', [d.applicationId], d._id), ref: d._id });
+const idempotencyKey = (d: Pick<IdempotencyDoc, '_id' | 'applicationId'>): KeyDoc => ({ _id: keyId('idempotency', [d.applicationId], d._id), ref: d._id });
+
+/** Stores an access token of an application (its hash), its key first. */
+export async function insertAccessToken(models: Models, doc: AccessTokenDoc): Promise<void> {
+  await addKeys(models, [accessTokenKey(doc)]);
+  await models.AccessToken.create(doc);
+}
+
+/** Claims an idempotency key for an application, its key first (a duplicate claim throws, as `create` does). */
+export async function insertIdempotencyClaim(models: Models, doc: IdempotencyDoc): Promise<void> {
+  await addKeys(models, [idempotencyKey(doc)]);
+  await models.Idempotency.create(doc);
+}
+
+/** Removes an application's access tokens and idempotency claims by their keys, then the keys; returns how many of each went. */
+export async function removeSecretsOfApplication(models: Models, applicationId: string): Promise<{ accessTokens: number; idempotencyKeys: number }> {
+  const [tokens, claims] = await Promise.all([refsUnder(models, 'token', [applicationId]), refsUnder(models, 'idempotency', [applicationId])]);
+  // Each document is checked to be this application's: an idempotency key is the client's, a retry may have claimed it for another.
+  const accessTokens = tokens.length ? (await models.AccessToken.deleteMany({ _id: { $in: tokens.map((k) => k.ref) }, applicationId })).deletedCount : 0;
+  const idempotencyKeys = claims.length ? (await models.Idempotency.deleteMany({ _id: { $in: claims.map((k) => k.ref) }, applicationId })).deletedCount : 0;
+  await removeKeys(models, [...tokens, ...claims].map((k) => k._id));
+  return { accessTokens, idempotencyKeys };
+}
+
+const SECRETS_BACKFILLED = 'migration:secret-keys:v1';
+
+/** Writes the keys of access tokens and idempotency claims stored before they existed (once per database, at start-up). */
+export async function backfillSecretKeys(models: Models): Promise<number> {
+  return backfillKeysOnce(models, SECRETS_BACKFILLED, async (add) => {
+    for await (const t of models.AccessToken.find({}, { _id: 1, applicationId: 1 }).lean<Pick<AccessTokenDoc, '_id' | 'applicationId'>[]>().cursor()) await add(accessTokenKey(t));
+    for await (const c of models.Idempotency.find({}, { _id: 1, applicationId: 1 }).lean<Pick<IdempotencyDoc, '_id' | 'applicationId'>[]>().cursor()) await add(idempotencyKey(c));
   });
 }

@@ -95,7 +95,8 @@ export interface StaffUserDoc {
 
 /**
  * One failed staff login (src/services/staff-login.ts): inserted, never updated, and
- * counted per account; a successful login or age removes it.
+ * counted per account; a successful login or age removes it. `_id`
+ * `<account>:<time, 13 digits>:<random>` (`loginFailureId`): an account's failures are an `_id` range.
  */
 export interface LoginFailureDoc {
   _id: string;
@@ -107,7 +108,7 @@ export interface LoginFailureDoc {
 /**
  * A per-account login lock, `_id` `<account>:<n>` (the account's n-th lock): claimed by
  * a unique insert, so api processes that reach the limit at the same time agree on one
- * lock (and one e-mail).
+ * lock (and one e-mail). An account's locks are the `_id` range `<account>:`.
  */
 export interface LoginLockDoc {
   _id: string;
@@ -434,13 +435,11 @@ const outboxSchema = new Schema<OutboxDoc>(
 );
 
 const loginFailureSchema = new Schema<LoginFailureDoc>({ _id: String, account: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
-loginFailureSchema.index({ account: 1, at: 1 });
 
 const loginLockSchema = new Schema<LoginLockDoc>(
   { _id: String, account: { type: String, required: true }, n: { type: Number, required: true }, lockedAt: { type: Date, required: true }, until: { type: Date, required: true } },
   { versionKey: false },
 );
-loginLockSchema.index({ account: 1, n: -1 });
 
 const ledgerEntrySchema = new Schema<LedgerEntryDoc>(
   {

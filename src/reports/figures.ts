@@ -258,6 +258,19 @@ export function countRow(agg: Aggregate, r: CountedRow, sign: 1 | -1 = 1): void 
   wijken.forEach((_, i) => add(parts[i]!, c, wijken.length, i, sign));
   const ps = r.purposes.length ? r.purposes : ['unknown'];
   ps.forEach((p, i) => add(group(agg, `p:${p}`, 1)[0]!, c, ps.length, i, sign));
+  // The staff list's totals: how many applications per status and wijk ("any" for either).
+  for (const s of [r.status, undefined])
+    for (const w of [...new Set(r.wijken), undefined]) if (s !== undefined || w !== undefined) group(agg, listCountKey(s, w), 1)[0]!.applications += sign;
+}
+
+/**
+ * The group that counts the applications of a status and a wijk (each given or any), as
+ * the staff's list filters them (src/db/keys.ts `listParts`): an application counts under
+ * its status and each of its own wijken, not under the whole-municipality stand-in. Only
+ * `applications` is kept in these groups; `t` is any status in any wijk.
+ */
+export function listCountKey(status: string | undefined, wijk: string | undefined): string {
+  return status === undefined && wijk === undefined ? 't' : `n:${status ?? '*'}|${wijk ?? '*'}`;
 }
 
 /** Adds the figures of `from` to `into`. */

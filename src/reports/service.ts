@@ -7,13 +7,14 @@
  * movements per month, src/budget/ledger.ts): no request for them reads the applications
  * or a journal, and they are always current (`asOf` the request's time, `stale` false).
  *
- * The downloads still read per year: the CSV's rows and the stories need every
- * application's own fields (titles, texts, photos), not sums. On FerretDB v1 a filter
- * other than `_id` scans the whole collection and decodes each document (~1 ms per
- * application document, whatever the projection), so a year is read with ONE query
- * (`{year}`, projected to `rowProjection`, report texts included so the stories need no
- * lookups) and the money comes from the budget ledger's journals, which this process
- * keeps in memory. The result is a snapshot per year, for the CSV and the stories.
+ * The stories are read a page at a time by key (src/reports/stories.ts): always current.
+ *
+ * The CSV download still reads per year: its rows need every application's own fields
+ * (titles, statuses, money), not sums. On FerretDB v1 a filter other than `_id` scans the
+ * whole collection and decodes each document (~1 ms per application document, whatever
+ * the projection), so a year is read with ONE query (`{year}`, projected to
+ * `rowProjection`) and the money comes from the budget ledger's journals, which this
+ * process keeps in memory. The result is a snapshot per year, for the CSV.
  *
  * Caching of that snapshot. It is served while younger than `maxAgeMs`. Requests never
  * wait for anything else: at most every `checkIntervalMs`, a request starts a check in
@@ -32,8 +33,9 @@ import type { BudgetLedger } from '../budget/ledger.ts';
 import type { MonthMovements } from '../budget/ledger.ts';
 import { remainingCents, type Balances } from '../domain/ledger.ts';
 import type { TrafficLight } from '../domain/report.ts';
-import { amsterdamMonthOf, compare, moneyByApplication, obj, rowOf, rowProjection, str, summaryOf, type Doc, type Money, type ReportRow, type Summary, wijkenOf } from './figures.ts';
+import { amsterdamMonthOf, compare, moneyByApplication, obj, rowOf, rowProjection, str, summaryOf, type Doc, type Money, type ReportRow, type Summary } from './figures.ts';
 import type { ReportTally } from './tally.ts';
+import { storiesPage } from './stories.ts';
 
 /** The budget year as the ledger has it: its balances now and its movements per month. The ledger's balances (paidCents is net of what was reclaimed and refunded, as GET /budget/:year). */
 export interface BudgetYearFigures extends Balances {
@@ -53,17 +55,10 @@ export interface Snapshot {
    * the references read until the first check has looked further), and the journal lengths.
    */
   markers: { nextClaim: number; claimsExact: boolean; journals: Map<number, number> };
-  stories?: Promise<StoryIndex>;
   /** Background marker check: when the last one started, the one in flight, whether one found a change. */
   checkedAt: number;
   checking?: Promise<void>;
   outdated?: boolean;
-}
-
-/** The stories of a snapshot, newest report first, with the photos of each (one scan of the documents). */
-interface StoryIndex {
-  rows: ReportRow[];
-  photos: Map<string, Story['photos']>;
 }
 
 export interface Served<T> {
@@ -137,69 +132,14 @@ export class ReportService {
     return { value: s.rows, asOf: s.builtAt, stale };
   }
 
-  /** Report texts with links to their photos, newest report first; `wijk` narrows to initiatives serving it. */
-  async stories(year: number, q: { wijk?: string; offset: number; limit: number }): Promise<Served<{ total: number; stories: Story[] }>> {
-    const { snapshot: s, stale } = await this.snapshot(year);
-    s.stories ??= this.storyIndex(s).catch((err: unknown) => {
-      s.stories = undefined; // the next request tries again
-      throw err;
-    });
-    const index = await s.stories;
-    const selected = q.wijk ? index.rows.filter((r) => wijkenOf(r).includes(q.wijk!)) : index.rows;
-    const stories = selected.slice(q.offset, q.offset + q.limit).map(
-      (r): Story => ({
-        applicationId: r.id,
-        reference: r.reference,
-        title: r.title,
-        wijken: r.wijken,
-        purposes: r.purposes,
-        ...(r.activityDate ? { activityDate: r.activityDate } : {}),
-        ...(r.report?.submittedAt ? { reportedAt: r.report.submittedAt } : {}),
-        participants: r.report?.participants ?? 0,
-        volunteers: r.report?.volunteers ?? 0,
-        ...(r.report?.selfAssessment ? { selfAssessment: r.report.selfAssessment } : {}),
-        ...(r.trafficLight ? { trafficLight: r.trafficLight } : {}),
-        text: r.story!.text,
-        photos: index.photos.get(r.id) ?? [],
-      }),
-    );
-    return { value: { total: selected.length, stories }, asOf: s.builtAt, stale };
-  }
-
   /**
-   * The stories of a snapshot: its rows with a text, newest report first, and their photos:
-   * the image documents among the reports' documents, from one scan of the documents
-   * (cheaper than a lookup per document, which scans too).
+   * Report texts with links to their photos, newest report first; `wijk` narrows to
+   * initiatives serving it. A page of keys and its applications and photos by `_id`
+   * (src/reports/stories.ts): always current, never the year's snapshot.
    */
-  private async storyIndex(s: Snapshot): Promise<StoryIndex> {
-    const rows = s.rows
-      .filter((r) => r.story)
-      .sort((a, b) => compare(b.report?.submittedAt ?? '', a.report?.submittedAt ?? '') || compare(a.reference, b.reference));
-    const wanted = new Map<string, { applicationId: string; position: number }>();
-    for (const r of rows) r.story!.documentIds.forEach((id, position) => wanted.set(id, { applicationId: r.id, position }));
-    const photos = new Map<string, (Story['photos'][number] & { position: number })[]>();
-    if (wanted.size) {
-      const docs = (await this.options.models.Document.collection
-        .find({ contentType: { $regex: '^image/' } } as never, { projection: { applicationId: 1, fileName: 1, contentType: 1 } })
-        .toArray()) as unknown as Doc[];
-      for (const d of docs) {
-        const w = wanted.get(d._id);
-        if (!w || d.applicationId !== w.applicationId) continue;
-        const list = photos.get(w.applicationId) ?? [];
-        list.push({
-          id: d._id,
-          fileName: str(d.fileName) ?? d._id,
-          contentType: str(d.contentType) ?? 'image/*',
-          url: `${this.options.publicBaseUrl}/api/v1/applications/${w.applicationId}/documents/${d._id}`,
-          position: w.position,
-        });
-        photos.set(w.applicationId, list);
-      }
-    }
-    return {
-      rows,
-      photos: new Map([...photos].map(([id, list]) => [id, list.sort((a, b) => a.position - b.position).map(({ position: _p, ...photo }) => photo)])),
-    };
+  async stories(year: number, q: { wijk?: string; offset: number; limit: number }): Promise<Served<{ total: number; stories: Story[] }>> {
+    const asOf = this.now();
+    return { value: await storiesPage(this.options.models, this.options.publicBaseUrl, year, q), asOf, stale: false };
   }
 
   /** When the year's snapshot was read and how long that took (for logs and the bench). */

@@ -11,7 +11,8 @@ import { requiredIssue, ruleIssue } from '../domain/field-issues.ts';
 import { warningMessages, type Locale } from '../domain/messages.ts';
 import type { ReportInput, ReportReviewInput } from '../domain/report.ts';
 import { insertOnce, type ApplicationDoc, type DocumentDoc, type EventDoc, type Models, type PayoutDoc, type StoredDocument } from '../db/models.ts';
-import { documentsOfApplication, eventsOfApplication, insertDocuments, insertEvent, listApplicationIds, removeDocumentsOfApplication } from '../db/keys.ts';
+import { applicationIdsPage, documentsOfApplication, eventsOfApplication, insertDocuments, insertEvent, removeDocumentsOfApplication } from '../db/keys.ts';
+import type { ReportTally } from '../reports/tally.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { supportView } from '../support/case.ts';
@@ -26,6 +27,8 @@ export interface ApplicationServiceDeps {
   initiatives: InitiativeCommands;
   payouts: PayoutService;
   support: SupportService;
+  /** The list's totals per status, wijk and year, kept as applications change (src/reports/tally.ts). */
+  tally: Pick<ReportTally, 'count'>;
 }
 
 export interface ApplicationListQuery {
@@ -91,12 +94,13 @@ export class ApplicationService {
       const all = (ids.length ? await Application.find({ _id: { $in: ids }, ...filter }, projection).lean() : []).sort(newestFirst);
       [items, total] = [all.slice(skip, skip + q.pageSize), all.length];
     } else {
-      // The page's ids from the list keys (src/db/keys.ts), then the applications by id. A key
-      // that a crash left behind (its application has moved on) is skipped.
-      const page = await listApplicationIds(this.deps.models, q, { skip, limit: q.pageSize });
-      const found = new Map((page.ids.length ? await Application.find({ _id: { $in: page.ids } }, projection).lean() : []).map((a) => [a._id, a]));
-      items = page.ids.map((id) => found.get(id)).filter((a): a is NonNullable<typeof a> => !!a && (!q.status || a.status === q.status) && (!q.wijk || a.wijken.includes(q.wijk)) && (!q.year || a.year === q.year));
-      total = page.total;
+      // The page's ids from the list keys (src/db/keys.ts), then the applications by id (a key
+      // that a crash left behind, its application moved on, is skipped); the total from the
+      // tally's counts, not from counting the keys (which grows with the list).
+      const [ids, counted] = await Promise.all([applicationIdsPage(this.deps.models, q, { skip, limit: q.pageSize }), this.deps.tally.count(q)]);
+      const found = new Map((ids.length ? await Application.find({ _id: { $in: ids } }, projection).lean() : []).map((a) => [a._id, a]));
+      items = ids.map((id) => found.get(id)).filter((a): a is NonNullable<typeof a> => !!a && (!q.status || a.status === q.status) && (!q.wijk || a.wijken.includes(q.wijk)) && (!q.year || a.year === q.year));
+      total = counted;
     }
     return {
       items: items.map((a) => ({

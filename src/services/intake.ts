@@ -9,7 +9,7 @@ import { amsterdamYear } from '../domain/dates.ts';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, isDuplicateKeyError, submittedApplication, type ApplicationDoc, type Models } from '../db/models.ts';
 import { prefixRange } from '../db/chain.ts';
-import { addApplicationKeys, applicationIdsWithStatus, insertDocuments, removeDocumentsOfApplication, removeApplicationKeys } from '../db/keys.ts';
+import { addApplicationKeys, applicationIdsWithStatus, insertDocuments, removeDocumentsOfApplication, removeApplicationKeys, insertAccessToken, insertIdempotencyClaim } from '../db/keys.ts';
 import type { DocumentStore } from '../documents/store.ts';
 import { commitFiles, removeOrphans, toStoredDocuments, type IngestedFile } from '../api/uploads.ts';
 import { createAccessToken, hashToken } from '../auth/tokens.ts';
@@ -172,7 +172,7 @@ export class IntakeService {
   ): Promise<{ kind: 'new'; applicationId: string } | { kind: 'replay'; application: ApplicationDoc }> {
     const { Idempotency, Application } = this.deps.models;
     try {
-      await Idempotency.create({ _id: key, requestHash, applicationId, createdAt: this.now() });
+      await insertIdempotencyClaim(this.deps.models, { _id: key, requestHash, applicationId, createdAt: this.now() });
       return { kind: 'new', applicationId };
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
@@ -201,7 +201,7 @@ export class IntakeService {
   /** A retry gets the same application and a fresh access token (tokens are stored only as hashes). */
   private async replay(application: ApplicationDoc): Promise<SubmitResult> {
     const accessToken = createAccessToken(application._id);
-    await this.deps.models.AccessToken.create({ _id: hashToken(accessToken), applicationId: application._id, createdAt: this.now() });
+    await insertAccessToken(this.deps.models, { _id: hashToken(accessToken), applicationId: application._id, createdAt: this.now() });
     return { application, accessToken, replayed: true };
   }
 

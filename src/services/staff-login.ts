@@ -17,6 +17,17 @@
  * inserted document (counted), and a lock is claimed by inserting `<account>:<n>`, the
  * account's next lock number, into a unique _id: processes that reach the limit together
  * agree on one lock, and only the one whose insert won sends the e-mail.
+ *
+ * Every read is by `_id` (on our FerretDB any other filter reads the whole collection):
+ * a failure's `_id` is `<account>:<time, 13 digits>:<random>`, so an account's failures
+ * since a moment are a count of an `_id` range, whatever other accounts have failed; a
+ * key `login-failure-at:<time>:<failure>` (src/db/keys.ts) lets each failure remove a few
+ * expired failures of any account, oldest first. An account's locks are the `_id` range
+ * `<account>:`; a new lock removes a few locks of any account kept long enough, by their
+ * keys `login-lock-until:<end>:<lock>`. Failures stored before these ids (random `_id`s)
+ * are not counted: they would have left the window within `accountWindowSeconds` anyway;
+ * start-up removes them once (`migrateLoginRecords`). The account itself is still looked
+ * up by its e-mail address (`staff_users` holds the staff, a few dozen documents).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import argon2 from 'argon2';
@@ -24,6 +35,8 @@ import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.ts';
 import { insertOnce, type LoginLockDoc, type Models, type StaffUserDoc } from '../db/models.ts';
+import { idRange } from '../db/chain.ts';
+import { addKeys, backfillKeysOnce, keyId, removeKeys } from '../db/keys.ts';
 import type { Config } from '../config.ts';
 import type { AccountLockedInput } from '../domain/workflow-types.ts';
 
@@ -32,6 +45,27 @@ const dummyHash = argon2.hash('buurtfonds-timing-equaliser');
 
 /** Expired locks are kept this long (then the account's lock numbers may start again; lock ids stay unique by their time). */
 const LOCK_KEPT_MS = 24 * 60 * 60 * 1000;
+
+/** Expired failures (locks) a failure (lock) removes at most: each adds one, so the expired ones never pile up. */
+const EXPIRED_PER_WRITE = 100;
+
+/** Milliseconds since 1970 in 13 digits: ids in time order up to the year 2286. */
+const time13 = (t: number) => String(t).padStart(13, '0');
+
+/** The `_id` of a failed login: the account's failures are a range, in time order. */
+export function loginFailureId(account: string, at: Date, random: string = randomUUID()): string {
+  return `${account}:${time13(at.getTime())}:${random}`;
+}
+
+/** The key by which expired failures of any account are found (oldest first). */
+export function loginFailureAtKey(failureId: string, at: Date): { _id: string; ref: string } {
+  return { _id: keyId('login-failure-at', [time13(at.getTime())], failureId), ref: failureId };
+}
+
+/** The key by which locks kept long enough are found (oldest end first). */
+export function loginLockUntilKey(lock: Pick<LoginLockDoc, '_id' | 'until'>): { _id: string; ref: string } {
+  return { _id: keyId('login-lock-until', [time13(lock.until.getTime())], lock._id), ref: lock._id };
+}
 
 /** Tells the holder of a locked account (the API's side of accountLockedWorkflow). */
 export type AccountLockNotifier = (notice: AccountLockedInput) => Promise<void>;
@@ -82,7 +116,8 @@ export class StaffLogin {
     const user = await models.StaffUser.findOne({ email: email.toLowerCase(), active: true }).lean();
     const ok = await argon2.verify(user?.passwordHash ?? (await dummyHash), password);
     if (user && ok) {
-      await models.LoginFailure.deleteMany({ account });
+      // Only failures in a row count. Their expiry keys stay until the failures would have expired (then removed, finding nothing).
+      await models.LoginFailure.deleteMany(idRange(account));
       return user;
     }
     const lock = await this.recordFailure(account, now, last);
@@ -93,24 +128,45 @@ export class StaffLogin {
     throw new AppError(401, 'invalid_credentials');
   }
 
+  /** The account's newest lock: the highest number among its locks (the `_id` range `<account>:`; a few at most, see LOCK_KEPT_MS). */
   private async lastLock(account: string): Promise<LoginLockDoc | null> {
-    return this.deps.models.LoginLock.findOne({ account }).sort({ n: -1 }).lean();
+    const locks = await this.deps.models.LoginLock.find(idRange(account)).lean<LoginLockDoc[]>();
+    return locks.reduce<LoginLockDoc | null>((last, l) => (l.account === account && (!last || l.n > last.n) ? l : last), null);
   }
 
   /** Stores the failure; at the limit, the lock (claimed now, or by a request that got there first). */
   private async recordFailure(account: string, now: Date, last: LoginLockDoc | null): Promise<{ doc: LoginLockDoc; created: boolean } | undefined> {
     const { models, auth } = this.deps;
-    await models.LoginFailure.collection.insertOne({ _id: randomUUID() as never, account, at: now });
+    const id = loginFailureId(account, now);
+    await addKeys(models, [loginFailureAtKey(id, now)]);
+    await models.LoginFailure.collection.insertOne({ _id: id as never, account, at: now });
     const windowStart = new Date(now.getTime() - auth.accountWindowSeconds * 1000);
     // Failures before the last lock began were paid for by that lock.
     const since = last && last.lockedAt > windowStart ? last.lockedAt : windowStart;
     const [failures] = await Promise.all([
-      models.LoginFailure.countDocuments({ account, at: { $gt: since } }),
+      // Later than `since`: from its next millisecond to the end of the account's range (the `count` command: an index count).
+      models.LoginFailure.collection.count({ _id: { $gte: `${account}:${time13(since.getTime() + 1)}:`, $lt: idRange(account)._id.$lt } } as never),
       // Out of every window: nobody counts them any more.
-      models.LoginFailure.deleteMany({ at: { $lt: windowStart } }),
+      this.removeExpired('login-failure-at', windowStart, models.LoginFailure),
     ]);
     if (failures < auth.accountLimit) return undefined;
     return this.claimLock(account, now, last);
+  }
+
+  /**
+   * A few of the oldest failures or locks (`model`) of any account whose time under `index`
+   * is before `before`, by their keys: the documents, then their keys.
+   */
+  private async removeExpired(index: 'login-failure-at' | 'login-lock-until', before: Date, model: Models['LoginFailure'] | Models['LoginLock']): Promise<void> {
+    const { models } = this.deps;
+    const range = idRange(index)._id;
+    const expired = await models.Key.find({ _id: { $gte: range.$gte, $lt: `${range.$gte}${time13(before.getTime())}` } })
+      .sort({ _id: 1 })
+      .limit(EXPIRED_PER_WRITE)
+      .lean();
+    if (!expired.length) return;
+    await (model as Models['LoginFailure']).deleteMany({ _id: { $in: expired.map((k) => k.ref) } });
+    await removeKeys(models, expired.map((k) => k._id));
   }
 
   /** The account's next lock, by unique insert; when another request's insert won, that lock. */
@@ -121,8 +177,9 @@ export class StaffLogin {
       if (latest && latest.until > now) return { doc: latest, created: false };
       const n = (latest?.n ?? 0) + 1;
       const doc: LoginLockDoc = { _id: `${account}:${n}`, account, n, lockedAt: now, until: new Date(now.getTime() + auth.accountLockSeconds * 1000) };
+      await addKeys(models, [loginLockUntilKey(doc)]);
       if (await insertOnce(models.LoginLock, doc)) {
-        await models.LoginLock.deleteMany({ until: { $lt: new Date(now.getTime() - LOCK_KEPT_MS) } });
+        await this.removeExpired('login-lock-until', new Date(now.getTime() - LOCK_KEPT_MS), models.LoginLock);
         this.deps.logger?.warn({ account, until: doc.until.toISOString() }, 'account locked after failed logins');
         return { doc, created: true };
       }
@@ -140,6 +197,21 @@ export class StaffLogin {
     };
     void this.deps.notify?.(notice).catch((err: unknown) => this.deps.logger?.error({ err, userId: user._id }, 'could not start the locked-account e-mail'));
   }
+}
+
+/**
+ * Once per database, at start-up: removes the failures stored before their `_id`s named the
+ * account and time (random `_id`s, no `:`; not counted any more: they would have left the
+ * window within `accountWindowSeconds`), and writes the expiry keys of the locks stored
+ * before those keys. One read of `login_failures` and `login_locks`.
+ */
+export async function migrateLoginRecords(models: Models): Promise<{ failuresRemoved: number; locksKeyed: number }> {
+  let failuresRemoved = 0;
+  const locksKeyed = await backfillKeysOnce(models, 'migration:login-records:v1', async (add) => {
+    failuresRemoved = (await models.LoginFailure.deleteMany({ _id: { $not: /:/ } } as never)).deletedCount;
+    for await (const lock of models.LoginLock.find({}, { _id: 1, until: 1 }).lean<Pick<LoginLockDoc, '_id' | 'until'>[]>().cursor()) await add(loginLockUntilKey(lock));
+  });
+  return { failuresRemoved, locksKeyed };
 }
 
 const limiters = new WeakMap<object, RateLimitRequestHandler>();

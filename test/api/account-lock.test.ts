@@ -8,12 +8,14 @@ import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/api/app.ts';
 import { formatDateTime } from '../../src/domain/dates.ts';
 import { pageTexts } from '../../src/domain/page-messages.ts';
 import { buildApiDeps } from '../../src/runtime.ts';
-import { accountKey, StaffLogin } from '../../src/services/staff-login.ts';
+import { accountKey, loginFailureAtKey, loginFailureId, loginLockUntilKey, migrateLoginRecords, StaffLogin } from '../../src/services/staff-login.ts';
+import { addKeys } from '../../src/db/keys.ts';
+import { monitoredDatabase, notById } from '../helpers/id-queries.ts';
 import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
 import { webClient } from '../helpers/web.ts';
 
@@ -159,9 +161,73 @@ describe('the per-account failed-login limit', () => {
     const { email } = await staffAccount('traag');
     const staffLogin = new StaffLogin({ models: ctx.models, auth: { accountLimit: 2, accountWindowSeconds: 60, accountLockSeconds: 60 } });
     // A failure just over a window ago (as a slow attacker leaves them).
-    await ctx.models.LoginFailure.create({ _id: crypto.randomUUID(), account: accountKey(email), at: new Date(Date.now() - 61_000) });
+    const at = new Date(Date.now() - 61_000);
+    await ctx.models.LoginFailure.create({ _id: loginFailureId(accountKey(email), at), account: accountKey(email), at });
     await expect(staffLogin.check(email, 'gok-1'), 'the older failure is out of the window').rejects.toMatchObject({ status: 401, code: 'invalid_credentials' });
     await expect(staffLogin.check(email, 'gok-2'), 'two failures within the window').rejects.toMatchObject({ status: 429, code: 'rate_limited' });
+  });
+
+  it('reads failures and locks by `_id` only, counts only the account’s own failures, and removes expired failures of any account by their keys', async () => {
+    const { email } = await staffAccount('op-sleutel');
+    const db = await monitoredDatabase(inject('mongoUri'), ctx.models.connection.name);
+    try {
+      const staffLogin = new StaffLogin({ models: db.models, auth: { accountLimit: 3, accountWindowSeconds: 60, accountLockSeconds: 60 } });
+      // Many recent failures of other accounts, and expired ones of another account (with their keys, as a failed login writes them).
+      const now = Date.now();
+      const others = Array.from({ length: 50 }, (_, i) => ({ account: accountKey(`ander-${i}-${email}`), at: new Date(now - 1_000) }));
+      const expired = Array.from({ length: 5 }, (_, i) => ({ account: accountKey(`oud-${email}`), at: new Date(now - 120_000 - i) }));
+      const stored = [...others, ...expired].map((f) => ({ _id: loginFailureId(f.account, f.at), ...f }));
+      await addKeys(db.models, stored.map((f) => loginFailureAtKey(f._id, f.at)));
+      await db.models.LoginFailure.collection.insertMany(stored as never[]);
+
+      const from = db.commands.length;
+      await expect(staffLogin.check(email, 'gok-1')).rejects.toMatchObject({ status: 401 });
+      await expect(staffLogin.check(email, 'gok-2')).rejects.toMatchObject({ status: 401 });
+      await expect(staffLogin.check(email, 'gok-3'), 'the third failure of this account locks it, whatever other accounts did').rejects.toMatchObject({ status: 429 });
+      await expect(staffLogin.check(email, DEMO_PASSWORD)).rejects.toMatchObject({ status: 429 });
+      const byOther = notById(db, from);
+      expect(byOther.filter((q) => q.collection !== 'staff_users'), 'failures, locks and keys: queries not by _id').toEqual([]);
+      // Only the account's own lookup by e-mail address (a small collection of staff) is not by _id.
+      expect(byOther.map((q) => q.collection)).toEqual(['staff_users', 'staff_users', 'staff_users']);
+
+      const left = await db.models.LoginFailure.find({ _id: { $in: stored.map((f) => f._id) } }, { _id: 1 }).lean();
+      expect(left.length, 'the expired failures are gone, the recent ones of other accounts stay').toBe(others.length);
+      expect(await db.models.Key.countDocuments({ _id: { $in: expired.map((f, i) => loginFailureAtKey(stored[others.length + i]!._id, f.at)._id) } }), 'their keys too').toBe(0);
+    } finally {
+      await db.models.connection.close();
+    }
+  });
+
+  it('removes the failures stored before their ids named the account and keys the locks stored before, once, at start-up', async () => {
+    const account = accountKey(`vroeger-${randomBytes(3).toString('hex')}@buurtfonds.test`);
+    const oldId = crypto.randomUUID();
+    await ctx.models.LoginFailure.collection.insertOne({ _id: oldId, account, at: new Date() } as never);
+    const newId = loginFailureId(account, new Date());
+    await ctx.models.LoginFailure.collection.insertOne({ _id: newId, account, at: new Date() } as never);
+    const lock = { _id: `${account}:1`, account, n: 1, lockedAt: new Date(), until: new Date() };
+    await ctx.models.LoginLock.collection.insertOne(lock as never);
+    const first = await migrateLoginRecords(ctx.models);
+    expect(first.failuresRemoved).toBeGreaterThanOrEqual(1);
+    expect(first.locksKeyed).toBeGreaterThanOrEqual(1);
+    expect(await ctx.models.LoginFailure.exists({ _id: oldId })).toBeNull();
+    expect(await ctx.models.LoginFailure.exists({ _id: newId })).not.toBeNull();
+    expect(await ctx.models.Key.exists({ _id: loginLockUntilKey(lock)._id }), 'the old lock can expire by its key').not.toBeNull();
+    expect(await migrateLoginRecords(ctx.models), 'the second start').toEqual({ failuresRemoved: 0, locksKeyed: 0 });
+  });
+
+  it('a new lock removes the locks of any account kept long enough, by their keys', async () => {
+    const staffLogin = new StaffLogin({ models: ctx.models, auth: { accountLimit: 1, accountWindowSeconds: 60, accountLockSeconds: 60 } });
+    const account = accountKey(`lang-geleden-${randomBytes(3).toString('hex')}@buurtfonds.test`);
+    const old = { _id: `${account}:1`, account, n: 1, lockedAt: new Date(Date.now() - 3 * 86_400_000), until: new Date(Date.now() - 3 * 86_400_000 + 60_000) };
+    const recent = { _id: `${account}:2`, account, n: 2, lockedAt: new Date(Date.now() - 3_600_000), until: new Date(Date.now() - 3_540_000) };
+    for (const l of [old, recent]) {
+      await addKeys(ctx.models, [loginLockUntilKey(l)]);
+      await ctx.models.LoginLock.collection.insertOne(l as never);
+    }
+    await expect(staffLogin.check(`lang-geleden-ander-${randomBytes(3).toString('hex')}@buurtfonds.test`, 'gok'), 'another address locked').rejects.toMatchObject({ status: 429 });
+    expect(await ctx.models.LoginLock.exists({ _id: old._id }), 'kept longer than a day: removed').toBeNull();
+    expect(await ctx.models.Key.exists({ _id: loginLockUntilKey(old)._id })).toBeNull();
+    expect(await ctx.models.LoginLock.exists({ _id: recent._id }), 'ended an hour ago: kept').not.toBeNull();
   });
 
   it('the login page says in Dutch until when the address is locked, and sets no session', async () => {

@@ -12,6 +12,7 @@
  * is today and none has its cut-off near now. Extra meetings of this file are today
  * (minutes from now) or on days no other test file uses.
  */
+import { meetingsOfApplication } from '../../src/privacy/keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amsterdamDate } from '../../src/domain/dates.ts';
 import { extraMeetingIdOf } from '../../src/domain/meetings.ts';
@@ -146,6 +147,9 @@ describe('an extra meeting today, minutes from now', () => {
     expect((await waitForStatus(ctx, B, 'screening')).meeting).toBeNull();
     const frozen = await ctx.models.Meeting.findById(meetingId).lean();
     expect(frozen).toMatchObject({ status: 'agenda_frozen', date: body.date, cutoffAt: new Date(cutoffAt) });
+    // Its agenda's keys were written with it: the erasure finds the meetings of an application by them.
+    expect((await meetingsOfApplication(ctx.models, A.id)).map((m) => m._id)).toEqual([meetingId]);
+    expect(await meetingsOfApplication(ctx.models, B.id)).toEqual([]);
   });
 
   it('the panel votes (page and API) and the chair closes it on the page: the decision reaches the application', async () => {

@@ -7,7 +7,7 @@
 import { applicationsWithOpenRefund } from '../../src/db/keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
-import { grant, statusOf, waitForStatus, type Granted } from '../helpers/grants.ts';
+import { grant, grantPaid, statusOf, waitForStatus, type Granted } from '../helpers/grants.ts';
 import { pdfBytes, pngBytes } from '../helpers/fixtures.ts';
 import { openStatusLink } from '../helpers/web.ts';
 
@@ -27,14 +27,7 @@ describe('report, review and refund', () => {
   let welfare: string;
   const as = (t: string) => ({ Authorization: `Bearer ${t}` });
 
-  async function paid(overrides: Record<string, unknown> = {}): Promise<Granted & { grantedCents: number }> {
-    const a = await grant(ctx, { activity, ...overrides });
-    const batch = await ctx.http().post('/api/v1/payouts/batches').set(as(finance)).send();
-    expect(batch.status, JSON.stringify(batch.body)).toBe(201);
-    expect((await ctx.http().post(`${batch.body.fileUrl}/executed`).set(as(finance)).send()).status).toBe(200);
-    await waitForStatus(ctx, a, 'report_due');
-    return a;
-  }
+  const paid = (overrides: Record<string, unknown> = {}) => grantPaid(ctx, { activity, ...overrides });
 
   beforeAll(async () => {
     ctx = await createTestContext({ now: () => new Date('2026-01-05T10:00:00Z') });

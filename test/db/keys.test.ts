@@ -10,7 +10,14 @@ import { connectDatabase, submittedApplication, type Models } from '../../src/db
 import {
   addApplicationKeys,
   applicationKey,
+  applicationIdByReference,
   backfillApplicationKeys,
+  backfillReferenceKeys,
+  backfillSecretKeys,
+  insertAccessToken,
+  insertIdempotencyClaim,
+  removeSecretsOfApplication,
+  removeApplicationKeys,
   countUnder,
   escapeKeyPart,
   eventsOfApplication,
@@ -161,6 +168,48 @@ describe('ordered keys', () => {
     expect((await listApplicationIds(models, { year: 2072 }, { skip: 0, limit: 5 })).ids).toEqual([appId]);
     expect(await backfillApplicationKeys(models), 'the second time: nothing to do').toBe(0);
     expect(applicationKey.event(appId, 'x')._id.startsWith(`event:${appId}:`)).toBe(true);
+  });
+
+  it('finds an application by its reference in any case, skips a key whose application is gone, and writes the reference keys of older applications once', async () => {
+    const app = submittedApplication({ id: randomUUID(), form: validApplication() as never, reference: 'VW-2073-0007', year: 2073, submittedAt: new Date('2073-02-01T09:00:00Z') });
+    await addApplicationKeys(models, app);
+    await models.Application.collection.insertOne(app as never);
+    expect(await applicationIdByReference(models, 'vw-2073-0007')).toBe(app._id);
+    expect(await applicationIdByReference(models, 'VW-2073-0008')).toBeUndefined();
+    // An undone intake: keys written, the application never stored (or removed before its keys).
+    const undone = submittedApplication({ id: randomUUID(), form: validApplication() as never, reference: 'VW-2073-0009', year: 2073, submittedAt: new Date('2073-02-02T09:00:00Z') });
+    await addApplicationKeys(models, undone);
+    expect(await applicationIdByReference(models, 'VW-2073-0009')).toBeUndefined();
+    await removeApplicationKeys(models, undone);
+    expect(await refsUnder(models, 'reference', ['VW-2073-0009'])).toEqual([]);
+    // Stored before reference keys existed: found once the backfill ran, which runs once.
+    const old = submittedApplication({ id: randomUUID(), form: validApplication() as never, reference: 'VW-2073-0010', year: 2073, submittedAt: new Date('2073-02-03T09:00:00Z') });
+    await models.Application.collection.insertOne(old as never);
+    expect(await applicationIdByReference(models, 'VW-2073-0010'), 'not found before the backfill').toBeUndefined();
+    expect(await backfillReferenceKeys(models)).toBeGreaterThanOrEqual(2);
+    expect(await applicationIdByReference(models, 'VW-2073-0010')).toBe(old._id);
+    expect(await backfillReferenceKeys(models), 'the second time: nothing to do').toBe(0);
+  });
+
+  it("removes an application's access tokens and idempotency claims by key (not another application's), and writes the keys of older ones once", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const at = new Date();
+    await insertAccessToken(models, { _id: `hash-a1-${a}`, applicationId: a, createdAt: at });
+    await insertAccessToken(models, { _id: `hash-a2-${a}`, applicationId: a, createdAt: at });
+    await insertAccessToken(models, { _id: `hash-b1-${b}`, applicationId: b, createdAt: at });
+    await insertIdempotencyClaim(models, { _id: `idem-a-${a}`, requestHash: 'h', applicationId: a, createdAt: at });
+    await expect(insertIdempotencyClaim(models, { _id: `idem-a-${a}`, requestHash: 'h2', applicationId: b, createdAt: at }), 'a claimed key stays claimed').rejects.toThrow();
+    // Stored before the keys existed.
+    await models.AccessToken.collection.insertOne({ _id: `hash-a3-${a}`, applicationId: a, createdAt: at } as never);
+    expect(await backfillSecretKeys(models)).toBeGreaterThanOrEqual(5);
+    expect(await backfillSecretKeys(models), 'the second time: nothing to do').toBe(0);
+
+    expect(await removeSecretsOfApplication(models, a)).toEqual({ accessTokens: 3, idempotencyKeys: 1 });
+    expect(await models.AccessToken.collection.countDocuments({ applicationId: a })).toBe(0);
+    expect(await models.Idempotency.collection.countDocuments({ applicationId: a })).toBe(0);
+    expect(await models.AccessToken.collection.countDocuments({ applicationId: b }), "the other application's token stays").toBe(1);
+    expect(await refsUnder(models, 'token', [a])).toEqual([]);
+    expect(await removeSecretsOfApplication(models, a), 'again: nothing').toEqual({ accessTokens: 0, idempotencyKeys: 0 });
   });
 });
 

@@ -89,6 +89,13 @@ export async function loginAs(tab: Tab, email: string): Promise<void> {
   await Promise.all([tab.page.waitForURL((u) => !u.pathname.startsWith('/inloggen')), tab.page.getByRole('button', { name: 'Inloggen' }).click()]);
 }
 
+/** Opens an application's pages as its applicant would from the e-mail (the link's token becomes a cookie). */
+export async function asApplicant(tab: Tab, ctx: Pick<TestContext, 'deps'>, applicationId: string): Promise<void> {
+  const link = await ctx.deps.signer.signApplicantLink(applicationId);
+  await tab.page.goto(`/aanvraag/${applicationId}?token=${link}`);
+  expect(tab.page.url()).not.toContain('token');
+}
+
 export interface AxeViolation {
   id: string;
   impact: string | null;
@@ -127,6 +134,25 @@ export async function axeWithoutScript(browser: Browser, page: Page): Promise<st
   } finally {
     await context.close();
   }
+}
+
+/** The page's GOV.UK error summary: shown, and every link in it goes to an element of the page. */
+export async function errorSummaryLinksResolve(page: Page): Promise<void> {
+  const links = page.locator('.bf-error-summary a');
+  await links.first().waitFor({ state: 'visible', timeout: 20_000 });
+  for (const href of await links.evaluateAll((as) => as.map((a) => (a as unknown as { getAttribute(n: string): string }).getAttribute('href')))) {
+    expect(href, 'an error summary link').toMatch(/^#./);
+    expect(await page.locator(`[id="${href.slice(1)}"]`).count(), `the error summary links to ${href}, which the page does not have`).toBe(1);
+  }
+}
+
+/** The page is no wider than its viewport (nothing to scroll sideways, e.g. on a 360 px phone). */
+export async function fitsWidth(page: Page, what: string): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => {
+    const g = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+    return { scroll: g.document.documentElement.scrollWidth, width: g.innerWidth };
+  });
+  expect(scroll, `${what} scrolls sideways at ${width} px`).toBeLessThanOrEqual(width);
 }
 
 /** Waits until the locator's first match is visible (fails after 20 s, naming what it waited for). */

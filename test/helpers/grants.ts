@@ -87,3 +87,18 @@ export async function grantWithDocument(ctx: TestContext, overrides: Record<stri
   });
   return { ...g, documentId };
 }
+
+/**
+ * Granted like `grant`, then paid: finance's batch (every pending payout of the context)
+ * made and reported executed through the API. With an activity that is over, the
+ * initiative then asks for its report (`report_due`, which this waits for).
+ */
+export async function grantPaid(ctx: TestContext, overrides: Record<string, unknown> = {}): Promise<Granted & { grantedCents: number }> {
+  const a = await grant(ctx, overrides);
+  const finance = { Authorization: `Bearer ${await ctx.login('financien@buurtfonds.test')}` };
+  const batch = await ctx.http().post('/api/v1/payouts/batches').set(finance).send();
+  expect(batch.status, JSON.stringify(batch.body)).toBe(201);
+  expect((await ctx.http().post(`${batch.body.fileUrl}/executed`).set(finance).send()).status).toBe(200);
+  await waitForStatus(ctx, a, 'report_due');
+  return a;
+}

@@ -9,9 +9,12 @@
 import { chainEntryId } from '../../src/db/chain.ts';
 import { supportChainName } from '../../src/support/service.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { insertEvent } from '../../src/db/keys.ts';
+import { addKeys, escapeKeyPart, insertEvent, type KeyDoc } from '../../src/db/keys.ts';
+import { storyKeys } from '../../src/reports/stories.ts';
 import type { EventDoc } from '../../src/db/models.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { addMeetingItemKeys, backfillMeetingItemKeys, meetingsOfApplication } from '../../src/privacy/keys.ts';
+import { monitoredDatabase, notById } from '../helpers/id-queries.ts';
 import { ApplicationFailure } from '@temporalio/activity';
 import { createPrivacyActivities, type ErasureResult } from '../../activities/privacy.ts';
 import { supportEventModel } from '../../src/db/support-models.ts';
@@ -66,6 +69,7 @@ describe('erasePersonalData', () => {
   let batchId: string;
   let privacy: ReturnType<typeof createPrivacyActivities>;
   let first: ErasureResult;
+  let herStory: KeyDoc[] = [];
   const before: { journal?: LedgerEntryDoc[]; balances?: unknown; batch?: { xml: string; sha256: string }; pdf?: string; png?: string; jpeg?: string } = {};
 
   beforeAll(async () => {
@@ -145,6 +149,9 @@ describe('erasePersonalData', () => {
         },
       },
     );
+    // Her story in the monitoring, keyed as the projection keys a report.
+    herStory = storyKeys((await ctx.models.Application.findById(a.id).lean())!);
+    await addKeys(ctx.models, herStory);
     // Written as the workflow's projection writes them (with their keys).
     for (const event of [
       { _id: `initiative-${a.id}:900`, applicationId: a.id, at: now, type: 'clarification_requested', status: 'clarification_requested', actor: 'staff:x', note: personal.clarification },
@@ -172,6 +179,9 @@ describe('erasePersonalData', () => {
       budgetRemainingCents: 1_000_000,
       fairSpread: { applicantGrantedCents: 0, wijkGrantedCents: {}, earlierRejection: { applicationId: randomUUID(), reference: 'VW-2025-0001', whatChanged } },
     });
+    const agenda = [item(a.id, a.reference, personal.name, personal.whatChanged), item(b.id, b.reference, 'Piet Bakker', 'Nu met prikstokken.')];
+    // Its keys first, as freezeAgenda writes them.
+    await addMeetingItemKeys(ctx.models, `meeting-privacy-${a.id}`, agenda);
     await ctx.models.Meeting.create({
       _id: `meeting-privacy-${a.id}`,
       date: '2027-01-07',
@@ -179,7 +189,7 @@ describe('erasePersonalData', () => {
       cutoffAt: new Date(),
       endsAt: new Date(),
       status: 'closed',
-      agenda: [item(a.id, a.reference, personal.name, personal.whatChanged), item(b.id, b.reference, 'Piet Bakker', 'Nu met prikstokken.')],
+      agenda,
       members: [],
       frozenAt: new Date(),
     });
@@ -295,6 +305,15 @@ describe('erasePersonalData', () => {
     expect(events.filter((e) => (e.type as string) === 'personal_data_erased')).toHaveLength(1);
   });
 
+  it('takes her story out of the monitoring (its keys removed after the text)', async () => {
+    expect(herStory.map((k) => k._id.split(':')[2]), 'her wijk and all').toEqual(['Voorburg-Midden', escapeKeyPart('*')]);
+    expect(await ctx.models.Key.find({ _id: { $in: herStory.map((k) => k._id) } }).lean()).toEqual([]);
+    const year = String((await ctx.models.Application.findById(a.id, { year: 1 }).lean())!.year);
+    const stories = await ctx.http().get(`/api/v1/reports/stories?year=${year}`).set(as(await ctx.staff.admin()));
+    expect(stories.status).toBe(200);
+    expect(stories.body.stories.map((st: { applicationId: string }) => st.applicationId)).not.toContain(a.id);
+  });
+
   it('erases her name from the frozen agenda, and her note from the support case', async () => {
     const meeting = await ctx.models.Meeting.findById(`meeting-privacy-${a.id}`).lean();
     const [hers, his] = meeting!.agenda;
@@ -356,6 +375,27 @@ describe('erasePersonalData', () => {
     });
     expect(await snapshot()).toBe(was);
     expect(await ctx.models.Audit.countDocuments({ action: 'privacy.erased', target: `application:${a.id}` })).toBe(1);
+  });
+
+  it('finds the meetings of her application by key (every query on the meetings by _id), and the backfill writes the keys of agendas stored before them', async () => {
+    const db = await monitoredDatabase(inject('mongoUri'), ctx.models.connection.name);
+    try {
+      const from = db.commands.length;
+      const again = await createPrivacyActivities({ models: db.models, store: ctx.store, retention: ctx.config.retention }).erasePersonalData({ applicationId: a.id });
+      expect(again.agendaItemsStripped).toBe(0);
+      expect(db.commands.slice(from).filter((e) => e.command[e.commandName] === 'meetings').map((e) => e.commandName), 'the meetings were read').toContain('find');
+      expect(notById(db, from).filter((q) => q.collection === 'meetings' || q.collection === 'keys'), 'queries on the meetings and keys not by _id').toEqual([]);
+    } finally {
+      await db.models.connection.close();
+    }
+    // A meeting stored before the keys: none for it until the backfill.
+    const meetingId = `meeting-privacy-before-keys-${a.id}`;
+    const stored = (await ctx.models.Meeting.findById(`meeting-privacy-${a.id}`).lean())!;
+    await ctx.models.Meeting.create({ ...stored, _id: meetingId });
+    expect((await meetingsOfApplication(ctx.models, b.id)).map((m) => m._id)).toEqual([`meeting-privacy-${a.id}`]);
+    expect(await backfillMeetingItemKeys(ctx.models)).toBeGreaterThanOrEqual(2);
+    expect((await meetingsOfApplication(ctx.models, b.id)).map((m) => m._id).sort()).toEqual([meetingId, `meeting-privacy-${a.id}`].sort());
+    expect(await backfillMeetingItemKeys(ctx.models), 'once per database').toBe(0);
   });
 
   it('the application still reads for staff after erasure, with the erasure in its timeline', async () => {

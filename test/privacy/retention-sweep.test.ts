@@ -2,10 +2,14 @@
  * The daily retention sweep on the real worker and dev server: applications that ended
  * longer ago than RETENTION_PERSONAL_DAYS lose their personal data; recent ones and
  * open ones keep it. The retention runs through the end (Amsterdam) of its last day, also
- * across a change of clocks. The Schedule that runs the sweep is created once and updated after.
+ * across a change of clocks. The sweep reads only the `ended` keys that are due (src/privacy/keys.ts).
+ * The Schedule that runs the sweep is created once and updated after.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { addKeys, refsUnder } from '../../src/db/keys.ts';
+import { backfillEndedKeys, endedKey } from '../../src/privacy/keys.ts';
+import { monitoredDatabase, notById } from '../helpers/id-queries.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { submitReady, waitForStatus } from '../helpers/grants.ts';
 import { retentionSweepWorkflow } from '../../workflows/retention.ts';
@@ -23,6 +27,14 @@ describe('personal-data retention sweep', () => {
   });
   afterAll(async () => ctx?.close());
 
+  /** Moves the end of an application back `days` days: its `updatedAt` and its key (as if it had ended then). */
+  const endedAgo = async (id: string, days: number) => {
+    const at = new Date(Date.now() - days * 86_400_000);
+    await ctx.models.Application.collection.updateOne({ _id: id } as never, { $set: { updatedAt: at } });
+    await addKeys(ctx.models, [endedKey(id, at)]);
+    return at;
+  };
+
   const sweep = () =>
     ctx.client.workflow.execute(retentionSweepWorkflow, { taskQueue: ctx.config.temporal.taskQueue, workflowId: `retention-sweep-${randomUUID()}`, args: [] });
 
@@ -35,8 +47,9 @@ describe('personal-data retention sweep', () => {
       await waitForStatus(ctx, a, 'withdrawn');
     }
     // The old one ended 32 days ago (its 30 days are over, whatever the hour); its workflow has completed.
-    await ctx.models.Application.collection.updateOne({ _id: old.id } as never, { $set: { updatedAt: new Date(Date.now() - 32 * 86_400_000) } });
-    await ctx.models.Application.collection.updateOne({ _id: open.id } as never, { $set: { updatedAt: new Date(Date.now() - 400 * 86_400_000) } });
+    const oldEnd = await endedAgo(old.id, 32);
+    // An open one last written long ago, with a key a crash could have left (not final: never due).
+    const openEnd = await endedAgo(open.id, 400);
 
     const result = await sweep();
     expect(result).toEqual({ erased: 1, failed: [] });
@@ -50,7 +63,49 @@ describe('personal-data retention sweep', () => {
     expect(op?.erasedAt).toBeUndefined(); // still open, however old
     // The next sweep finds nothing new.
     expect(await sweep()).toEqual({ erased: 0, failed: [] });
+    // The keys the sweeps read and found no longer due are gone: the erased one's, the open one's.
+    const left = (await refsUnder(ctx.models, 'ended', [])).map((k) => k._id);
+    expect(left).not.toContain(endedKey(old.id, oldEnd)._id);
+    expect(left).not.toContain(endedKey(open.id, openEnd)._id);
+    expect(left.filter((k) => k.endsWith(`:${recent.id}`)), 'the recent one keeps its key (written by the withdrawal)').toHaveLength(1);
   }, 90_000);
+
+  it('reads only what is due, by key (no query but by _id); an application written again after it ended waits for its new end; the backfill keys what ended before keys existed', async () => {
+    const db = await monitoredDatabase(inject('mongoUri'), ctx.models.connection.name);
+    try {
+      const { findErasable } = createRetentionActivities({ models: db.models, retentionPersonalDays: 30 });
+      const withdrawn = async (endedAt: Date, keyAt: Date | null) => {
+        const id = randomUUID();
+        const form = validApplication() as unknown as ApplicationInput;
+        await ctx.models.Application.create({ ...submittedApplication({ id, form, reference: `VW-2026-${id.slice(0, 4)}`, year: 2026, submittedAt: new Date('2026-01-01T10:00:00Z') }), status: 'withdrawn' });
+        await ctx.models.Application.collection.updateOne({ _id: id } as never, { $set: { updatedAt: endedAt } });
+        if (keyAt) await addKeys(ctx.models, [endedKey(id, keyAt)]);
+        return id;
+      };
+      const at = '2026-09-01T01:00:00.000Z';
+      // Due: ended in June. Written again in August (its key from June): not due, moved to August.
+      const due = await withdrawn(new Date('2026-06-01T10:00:00Z'), new Date('2026-06-01T10:00:00Z'));
+      const rewritten = await withdrawn(new Date('2026-08-20T10:00:00Z'), new Date('2026-06-02T10:00:00Z'));
+      // Ended in June before the keys existed: found once the backfill has run.
+      const unkeyed = await withdrawn(new Date('2026-06-03T10:00:00Z'), null);
+      const from = db.commands.length;
+      const first = await findErasable({ at, limit: 10_000 });
+      expect(notById(db, from), 'queries not by _id').toEqual([]);
+      expect(first).toContain(due);
+      expect(first).not.toContain(rewritten);
+      expect(first).not.toContain(unkeyed);
+      expect((await refsUnder(ctx.models, 'ended', [])).filter((k) => k.ref === rewritten).map((k) => k._id), 'keyed again at its new end').toEqual([endedKey(rewritten, '2026-08-20T10:00:00Z')._id]);
+      expect(await findErasable({ at: '2026-09-20T01:00:00.000Z', limit: 10_000 }), 'due 30 days after it was written again').toContain(rewritten);
+
+      expect(await backfillEndedKeys(ctx.models)).toBeGreaterThanOrEqual(1);
+      expect(await findErasable({ at, limit: 10_000 })).toContain(unkeyed);
+      expect(await backfillEndedKeys(ctx.models), 'once per database').toBe(0);
+      // `limit`: the first due, in the order they ended.
+      expect(await findErasable({ at, limit: 1 })).toHaveLength(1);
+    } finally {
+      await db.models.connection.close();
+    }
+  });
 
   it('keeps the personal data through the end of the last retention day in Amsterdam, across the change to summer time', async () => {
     const { findErasable } = createRetentionActivities({ models: ctx.models, retentionPersonalDays: 30 });
@@ -58,6 +113,7 @@ describe('personal-data retention sweep', () => {
     const endedAt = async (updatedAt: string) => {
       const id = randomUUID();
       const form = validApplication() as unknown as ApplicationInput;
+      await addKeys(ctx.models, [endedKey(id, updatedAt)]); // as the status projection writes it
       await ctx.models.Application.create({ ...submittedApplication({ id, form, reference: `VW-2027-${id.slice(0, 4)}`, year: 2027, submittedAt: new Date('2027-03-01T10:00:00Z') }), status: 'withdrawn' });
       await ctx.models.Application.collection.updateOne({ _id: id } as never, { $set: { updatedAt: new Date(updatedAt) } });
       return id;

@@ -10,16 +10,23 @@
  * 2030 holds one application whose money is in budget year 2031; 2034 is the cache's.
  */
 import { randomUUID } from 'node:crypto';
-import { insertDocuments } from '../../src/db/keys.ts';
+import { addKeys, insertDocuments, refsUnder } from '../../src/db/keys.ts';
+import request from 'supertest';
+import { createApp } from '../../src/api/app.ts';
+import { buildApiDeps } from '../../src/runtime.ts';
+import { backfillStoryKeys, storyKeys } from '../../src/reports/stories.ts';
+import { createApplicationActivities } from '../../activities/applications.ts';
+import { commandsSince, monitoredDatabase, notById } from '../helpers/id-queries.ts';
+import { webClient } from '../helpers/web.ts';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { submittedApplication } from '../../src/db/models.ts';
 import { ERASED } from '../../src/privacy/erasure.ts';
 import { ReportService } from '../../src/reports/service.ts';
 import { summarize } from '../../src/reports/figures.ts';
-import { createTestContext, eventually, type TestContext } from '../helpers/context.ts';
+import { createTestContext, DEMO_PASSWORD, eventually, type TestContext } from '../helpers/context.ts';
 import { jpegBytes, pdfBytes, pngBytes, validApplication } from '../helpers/fixtures.ts';
 import { createHash } from 'node:crypto';
 
@@ -108,6 +115,7 @@ const c10 = fig({ grantedFull: 1, requestedCents: 50_000, grantedCents: 50_000, 
 // --- fixtures ------------------------------------------------------------------------------
 
 const A: Record<string, string> = {};
+let storiesBackfilled = 0;
 const photos: Record<string, string> = {};
 const TRICKY_TITLE = 'Buurttuin "De Groene Hoek"; fase 1\nmet kas';
 const FORMULA_TITLE = '=HYPERLINK("http://example.com","klik")';
@@ -268,6 +276,8 @@ beforeAll(async () => {
   await ctx.models.Application.collection.updateOne({ _id: A.A1 } as never, { $set: { 'report.documentIds': [photos.A1receipt, photos.A1] } });
   await ctx.models.Application.collection.updateOne({ _id: A.A2 } as never, { $set: { 'report.documentIds': [photos.A2] } });
   await ctx.models.Application.collection.updateOne({ _id: A.A10 } as never, { $set: { 'report.documentIds': [photos.A10] } });
+  // Stored without the projection: their story keys come from the start-up backfill, as for data from before the keys.
+  storiesBackfilled = await backfillStoryKeys(ctx.models);
   await book();
 }, 60_000);
 afterAll(async () => ctx?.close());
@@ -512,7 +522,7 @@ describe('GET /api/v1/reports/stories', () => {
   it('report texts with links to their photos (not the receipts), newest report first; erased ones left out', async () => {
     const res = await get('/api/v1/reports/stories?year=2031');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ year: 2031, stale: false, total: 2, offset: 0, limit: 20 });
+    expect(res.body).toMatchObject({ year: 2031, stale: false, total: 2, page: 1, pageSize: 20, offset: 0, limit: 20 });
     expect(res.body.stories).toEqual([
       {
         ...storyOf('A2'),
@@ -563,13 +573,119 @@ describe('GET /api/v1/reports/stories', () => {
     expect(await ids('limit=1')).toEqual({ total: 2, ids: [A.A2] });
     expect(await ids('offset=1&limit=1')).toEqual({ total: 2, ids: [A.A1] });
     expect(await ids('offset=5')).toEqual({ total: 2, ids: [] });
+    // The list convention: page and pageSize (taking precedence over offset and limit).
+    expect(await ids('pageSize=1')).toEqual({ total: 2, ids: [A.A2] });
+    expect(await ids('page=2&pageSize=1')).toEqual({ total: 2, ids: [A.A1] });
+    expect(await ids('page=2&pageSize=1&offset=0&limit=5')).toEqual({ total: 2, ids: [A.A1] });
+    expect(await ids('page=3&pageSize=1')).toEqual({ total: 2, ids: [] });
+    expect(await ids('wijk=Damsigt&page=1&pageSize=1')).toEqual({ total: 1, ids: [A.A2] });
+    const res = await get('/api/v1/reports/stories?year=2031&offset=1&limit=1');
+    expect(res.body, 'offset and limit as a page').toMatchObject({ page: 2, pageSize: 1, offset: 1, limit: 1, total: 2 });
   });
 
   it('refuses an unknown wijk and a bad page', async () => {
     const unknown = await get('/api/v1/reports/stories?year=2031&wijk=Atlantis');
     expect(unknown.status).toBe(422);
     expect(unknown.body.error.details).toEqual([{ path: 'query.wijk', code: 'unknown_wijk', message: "Veld 'query.wijk': deze wijk kennen we niet." }]);
-    for (const q of ['limit=0', 'limit=101', 'offset=-1', 'limit=abc']) expect((await get(`/api/v1/reports/stories?year=2031&${q}`)).status, q).toBe(422);
+    for (const q of ['limit=0', 'limit=101', 'offset=-1', 'limit=abc', 'page=0', 'page=abc', 'pageSize=0', 'pageSize=101']) expect((await get(`/api/v1/reports/stories?year=2031&${q}`)).status, q).toBe(422);
+  });
+});
+
+describe('the stories by key (src/reports/stories.ts)', () => {
+  const storyRefs = async (year: number, wijk = '*') => (await refsUnder(ctx.models, 'story', [String(year), wijk])).map((k) => k.ref);
+
+  it('the backfill wrote the keys of the reports stored before them, once: per wijk served and for all, newest report first; none for an erased report', async () => {
+    // A1 (Voorburg-Midden), A2 (Damsigt, Bovenveen): three wijk keys and two for all. A10 was erased.
+    expect(storiesBackfilled).toBe(5);
+    expect(await storyRefs(2031)).toEqual([A.A2, A.A1]);
+    expect(await storyRefs(2031, 'Bovenveen')).toEqual([A.A2]);
+    expect(await storyRefs(2031, 'Voorburg-Midden')).toEqual([A.A1]);
+    expect(await backfillStoryKeys(ctx.models), 'the second start').toBe(0);
+  });
+
+  it('a page of stories sends only _id queries (its keys, the applications, the photos), with or without a wijk', async () => {
+    // The API on a connection that records what it sends (its own app; logged in there).
+    const db = await monitoredDatabase(inject('mongoUri'), ctx.models.connection.name);
+    try {
+      const { app } = createApp(buildApiDeps({ config: ctx.config, logger: ctx.logger, models: db.models, client: ctx.client, store: ctx.store, secret: randomUUID() }));
+      const login = await request(app).post('/api/v1/auth/login').send({ email: 'admin@buurtfonds.test', password: DEMO_PASSWORD });
+      expect(login.status).toBe(200);
+      for (const q of ['', '&wijk=Bovenveen', '&page=2&pageSize=1']) {
+        const from = db.commands.length;
+        const res = await request(app).get(`/api/v1/reports/stories?year=2031${q}`).set(bearer(login.body.token));
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        expect(res.body.stories.length, q).toBe(1 + Number(q === ''));
+        expect(res.body.stories.flatMap((st: { photos: unknown[] }) => st.photos).length, `${q}: the photos were read`).toBeGreaterThan(0);
+        expect(commandsSince(db, from), `${q}: what was sent`).toEqual(expect.arrayContaining(['find', 'count']));
+        expect(notById(db, from), `${q}: queries not by _id`).toEqual([]);
+      }
+    } finally {
+      await db.models.connection.close();
+    }
+  });
+
+  it('the status projection writes the keys with the report, moves them when the report is sent again, and a page skips a key its application no longer has', async () => {
+    const id = await insertFixture({ key: 'S1', seq: 1, year: 2035, createdAt: '2035-02-01T10:00:00Z', status: 'paid', form: { title: 'Buurtmoestuin', wijken: ['Stompwijk'], amountRequestedCents: 10_000 }, decision: { outcome: 'approved', grantedCents: 10_000 } });
+    const { recordProgress } = createApplicationActivities({ models: ctx.models, tally: ctx.deps.tally });
+    const report = (submittedAt: string, text: string) => ({ text, participants: 12, volunteers: 3, selfAssessment: 'green' as const, costLines: [{ description: 'Zaad', amountCents: 10_000 }], submittedAt, actualCostsCents: 10_000, unspentCents: 0, documentIds: [] });
+    const step = (seq: number, at: string, text: string) =>
+      recordProgress({ applicationId: id, seq, event: { id: `${id}:story-${seq}`, at, type: 'report_received', status: 'report_received' }, status: 'report_received', informationRequests: [], decision: null, report: report(at, text), review: null, settlement: null });
+    const page = async (wijk?: string) => (await get(`/api/v1/reports/stories?year=2035${wijk ? `&wijk=${wijk}` : ''}`)).body as { total: number; stories: { applicationId: string; reportedAt: string; text: string }[] };
+
+    expect((await page()).stories).toEqual([]);
+    await step(6, '2035-06-01T10:00:00.000Z', 'De eerste oogst.');
+    expect((await page()).stories).toEqual([expect.objectContaining({ applicationId: id, reportedAt: '2035-06-01T10:00:00.000Z', text: 'De eerste oogst.' })]);
+    expect((await page('Stompwijk')).total).toBe(1);
+    expect((await page('Damsigt')).total).toBe(0);
+
+    // Sent again after a clarification: a new time, the keys moved (not one story twice).
+    await step(7, '2035-07-01T10:00:00.000Z', 'De oogst, met bonnetjes.');
+    expect((await page()).stories).toEqual([expect.objectContaining({ applicationId: id, reportedAt: '2035-07-01T10:00:00.000Z', text: 'De oogst, met bonnetjes.' })]);
+    expect(await storyRefs(2035)).toEqual([id]);
+    expect(await storyRefs(2035, 'Stompwijk')).toEqual([id]);
+
+    // A key of the earlier report that a crash left: counted, but its story is not shown twice.
+    await addKeys(ctx.models, storyKeys({ _id: id, year: 2035, reference: 'VW-2035-0001', wijken: ['Stompwijk'], report: { text: 'x', submittedAt: '2035-06-01T10:00:00.000Z' } }));
+    const stale = await page();
+    expect(stale.total).toBe(2);
+    expect(stale.stories.map((st) => st.reportedAt)).toEqual(['2035-07-01T10:00:00.000Z']);
+  });
+});
+
+describe('the stories on the monitoring page', () => {
+  it('a page of stories at a time with previous/next links, of one wijk when chosen, in Dutch and English', async () => {
+    const web = webClient(ctx);
+    await web.login('admin@buurtfonds.test');
+    // Ten a page: one page for the two stories of 2031, no pagination.
+    const all = await web.get('/beheer/monitoring?jaar=2031');
+    expect(all.status).toBe(200);
+    expect(all.text).toContain('Straatfeest Kerkstraat');
+    expect(all.text).toContain('De kas staat er');
+    expect(all.text).toContain('<label class="utrecht-form-label" for="f-wijk">Verhalen uit wijk</label>');
+    expect(all.text).not.toContain('bf-pagination');
+    const bovenveen = await web.get('/beheer/monitoring?jaar=2031&wijk=Bovenveen');
+    expect(bovenveen.text).toContain('De kas staat er');
+    expect(bovenveen.text).not.toContain('Straatfeest Kerkstraat');
+    expect((await web.get('/beheer/monitoring?jaar=2031&wijk=Stompwijk')).text).toContain('Nog geen verhalen uit deze wijk.');
+    // Twelve stories in 2036: two pages of ten, newest report first.
+    for (let i = 1; i <= 12; i++) {
+      const id = await insertFixture({ key: `P${i}`, seq: i, year: 2036, createdAt: '2036-02-01T10:00:00Z', status: 'report_received', form: { title: `Verhaal ${String(i).padStart(2, '0')}`, wijken: ['Damsigt'], amountRequestedCents: 1_000 }, report: { participants: 1, volunteers: 1, selfAssessment: 'green', submittedAt: `2036-05-${String(i).padStart(2, '0')}T10:00:00.000Z`, text: reportText(`Verhaal ${i}`) } });
+      const stored = await ctx.models.Application.collection.findOne({ _id: id } as never);
+      await addKeys(ctx.models, storyKeys(stored as never));
+    }
+    const titles = (html: string) => [...html.matchAll(/>(Verhaal \d\d)</g)].map((m) => m[1]);
+    const first = await web.get('/beheer/monitoring?jaar=2036');
+    expect(titles(first.text)).toEqual(['12', '11', '10', '09', '08', '07', '06', '05', '04', '03'].map((n) => `Verhaal ${n}`));
+    expect(first.text).toContain('Pagina 1 van 2');
+    expect(first.text).toContain('href="/beheer/monitoring?jaar=2036&amp;pagina=2#verhalen"');
+    const second = await web.get('/beheer/monitoring?jaar=2036&pagina=2');
+    expect(titles(second.text)).toEqual(['Verhaal 02', 'Verhaal 01']);
+    expect(second.text).toContain('rel="prev"');
+    await web.get('/taal/en?terug=%2F');
+    const english = await web.get('/beheer/monitoring?jaar=2036&wijk=Damsigt&pagina=2');
+    expect(titles(english.text)).toEqual(['Verhaal 02', 'Verhaal 01']);
+    expect(english.text).toContain('Page 2 of 2');
+    expect(english.text).toContain('Stories from district');
   });
 });
 

@@ -13,14 +13,16 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApplicationActivities, type RecordProgressInput } from '../../activities/applications.ts';
 import { BudgetLedger } from '../../src/budget/ledger.ts';
-import { addApplicationKeys } from '../../src/db/keys.ts';
+import { addApplicationKeys, listApplicationIds } from '../../src/db/keys.ts';
 import { connectDatabase, submittedApplication, type ApplicationDoc, type Models } from '../../src/db/models.ts';
-import type { ApplicationStatus } from '../../src/domain/status.ts';
+import { applicationStatuses, type ApplicationStatus } from '../../src/domain/status.ts';
 import type { DecisionNotice } from '../../src/domain/decisions.ts';
 import type { InitiativeReport, ReportReview, TrafficLight } from '../../src/domain/report.ts';
 import { applicationErasure } from '../../src/privacy/erasure.ts';
 import { summarize, summaryOf } from '../../src/reports/figures.ts';
 import { ReportService } from '../../src/reports/service.ts';
+import { ApplicationService, type ApplicationServiceDeps } from '../../src/services/applications.ts';
+import type { CommandStartedEvent } from 'mongodb';
 import { backfillTally, countedRowOf, ReportTally, tallyKey } from '../../src/reports/tally.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 
@@ -115,6 +117,25 @@ async function incremental(year: number, t?: ReportTally) {
   return summaryOf(year, await (t ?? new ReportTally({ models, snapshotEvery: 5 })).aggregate(year), opts);
 }
 
+/**
+ * The staff list's totals from a tally (status × wijk × submission year, each given or
+ * any) against the list keys of the same filter counted one by one; `m` the database the
+ * keys are in (they must be the application's own, so the filters seen are every status
+ * and wijk of the history).
+ */
+async function expectListCounts(t: ReportTally, m: Models = models, ofYear = YEAR) {
+  const filters: { status?: string; wijk?: string; year?: number }[] = [];
+  for (const year of [ofYear, undefined])
+    for (const status of [...applicationStatuses, undefined]) for (const wijk of [...WIJKEN, undefined]) filters.push({ ...(status ? { status } : {}), ...(wijk ? { wijk } : {}), ...(year ? { year } : {}) });
+  let nonZero = 0;
+  for (const f of filters) {
+    const { total } = await listApplicationIds(m, f, { skip: 0, limit: 1 });
+    expect(await t.count(f), JSON.stringify(f)).toBe(total);
+    if (total) nonZero += 1;
+  }
+  return nonZero;
+}
+
 /** Decides, reserves and pays a grant as the workflow would. */
 async function grant(app: ApplicationDoc, outcome: 'approved' | 'partially_approved', cents: number, l = ledger, a = activities) {
   await project(step(app, outcome, { decision: decision(outcome, cents, app.amountRequestedCents) }), a);
@@ -173,6 +194,9 @@ describe('the incremental summary against one computed from scratch', () => {
     expect(await incremental(YEAR, tally)).toEqual(expected);
     expect(await incremental(YEAR)).toEqual(expected);
     expect(tally.position(YEAR)!.snapshotAt).toBeGreaterThan(0);
+    // The staff list's totals: this process's, a fresh process's, against the keys counted one by one.
+    expect(await expectListCounts(tally)).toBeGreaterThan(30);
+    await expectListCounts(new ReportTally({ models, snapshotEvery: 5 }));
     // The migration's way (a snapshot at 0 from everything stored) agrees too.
     const copy = `t_tally_copy_${suffix}`;
     const m2 = await connectDatabase(inject('mongoUri'), copy);
@@ -182,6 +206,52 @@ describe('the incremental summary against one computed from scratch', () => {
     expect(await backfillTally(m2)).toBe(8);
     expect(await backfillTally(m2)).toBe(0); // once
     expect(summaryOf(YEAR, await new ReportTally({ models: m2 }).aggregate(YEAR), opts)).toEqual(expected);
+    await expectListCounts(new ReportTally({ models: m2 }), models);
+    await m2.connection.dropDatabase();
+  });
+
+  it('the staff list takes its total from the tally: a page and its total with only `_id` queries and no count of the keys', async () => {
+    const m = await connectDatabase(inject('mongoUri'), dbName, { monitorCommands: true });
+    others.push(m);
+    const commands: CommandStartedEvent[] = [];
+    m.connection.getClient().on('commandStarted', (e) => commands.push(e));
+    // Only what the list uses: its keys, the applications, the tally.
+    const service = new ApplicationService({ models: m, tally: new ReportTally({ models: m }) } as unknown as ApplicationServiceDeps);
+    const query = { year: YEAR, page: 1, pageSize: 2 };
+    await service.list(query); // this process's first fold of the year: the newest snapshot and the entries after it
+    commands.length = 0;
+    const page = await service.list(query);
+    const { ids, total } = await listApplicationIds(models, { year: YEAR }, { skip: 0, limit: 2 });
+    expect(page.items.map((i) => i.id)).toEqual(ids);
+    expect(page.total).toBe(total);
+    expect(total).toBeGreaterThan(2);
+    expect(commands.map((c) => c.commandName).sort()).toEqual(['find', 'find', 'find']); // the keys, the applications, the tally's tail
+    for (const c of commands) expect(Object.keys((c.command as { filter: object }).filter), JSON.stringify(c.command)).toEqual(['_id']);
+  });
+
+  it('a database whose newest snapshot predates the list counts (v1) gets, once, one with them at the chain\'s end: counts and summary right, later deltas on top', async () => {
+    const copy = `t_tally_v1_${suffix}`;
+    const m2 = await connectDatabase(inject('mongoUri'), copy);
+    others.push(m2);
+    for (const c of ['Application', 'LedgerEntry', 'Tally', 'Key'] as const) await m2[c].collection.insertMany(await models[c].collection.find({}).toArray());
+    // As the previous version left it: its marker, snapshots without the count groups, and no year keys.
+    await m2.Tally.collection.deleteOne({ _id: 'migration:tally:v2' } as never);
+    await m2.Tally.collection.insertOne({ _id: 'migration:tally:v1', key: 'migration:tally:v1', at: new Date() } as never);
+    await m2.Key.collection.deleteMany({ _id: { $gte: 'tally-year:', $lt: 'tally-year;' } } as never);
+    for (const snap of await m2.Tally.collection.find({ _id: { $gte: `tally-${YEAR}-snapshot:`, $lt: `tally-${YEAR}-snapshot;` } } as never).toArray()) {
+      const groups = (snap.groups as { key: string }[]).filter((g) => !g.key.startsWith('n:'));
+      await m2.Tally.collection.updateOne({ _id: snap._id } as never, { $set: { groups } });
+    }
+    await expect(expectListCounts(new ReportTally({ models: m2 }), m2), 'the old snapshot has no counts').rejects.toThrow();
+    expect(await backfillTally(m2)).toBeGreaterThan(0);
+    expect(await backfillTally(m2)).toBe(0); // once
+    const fresh = new ReportTally({ models: m2, snapshotEvery: 5 });
+    await expectListCounts(fresh, m2);
+    expect(summaryOf(YEAR, await fresh.aggregate(YEAR), opts)).toEqual(await fromScratch(YEAR)); // the original database, the same data
+    // A delta after the migration lands on top of the new snapshot.
+    const late = await intake({ wijken: ['Stompwijk'], purposes: ['safety'], amountRequestedCents: 1_234, budgetLines: [{ description: 'Y', amountCents: 1_234 }] }, '2041-10-01T10:00:00Z', { m: m2, t: fresh });
+    await project(step(late, 'screening'), createApplicationActivities({ models: m2, tally: fresh }));
+    await expectListCounts(new ReportTally({ models: m2, snapshotEvery: 5 }), m2);
     await m2.connection.dropDatabase();
   });
 });
@@ -287,6 +357,7 @@ describe('two writers at once', () => {
     const expected = await fromScratch(year);
     expect(expected.totals).toMatchObject({ applications: 30, grantedFull: 12, open: 18 });
     expect(await incremental(year)).toEqual(expected);
+    await expectListCounts(new ReportTally({ models, snapshotEvery: 5 }), models, year);
     // Positions 1..n without a gap.
     const seqs = (await models.Tally.collection.find({ _id: { $gte: `tally-${year}:`, $lt: `tally-${year};` } } as never).sort({ _id: 1 }).toArray()).map((d) => d.seq as number);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));

@@ -11,7 +11,8 @@ import { ReportTally } from '../../src/reports/tally.ts';
 import { randomUUID } from 'node:crypto';
 import type { CommandStartedEvent } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectDatabase, type Models } from '../../src/db/models.ts';
+import type { Models } from '../../src/db/models.ts';
+import { monitoredDatabase, notById } from '../helpers/id-queries.ts';
 import { addKeys, countUnder, refsUnder, removeKeys } from '../../src/db/keys.ts';
 import { idRange } from '../../src/db/chain.ts';
 import { supportEventModel } from '../../src/db/support-models.ts';
@@ -43,9 +44,7 @@ interface Db {
 }
 
 async function openDb(name: string): Promise<Db> {
-  const models = await connectDatabase(inject('mongoUri'), `${name}-${randomUUID().slice(0, 8)}`, { monitorCommands: true });
-  const commands: CommandStartedEvent[] = [];
-  models.connection.getClient().on('commandStarted', (e) => commands.push(e));
+  const { models, commands } = await monitoredDatabase(inject('mongoUri'), `${name}-${randomUUID().slice(0, 8)}`);
   let t = Date.parse('2071-05-01T08:00:00Z');
   const now = () => new Date((t += 1000));
   await models.StaffUser.collection.insertMany([
@@ -141,27 +140,6 @@ async function expectSameAsFold(db: Db, what: string): Promise<void> {
   for (const w of workers) expect((await s.readableBy(w._id)).sort(), `${what}: readable by ${w._id}`).toEqual(want.readable(w));
   expect(db.commands.length, `${what}: the queries are seen`).toBeGreaterThan(from);
   expect(notById(db, from), `${what}: queries not by _id`).toEqual([]);
-}
-
-/** The filters of the queries sent since `from` that are not on `_id` alone. */
-function notById(db: Db, from: number): unknown[] {
-  const filtersOf = (e: CommandStartedEvent): unknown[] => {
-    const c = e.command;
-    if (e.commandName === 'find') return [c.filter ?? {}];
-    if (e.commandName === 'count') return [c.query ?? {}];
-    if (e.commandName === 'delete') return (c.deletes as { q: unknown }[]).map((d) => d.q);
-    if (e.commandName === 'update') return (c.updates as { q: unknown }[]).map((u) => u.q);
-    if (e.commandName === 'findAndModify') return [c.query ?? {}];
-    if (e.commandName === 'aggregate' || e.commandName === 'distinct') return [{ [e.commandName]: c[e.commandName] }];
-    return [];
-  };
-  return db.commands
-    .slice(from)
-    .flatMap((e) => filtersOf(e).map((f) => ({ collection: e.command[e.commandName], filter: f })))
-    .filter(({ filter }) => {
-      const keys = Object.keys(filter as object);
-      return keys.length !== 1 || keys[0] !== '_id';
-    });
 }
 
 let db: Db;

@@ -11,15 +11,25 @@
  * meeting workflow), here set to now. Every page on the way is checked with axe-core
  * (WCAG 2.1 A/AA) and watched for script errors, CSP violations and dialogs; the main
  * pages are photographed for the README.
+ *
+ * On the way it also checks: the home page's figures (budget left, next meeting and its
+ * cut-off); the answer form's error and an answer with a file; the agenda's fair-spread
+ * figures and budget left (an earlier grant to the same resident and wijk); one member
+ * voting partially with JavaScript off; the results table; and, at the end, the login
+ * page's answer to too many failed attempts (429). The resident's pages fit the 360 px
+ * phone (nothing to scroll sideways).
  */
 import { describe, expect, it } from 'vitest';
-import { planMeeting } from '../../src/domain/meetings.ts';
+import { formatDateTime } from '../../src/domain/dates.ts';
+import { planMeeting, upcomingMeetings } from '../../src/domain/meetings.ts';
+import { euros } from '../../src/domain/page-messages.ts';
 import { calendarRules, meetingInput } from '../../src/temporal/schedule.ts';
 import { meetingStateQuery, type panelMeetingWorkflow } from '../../workflows/meeting.ts';
 import { eventually } from '../helpers/context.ts';
-import { pdfBytes } from '../helpers/fixtures.ts';
+import { pdfBytes, validApplication } from '../helpers/fixtures.ts';
+import { grant } from '../helpers/grants.ts';
 import { statusLinkIn } from '../helpers/web.ts';
-import { browserSuite, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
+import { axeWithoutScript, browserSuite, fitsWidth, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const amsterdamDay = (at: Date) => at.toLocaleDateString('sv-SE', { timeZone: 'Europe/Amsterdam' });
@@ -45,10 +55,18 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     const r = resident.page;
     await r.goto('/');
     await accessible(r, 'the home page');
+    await fitsWidth(r, 'the home page');
+    // The figures: the whole budget of the year still left, the next meeting whose cut-off is ahead.
+    const totalCents = ctx.config.fund.annualBudgetCents;
+    const next = upcomingMeetings(calendarRules(ctx.config), [], new Date(), 4).find((m) => Date.parse(m.cutoffAt) > Date.now())!;
+    const text = async (page: typeof r, selector: string) => (await page.locator(selector).innerText()).replace(/\u00a0/g, ' ');
+    expect(await text(r, 'main')).toContain(`Er is nog ${euros(totalCents, 'nl')} over van ${euros(totalCents, 'nl')}.`.replace(/\u00a0/g, ' '));
+    expect(await text(r, 'main')).toContain(`De volgende vergadering is op ${formatDateTime(new Date(next.startsAt))}. Aanvragen die op ${formatDateTime(new Date(next.cutoffAt))} compleet zijn, komen op de agenda.`);
     await shoot(r, 'home-phone');
     await r.getByRole('link', { name: 'Vraag geld aan' }).click();
     await expect.poll(() => r.url()).toMatch(/\/aanvragen$/);
     await accessible(r, 'the empty application form');
+    await fitsWidth(r, 'the empty application form');
     await r.getByLabel('Uw naam').fill('Fatima El Amrani');
     await r.getByLabel('E-mailadres').fill('fatima@example.nl');
     await r.getByLabel('Telefoonnummer').fill('06 1234 5678');
@@ -77,12 +95,14 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await r.getByLabel('Ik geef toestemming om mijn gegevens te gebruiken voor deze aanvraag.').check();
     await r.getByLabel('Voeg documenten toe').setInputFiles({ name: 'offerte-partytent.pdf', mimeType: 'application/pdf', buffer: pdfBytes });
     await accessible(r, 'the filled-in application form');
+    await fitsWidth(r, 'the filled-in application form');
     await shoot(r, 'apply-phone');
     await Promise.all([r.waitForURL(/\/aanvraag\/[0-9a-f-]{36}\/verzonden$/), r.getByRole('button', { name: 'Aanvraag versturen' }).click()]);
     await visible(r.getByRole('heading', { name: 'Uw aanvraag is verstuurd' }));
     const reference = (await r.locator('.bf-reference').innerText()).trim();
     expect(reference).toMatch(/^VW-\d{4}-\d{4}$/);
     await accessible(r, 'the confirmation page');
+    await fitsWidth(r, 'the confirmation page');
     await shoot(r, 'sent-phone');
     const id = /\/aanvraag\/([0-9a-f-]{36})\/verzonden$/.exec(r.url())![1]!;
     await statusInDb(id, 'screening');
@@ -110,17 +130,32 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     expect(r.url(), 'the token must leave the address bar').not.toContain('token');
     await visible(r.getByRole('heading', { name: 'Het panel vraagt om een aanvulling' }));
     await accessible(r, 'the status page with an open request');
+    await fitsWidth(r, 'the status page with an open request');
     await shoot(r, 'status-request-phone');
+    // Sent empty: the error at the form.
+    await r.getByRole('button', { name: 'Aanvulling versturen' }).click();
+    await visible(r.getByText('Schrijf een antwoord of voeg een document toe.').first());
+    await accessible(r, 'the answer form with errors');
+    // The answer with a file (sent by the page's upload script, with its progress bar).
     await r.getByLabel('Uw antwoord').fill('De vergunning is aangevraagd; de gemeente sluit de straat op 12 juni af.');
+    await r.getByLabel('Documenten toevoegen').setInputFiles({ name: 'aanvraag-vergunning.pdf', mimeType: 'application/pdf', buffer: pdfBytes });
     await r.getByRole('button', { name: 'Aanvulling versturen' }).click();
     await visible(r.getByText('Uw aanvulling is verstuurd.'));
     await statusInDb(id, 'screening');
+    const answered = await ctx.deps.applications.view(id, 'staff');
+    expect(answered.documents.map((d) => d.fileName)).toContain('aanvraag-vergunning.pdf');
+    expect(answered.informationRequests.map((q) => q.state)).toEqual(['answered']);
+    await accessible(r, 'the status page in screening');
 
     // --- The panel member marks it complete.
     await p.reload();
     await p.getByRole('button', { name: 'Markeer als compleet' }).click();
     await visible(p.getByText('De aanvraag is compleet en gaat naar de vergadering.'));
     await statusInDb(id, 'ready_for_meeting');
+
+    // An earlier grant to the same resident in the same wijk and budget year (through the API, not on this
+    // meeting's agenda): what the agenda's fair-spread figures and the budget left must count.
+    await grant(ctx, { applicant: { ...validApplication().applicant, email: 'fatima@example.nl' }, wantsSupport: false, supportWish: undefined }, 20_000);
 
     // --- The agenda cut-off (what the Schedule does in production): the meeting starts, its agenda frozen now.
     const planned = planMeeting(calendarRules(ctx.config), meetingDate);
@@ -133,7 +168,8 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     // --- Five members, five browser profiles: four vote, one recuses.
     const members: Tab[] = [panel];
     for (const n of [2, 3, 4, 5]) {
-      const t = await tab({ viewport: DESKTOP });
+      // Panel member 2 votes with JavaScript off: the partial vote's fields are there without the script.
+      const t = await tab({ viewport: DESKTOP, javaScript: n !== 2 });
       await loginAs(t, `panel${n}@buurtfonds.test`);
       members.push(t);
     }
@@ -141,6 +177,13 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await visible(p.getByRole('heading', { name: /Burendag Kastanjelaan/ }));
     await accessible(p, 'the meeting page before the votes');
     await shoot(p, 'meeting-desktop');
+    expect(await axeWithoutScript(suite.browser, members[1]!.page), 'axe-core violations on the meeting page without JavaScript').toEqual([]);
+    // The figures the panel decides with: the budget left when the agenda was frozen, the fair spread.
+    const figure = async (term: string) => (await p.locator(`#item-0 dt:text-is("${term}") + dd`).innerText()).replace(/\u00a0/g, ' ');
+    // The activity (12 June 2027) is in the budget of 2027, of which only the earlier € 200,00 is granted.
+    expect(await figure('Begrotingsjaar 2027')).toContain(`Over bij het vastzetten van de agenda: ${euros(totalCents - 20_000, 'nl').replace(/\u00a0/g, ' ')}`);
+    expect(await figure('Deze aanvrager kreeg dit jaar al')).toBe('€ 200,00');
+    expect(await figure('Wijken kregen dit jaar al')).toBe('Voorburg-Midden: € 200,00');
 
     const partial = async (t: Tab) => {
       await t.page.getByRole('radio', { name: 'Deels toekennen' }).check();
@@ -184,6 +227,9 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await p.getByRole('button', { name: 'Sluit de vergadering' }).click();
     await visible(p.getByText('De vergadering is gesloten.'));
     await visible(p.getByText('Panellid 4: Afwijzen'));
+    await visible(p.getByText('Panellid 2: Deels toekennen (€ 450,00)'));
+    const result = p.locator('section[aria-labelledby="results-title"]').getByRole('row', { name: new RegExp(reference) });
+    expect((await result.getByRole('cell').allInnerTexts()).map((c) => c.replace(/\u00a0/g, ' '))).toEqual([reference, 'Burendag Kastanjelaan', 'Deels toegekend', '€ 450,00']);
     await accessible(p, 'the closed meeting');
     await shoot(p, 'meeting-closed-desktop');
     await statusInDb(id, 'reserved');
@@ -194,6 +240,7 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await visible(r.locator('.bf-struck', { hasText: 'Springkussen' }));
     await visible(r.getByRole('cell', { name: 'geschrapt' }));
     await accessible(r, 'the status page with the decision');
+    await fitsWidth(r, 'the status page with the decision');
     await shoot(r, 'status-decision-phone');
 
     // --- Finance batches, downloads the SEPA file, reports it executed.
@@ -227,7 +274,19 @@ describe('the whole life through the pages', { timeout: 180_000 }, () => {
     await visible(r.getByText('Uitbetaald').first());
     await visible(r.getByText(/€\s450,00 is overgemaakt op/));
     await accessible(r, 'the status page after the payout');
+    await fitsWidth(r, 'the status page after the payout');
     await shoot(r, 'status-paid-phone');
+
+    // --- Too many failed logins from one address: the login page says so (429), accessibly.
+    for (let n = 0; n < ctx.config.auth.loginRateLimit + 1; n++) {
+      await r.goto('/inloggen');
+      await r.getByLabel('E-mailadres').fill(`onbekend-${n}@buurtfonds.test`);
+      await r.getByLabel('Wachtwoord').fill('niet-het-wachtwoord');
+      const [res] = await Promise.all([r.waitForResponse((x) => x.request().method() === 'POST'), r.getByRole('button', { name: 'Inloggen' }).click()]);
+      if (res.status() === 429) break;
+    }
+    await visible(r.getByText('Te veel mislukte pogingen.', { exact: false }));
+    await accessible(r, 'the login page after too many attempts (429)');
 
   });
 });

@@ -2,19 +2,24 @@
  * The pages the whole-life test does not pass, in a real Chromium, each checked with
  * axe-core (WCAG 2.1 A/AA) empty, filled and with errors, and photographed: the budget
  * page with its chart, the English home page, login (wrong password, expired session),
- * a page that does not exist, an expired form (CSRF), withdrawing with its confirm
+ * a page that does not exist, another role's page (403), a broken status link (401),
+ * staff pages in English, an expired form (CSRF), withdrawing with its confirm
  * step, the report form after the activity (with errors), the welfare queue and case
  * (one click to claim, notes, release), and the admin's budget, panel, audit log,
- * meetings and monitoring pages.
+ * meetings and monitoring pages; the staff list filtered, empty and paged, a meeting not
+ * yet frozen, and a granted application with the flag-for-support form.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertEvent } from '../../src/db/keys.ts';
+import { recordAudit } from '../../src/services/audit.ts';
 import { submittedApplication } from '../../src/db/models.ts';
 import { amsterdamYear } from '../../src/domain/dates.ts';
 import { eventually, type TestContext } from '../helpers/context.ts';
 import { validApplication } from '../helpers/fixtures.ts';
 import { grant, submitReady } from '../helpers/grants.ts';
-import { browserSuite, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
+import { upcomingMeetings } from '../../src/domain/meetings.ts';
+import { calendarRules } from '../../src/temporal/schedule.ts';
+import { asApplicant as openAsApplicant, browserSuite, DESKTOP, loginAs, PHONE, shoot, visible, type Tab } from '../helpers/browser.ts';
 
 const year = amsterdamYear(new Date());
 const suite = browserSuite({ env: { PUBLIC_BASE_URL: 'http://buurtfonds.test' } });
@@ -24,12 +29,8 @@ beforeAll(() => {
   ctx = suite.ctx;
 });
 
-/** Opens the application's pages as its applicant would from the e-mail (the link's token becomes a cookie). */
-async function asApplicant(t: Tab, applicationId: string): Promise<void> {
-  const link = await ctx.deps.signer.signApplicantLink(applicationId);
-  await t.page.goto(`/aanvraag/${applicationId}?token=${link}`);
-  expect(t.page.url()).not.toContain('token');
-}
+/** Opens the application's pages as its applicant would from the e-mail. */
+const asApplicant = (t: Tab, applicationId: string) => openAsApplicant(t, ctx, applicationId);
 
 describe('public pages', () => {
   it('the budget page: figures, the pace as a chart with a table beside it, the spread over the wijken (phone and desktop)', async () => {
@@ -60,7 +61,7 @@ describe('public pages', () => {
     await visible(t.page.getByRole('heading', { name: 'Geld aanvragen voor uw initiatief' }));
   });
 
-  it('login: empty, wrong password, expired session; a page that does not exist; an expired form', async () => {
+  it('login: empty, wrong password, expired session; a page that does not exist, one of another role (403), a broken status link (401); staff pages in English; an expired form', async () => {
     const t = await tab();
     const p = t.page;
     await p.goto('/inloggen');
@@ -84,6 +85,23 @@ describe('public pages', () => {
     expect(r?.status()).toBe(404);
     await visible(p.getByRole('heading', { name: 'Pagina niet gevonden' }));
     await accessible(p, 'the not-found page');
+    // A page of another role (finance's payouts, for a panel member): 403, said plainly.
+    expect((await p.goto('/beheer/uitbetalingen'))?.status()).toBe(403);
+    await visible(p.getByRole('heading', { name: 'Geen toegang' }));
+    await accessible(p, 'the forbidden page (403)');
+    // A status link that does not work: 401 "Deze link werkt niet".
+    expect((await p.goto(`/aanvraag/${crypto.randomUUID()}?token=kapot`))?.status()).toBe(401);
+    await visible(p.getByRole('heading', { name: 'Deze link werkt niet' }));
+    await accessible(p, 'the broken-link page (401)');
+    // Staff pages in English.
+    await p.goto('/beheer/aanvragen');
+    await p.getByRole('link', { name: 'English' }).click();
+    await visible(p.getByRole('heading', { name: 'Applications', exact: true }));
+    await accessible(p, 'the English staff list');
+    await p.goto('/beheer/vergaderingen');
+    await accessible(p, 'the English meetings list (panel)');
+    await p.getByRole('link', { name: 'Nederlands' }).click();
+    await visible(p.getByRole('heading', { name: 'Aanvragen', exact: true }).or(p.getByRole('heading', { name: 'Vergaderingen' })));
 
     // A form sent after its CSRF cookie is gone (another tab logged out, cookies cleared): refused, said plainly.
     await p.goto('/aanvragen');
@@ -95,7 +113,7 @@ describe('public pages', () => {
 });
 
 describe('the applicant after the decision', () => {
-  it('withdraws with a confirm step', async () => {
+  it('withdraws with a confirm step; the status page after it', async () => {
     const a = await submitReady(ctx);
     const t = await tab({ viewport: PHONE });
     await asApplicant(t, a.id);
@@ -107,6 +125,7 @@ describe('the applicant after the decision', () => {
     await t.page.getByRole('button', { name: 'Ja, trek mijn aanvraag in' }).click();
     await visible(t.page.getByText('Uw aanvraag is ingetrokken.'));
     await visible(t.page.getByText('Ingetrokken').first());
+    await accessible(t.page, 'the status page after withdrawal');
   });
 
   it('the report form after the activity: traffic light with words, cost lines, photos; errors at the fields', async () => {
@@ -176,7 +195,7 @@ describe('welfare workers', () => {
 });
 
 describe('the municipality', () => {
-  it('admin: budget (with a refusal), panel (add, errors), audit log, meetings, monitoring', async () => {
+  it('admin: budget (with a refusal), panel (add, errors), audit log (filtered, page 2), meetings, monitoring (also in English)', async () => {
     const t = await tab();
     const p = t.page;
     await loginAs(t, 'admin@buurtfonds.test');
@@ -206,6 +225,20 @@ describe('the municipality', () => {
     await p.goto('/beheer/logboek');
     await visible(p.getByRole('cell', { name: 'panel.member_added' }));
     await accessible(p, 'the audit log');
+    const actions = () => p.locator('tbody tr td:nth-child(3)').allInnerTexts();
+    expect(new Set(await actions()).size, 'the audit log shows more than one kind of action').toBeGreaterThan(1);
+    await p.getByLabel(/^Actie/).fill('panel.member_added');
+    await p.getByRole('button', { name: 'Filteren' }).click();
+    await p.waitForURL(/actie=panel\.member_added/);
+    expect(new Set(await actions()), 'the audit log filtered by action').toEqual(new Set(['panel.member_added']));
+    await accessible(p, 'the audit log, filtered');
+    // More than a page (50) of entries: the second page.
+    for (let n = 0; n < 50; n++) await recordAudit(ctx.models, { _id: crypto.randomUUID(), at: new Date(), actor: 'system', action: 'test.filler', target: `filler:${n}` });
+    await p.goto('/beheer/logboek');
+    await p.getByRole('link', { name: 'Volgende' }).click();
+    await visible(p.getByText(/Pagina 2 van \d+/).first());
+    expect(await p.locator('tbody tr').count()).toBeGreaterThan(0);
+    await accessible(p, 'the audit log, page 2');
     await p.goto('/beheer/vergaderingen');
     await accessible(p, 'the meetings list (admin)');
     // The extra meeting's form, sent without its times: the errors at the fields.
@@ -218,11 +251,19 @@ describe('the municipality', () => {
     await visible(p.getByRole('img', { name: /Toegekend geld per wijk/ }));
     await accessible(p, 'the monitoring page');
     await shoot(p, 'monitoring-desktop');
+    await p.getByRole('link', { name: 'English' }).click();
+    await visible(p.getByRole('heading', { name: `Monitoring ${year}` }));
+    expect(await p.getAttribute('html', 'lang')).toBe('en');
+    await accessible(p, 'the English monitoring page');
+    await p.goto('/beheer/panel');
+    await accessible(p, 'the English panel page');
+    await p.getByRole('link', { name: 'Nederlands' }).click();
+    await p.goto('/beheer/monitoring');
     const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('link', { name: 'Download de initiatieven (CSV voor Excel)' }).click()]);
     expect(download.suggestedFilename()).toBe(`initiatieven-${year}.csv`);
   });
 
-  it('panel: the application page with an error in the information request', async () => {
+  it('panel: the application page with an error in the information request; the list filtered, empty and paged; the meetings and one not yet frozen; the flag form after a decision (also in English)', async () => {
     const a = await submitReady(ctx);
     await ctx.http().post(`/api/v1/applications/${a.id}/information-requests`).set('Authorization', `Bearer ${await ctx.staff.panel()}`).send({ missing: 'x' });
     const fresh = await ctx.http().post('/api/v1/applications').send(validApplication());
@@ -234,5 +275,37 @@ describe('the municipality', () => {
     await visible(t.page.getByText('Schrijf wat er ontbreekt.').first());
     await accessible(t.page, 'the staff application page with an error');
     await shoot(t.page, 'staff-application-desktop');
+
+    // The list filtered, empty, and on its second page.
+    const p = t.page;
+    await p.goto('/beheer/aanvragen');
+    await p.getByLabel('Status', { exact: true }).selectOption('screening');
+    await p.getByRole('button', { name: 'Filteren' }).click();
+    await visible(p.getByRole('link', { name: fresh.body.reference }));
+    await accessible(p, 'the staff list, filtered');
+    await p.goto('/beheer/aanvragen?year=2000');
+    await visible(p.getByText('Geen aanvragen gevonden.'));
+    await accessible(p, 'the staff list, empty');
+    await p.goto('/beheer/aanvragen?pageSize=1&page=2');
+    await visible(p.getByText(/Pagina 2 van \d+/).first());
+    await accessible(p, 'the staff list, page 2');
+
+    // The meetings as a panel member, and a meeting whose agenda is not fixed yet.
+    await p.goto('/beheer/vergaderingen');
+    await accessible(p, 'the meetings list (panel member)');
+    const planned = upcomingMeetings(calendarRules(ctx.config), [], new Date(), 3)[2]!;
+    await p.goto(`/beheer/vergaderingen/${planned.meetingId}`);
+    await visible(p.getByText('De agenda staat nog niet vast.', { exact: false }));
+    await accessible(p, 'a meeting not yet frozen');
+
+    // A granted application without support: the flag form; in English too.
+    const g = await grant(ctx, { title: 'Buurtbankje Damsigt', wantsSupport: false, supportWish: undefined });
+    await p.goto(`/beheer/aanvragen/${g.id}`);
+    await visible(p.getByRole('button', { name: 'Zet in de wachtrij voor ondersteuning' }));
+    await accessible(p, 'the staff application page after the decision (flag form)');
+    await p.getByRole('link', { name: 'English' }).click();
+    await visible(p.getByRole('button', { name: 'Put in the support queue' }));
+    await accessible(p, 'the English staff application page');
+    await p.getByRole('link', { name: 'Nederlands' }).click();
   });
 });

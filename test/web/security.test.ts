@@ -691,6 +691,10 @@ describe('XSS: typed text is shown as text on every page that shows it', () => {
     await visit('status', 'status page, settled', resident, `/aanvraag/${id}`);
     await visit('staff application', 'staff application page, settled (admin)', adminWeb, `/beheer/aanvragen/${id}`);
     await visit('payouts', 'payouts page, refund open', financeWeb, '/beheer/uitbetalingen');
+    // The refund form echoes what was typed after an error.
+    const refund = await financeWeb.post(`/beheer/uitbetalingen/terugbetalingen/${id}`, { amount: P('refundamount') });
+    expect(refund.status, `refund form with a payload as the amount: ${refund.status}`).toBe(422);
+    pages.push({ label: 'payouts page, refund form after an error', page: 'payouts', html: refund.text });
     await visit('monitoring', 'monitoring page (stories)', adminWeb, `/beheer/monitoring?jaar=${YEAR}`);
     await visit('panel', 'panel page', adminWeb, '/beheer/panel');
     await visit('support case', 'support case (admin)', adminWeb, `/beheer/ondersteuning/${id}`);
@@ -730,8 +734,8 @@ describe('XSS: typed text is shown as text on every page that shows it', () => {
     expectShown('support case', ['title', 'supportwish', 'name', 'organisation', 'location', 'welfarenote']);
   });
 
-  it("the payouts page shows the account holder and the refund's title as text", () => {
-    expectShown('payouts', ['accountholder', 'title']);
+  it("the payouts page shows the account holder, the refund's title and a refused refund amount as text", () => {
+    expectShown('payouts', ['accountholder', 'title', 'refundamount']);
   });
 
   it('the monitoring page shows the stories (title, report text, photo name) as text', () => {
@@ -804,5 +808,60 @@ describe('the page login shares the API’s failed-login limit', () => {
     expect(cookieLine(p3, 'bf_sessie'), 'a session was set over the limit').toBeUndefined();
     const a2 = await limited.http().post('/api/v1/auth/login').send({ email: 'panel1@buurtfonds.test', password: DEMO_PASSWORD });
     expect(a2.status, `API login over the limit: ${a2.status}`).toBe(429);
+  });
+});
+
+// ---------------------------------------------------------------- cookies in production (own app: NODE_ENV=production)
+
+describe('cookies in production', () => {
+  let prod: TestContext;
+  beforeAll(async () => {
+    prod = await createTestContext({
+      noWorker: true,
+      env: { NODE_ENV: 'production', AUTH_SECRET: randomBytes(32).toString('hex'), PAYOUT_DEBTOR_IBAN: 'NL91ABNA0417164300', DEMO_SEED: 'true' },
+    });
+  });
+  afterAll(async () => prod?.close());
+
+  it('with NODE_ENV=production every cookie the pages set is Secure, HttpOnly and SameSite=Lax: CSRF, staff session, flash, applicant', async () => {
+    expect(prod.config.env).toBe('production');
+    const lines: string[] = [];
+    const form = await prod.http().get('/inloggen');
+    lines.push(...setCookies(form));
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const csrfCookie = setCookies(form).find((c) => /^(__Host-)?bf_csrf=/.test(c));
+    expect(csrfCookie, `the CSRF cookie: ${setCookies(form).join(' | ')}`).toBeDefined();
+    // A browser sends Secure cookies over https only: here they are sent by hand (the app sits behind TLS in production).
+    const jar = setCookies(form).map((c) => c.split(';')[0]!);
+    const login = await prod
+      .http()
+      .post('/inloggen')
+      .set('Cookie', jar.join('; '))
+      .type('form')
+      .send({ _csrf: csrf, email: 'panel1@buurtfonds.test', password: DEMO_PASSWORD });
+    expect(login.status, login.text?.slice(0, 300)).toBe(303);
+    expect(cookieLine(login, 'bf_sessie'), 'a session cookie').toBeDefined();
+    lines.push(...setCookies(login));
+
+    const applied = await prod.http().post('/api/v1/applications').send(validApplication());
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+    const link = await prod.deps.signer.signApplicantLink(applied.body.id);
+    const opened = await prod.http().get(`/aanvraag/${applied.body.id}?token=${link}`);
+    expect(opened.status).toBe(303);
+    expect(cookieLine(opened, 'bf_aanvraag'), 'an applicant cookie').toBeDefined();
+    lines.push(...setCookies(opened));
+    // A flash (the one-time confirmation after an action) is a cookie too: logging out sets one.
+    const session = cookieLine(login, 'bf_sessie')!.split(';')[0]!;
+    const out = await prod.http().post('/uitloggen').set('Cookie', [...jar, session].join('; ')).type('form').send({ _csrf: csrf });
+    expect(out.status, out.text?.slice(0, 300)).toBe(303);
+    lines.push(...setCookies(out).filter((c) => !/expires=Thu, 01 Jan 1970/i.test(c)));
+    const names = lines.map((l) => l.split('=')[0]);
+    expect(names).toEqual(expect.arrayContaining([expect.stringMatching(/bf_csrf$/), 'bf_sessie', 'bf_aanvraag', 'bf_melding']));
+    for (const line of lines) {
+      const a = cookieAttributes(line);
+      expect(a.has('secure'), `not Secure: ${line}`).toBe(true);
+      expect(a.has('httponly'), `not HttpOnly: ${line}`).toBe(true);
+      expect(a.get('samesite')?.toLowerCase(), `not SameSite=Lax: ${line}`).toBe('lax');
+    }
   });
 });

@@ -59,9 +59,18 @@ const csvQuery = z.object({
 const storiesQuery = z.object({
   year: yearParam,
   wijk: z.string().max(100).optional().meta({ description: 'Only initiatives serving this wijk (or Gemeentebreed)' }),
-  offset: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  page: z.coerce.number().int().min(1).max(10_000).optional().meta({ description: 'Page number, from 1 (as the other lists); takes precedence over `offset`' }),
+  pageSize: z.coerce.number().int().min(1).max(100).optional().meta({ description: 'Stories per page (default 20); takes precedence over `limit`' }),
+  offset: z.coerce.number().int().min(0).optional().meta({ description: 'Stories to skip (older clients; `page` is the list convention)' }),
+  limit: z.coerce.number().int().min(1).max(100).optional().meta({ description: 'Same as `pageSize` (older clients)' }),
 });
+
+/** The page a stories query asks for: `page`/`pageSize` (the list convention) or `offset`/`limit`. */
+function storiesWindow(q: z.infer<typeof storiesQuery>): { offset: number; limit: number; page: number; pageSize: number } {
+  const pageSize = q.pageSize ?? q.limit ?? 20;
+  const offset = q.page !== undefined ? (q.page - 1) * pageSize : (q.offset ?? 0);
+  return { offset, limit: pageSize, page: Math.floor(offset / pageSize) + 1, pageSize };
+}
 
 const count = z.number().int();
 const cents = z.number().int();
@@ -201,6 +210,11 @@ export function reportRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(req, res) {
         const year = yearOf(req.query.year, now()); // first: a bad year is a 400, also when repeated
         const q = parseQuery(csvQuery, req);
+        // The one request that reads a whole year (issue #11 §1's exception): a download of every
+        // initiative of the year is what is asked for, so its cost follows the year whatever the
+        // index. It is served from the year's snapshot (src/reports/service.ts: read once in the
+        // background, kept while fresh), not read per request; the rows are streamed out as CSV.
+        // The stories, a list on the monitoring page, are paged by key instead.
         const s = await reportsFor(deps).rows(year);
         served(res, s, year);
         if (req.fresh) {
@@ -222,17 +236,29 @@ export function reportRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/reports/stories',
       access,
       tag: 'reports',
-      summary: 'The stories of a submission year: report texts with links to their photos, newest report first, optionally of one wijk; paginated (offset, limit).',
+      summary:
+        'The stories of a submission year: report texts with links to their photos, newest report first, optionally of one wijk; a page at a time (`page`, `pageSize`; or `offset`, `limit`), read by key: always current.',
       request: { query: storiesQuery },
       responses: {
         200: {
           description: 'Stories',
-          schema: z.object({ year: z.number().int(), wijk: z.string().optional(), asOf: z.string(), stale: z.boolean(), total: z.number().int(), offset: z.number().int(), limit: z.number().int(), stories: z.array(storySchema) }),
+          schema: z.object({
+            year: z.number().int(),
+            wijk: z.string().optional(),
+            asOf: z.string(),
+            stale: z.boolean(),
+            total: z.number().int(),
+            page: z.number().int(),
+            pageSize: z.number().int(),
+            offset: z.number().int(),
+            limit: z.number().int(),
+            stories: z.array(storySchema),
+          }),
         },
         400: err('Not a year'),
         401: err('Not logged in'),
         403: err('Not panel or admin'),
-        422: err('Unknown wijk, bad offset or limit'),
+        422: err('Unknown wijk, bad page, page size, offset or limit'),
       },
       async handler(req, res) {
         const year = yearOf(req.query.year, now()); // first: a bad year is a 400, also when repeated
@@ -240,9 +266,10 @@ export function reportRoutes(deps: ApiDeps): RouteSpec[] {
         if (q.wijk !== undefined && !knownWijken.has(q.wijk)) {
           throw new ValidationError('query', [ruleIssue('query.wijk', 'unknown_wijk')]);
         }
-        const s = await reportsFor(deps).stories(year, { ...(q.wijk !== undefined ? { wijk: q.wijk } : {}), offset: q.offset, limit: q.limit });
+        const w = storiesWindow(q);
+        const s = await reportsFor(deps).stories(year, { ...(q.wijk !== undefined ? { wijk: q.wijk } : {}), offset: w.offset, limit: w.limit });
         served(res, s, year);
-        res.json({ year, ...(q.wijk !== undefined ? { wijk: q.wijk } : {}), asOf: s.asOf.toISOString(), stale: s.stale, total: s.value.total, offset: q.offset, limit: q.limit, stories: s.value.stories });
+        res.json({ year, ...(q.wijk !== undefined ? { wijk: q.wijk } : {}), asOf: s.asOf.toISOString(), stale: s.stale, total: s.value.total, page: w.page, pageSize: w.pageSize, offset: w.offset, limit: w.limit, stories: s.value.stories });
       },
     },
   ];

@@ -10,6 +10,7 @@ import { isAllowed } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
 import { yearJournalCsv } from '../../api/routes/budget.ts';
 import { reportsFor } from '../../api/routes/reports.ts';
+import { WHOLE_MUNICIPALITY } from '../../domain/application.ts';
 import { amsterdamYear, formatDateTime } from '../../domain/dates.ts';
 import { AppError } from '../../domain/errors.ts';
 import { panelMemberInputSchema } from '../../domain/meeting-inputs.ts';
@@ -20,7 +21,7 @@ import { csvFileName, initiativesCsv } from '../../reports/csv.ts';
 import { queryAudit } from '../../services/audit.ts';
 import { setBudgetTotal } from '../../services/budget.ts';
 import { barChart } from '../charts.ts';
-import { actionForm, button, csrfField, errorSummary, FormErrors, heading, pagination, paragraph, query, table, textField } from '../components.ts';
+import { actionForm, button, csrfField, errorSummary, FormErrors, heading, pagination, paragraph, query, select, table, textField } from '../components.ts';
 import { amount, opt, str, validate, type FormBody } from '../forms.ts';
 import { html } from '../html.ts';
 import { pagePaths, staffPaths } from '../paths.ts';
@@ -30,6 +31,12 @@ const monthNames = {
   nl: ['januari', 'februari', 'maart', 'april', 'mei', 'juni', 'juli', 'augustus', 'september', 'oktober', 'november', 'december'],
   en: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
 };
+
+/** Stories per page on the monitoring page. */
+const STORIES_PER_PAGE = 10;
+
+/** The page number asked for (`pagina`), 1 when absent or not a number. */
+const pageNumber = (raw: unknown) => Math.max(1, Math.min(10_000, Math.floor(Number(raw)) || 1));
 
 export function adminPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpec[] {
   const rule = {
@@ -45,6 +52,7 @@ export function adminPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpe
     stories: sameAccessAs(routes, 'get', '/api/v1/reports/stories'),
   };
   const now = () => deps.now?.() ?? new Date();
+  const storyWijken = [...deps.config.fund.wijken, WHOLE_MUNICIPALITY];
   const yearOf = (raw: unknown) => {
     const y = typeof raw === 'string' && /^\d{4}$/.test(raw) ? Number(raw) : amsterdamYear(now());
     return y >= 2000 && y <= 2100 ? y : amsterdamYear(now());
@@ -230,7 +238,7 @@ ${textField({ name: 'password', label: a.memberPassword, hint: a.memberPasswordH
         const q = page.req.query;
         const action = typeof q.actie === 'string' ? q.actie.slice(0, 100) : '';
         const target = typeof q.onderwerp === 'string' ? q.onderwerp.slice(0, 200) : '';
-        const pageNo = Math.max(1, Math.min(10_000, Number(q.pagina) || 1));
+        const pageNo = pageNumber(q.pagina);
         const pageSize = 50;
         const result = await queryAudit(deps.models, { ...(action ? { action } : {}), ...(target ? { target } : {}), offset: (pageNo - 1) * pageSize, limit: pageSize });
         page.render(
@@ -262,7 +270,13 @@ ${pagination(t, { page: pageNo, pageSize, total: result.total, href: (p) => `${s
         const a = t.admin;
         const year = yearOf(page.req.query.jaar);
         const reports = reportsFor(deps);
-        const [served, stories] = await Promise.all([reports.summary(year), reports.stories(year, { offset: 0, limit: 10 })]);
+        // The stories a page at a time (by key: src/reports/stories.ts), of one wijk or all.
+        const storyWijk = typeof page.req.query.wijk === 'string' && storyWijken.includes(page.req.query.wijk) ? page.req.query.wijk : undefined;
+        const storyPage = pageNumber(page.req.query.pagina);
+        const [served, stories] = await Promise.all([
+          reports.summary(year),
+          reports.stories(year, { ...(storyWijk ? { wijk: storyWijk } : {}), offset: (storyPage - 1) * STORIES_PER_PAGE, limit: STORIES_PER_PAGE }),
+        ]);
         const s = served.value;
         const head = [a.applications, a.grantedFull, a.grantedPartial, a.rejected, a.requestedMoney, a.grantedMoney, a.paidMoney, a.participants];
         const num = [1, 2, 3, 4, 5, 6, 7];
@@ -284,7 +298,10 @@ ${table({ head: [a.purpose, ...head], rows: s.perPurpose.map((p) => [t.purposes[
 ${heading(2, a.perMonth)}
 ${barChart({ title: a.perMonthChart, description: a.perMonthChart, bars: s.perMonth.map((m) => ({ label: monthNames[locale][Number(m.month.slice(5, 7)) - 1] ?? m.month, value: m.applications })), valueLabel: (n) => String(n) })}
 ${table({ head: [a.month, ...head], rows: s.perMonth.map((m) => [monthNames[locale][Number(m.month.slice(5, 7)) - 1] ?? m.month, ...figureCells(m, locale)]), numeric: num })}
-${heading(2, a.stories)}
+${heading(2, a.stories, 'verhalen')}
+<form class="bf-form bf-filters" method="get" action="${staffPaths.monitoring}#verhalen"><input type="hidden" name="jaar" value="${String(year)}">
+${select({ name: 'wijk', label: a.storiesWijk, value: storyWijk ?? '', options: [{ value: '', label: t.staff.any }, ...storyWijken.map((w) => ({ value: w, label: w }))] })}
+<div class="bf-actions">${button(t.common.filter, { variant: 'secondary' })}</div></form>
 ${
   stories.value.stories.length
     ? html`<ul class="bf-cards">${stories.value.stories.map(
@@ -293,8 +310,9 @@ ${
 <p class="utrecht-paragraph bf-pre">${st.text}</p>
 ${st.photos.length ? html`<ul class="utrecht-unordered-list">${st.photos.map((p) => html`<li class="utrecht-unordered-list__item"><a class="utrecht-link" href="${pagePaths.application(st.applicationId)}/documenten/${p.id}">${p.fileName}</a></li>`)}</ul>` : ''}</li>`,
       )}</ul>`
-    : paragraph(a.noStories)
-}`,
+    : paragraph(storyWijk ? a.noStoriesInWijk : a.noStories)
+}
+${pagination(t, { page: storyPage, pageSize: STORIES_PER_PAGE, total: stories.value.total, href: (p) => `${staffPaths.monitoring}${query({ jaar: year, wijk: storyWijk, pagina: p })}#verhalen` })}`,
           { wide: true },
         );
       },
@@ -305,6 +323,7 @@ ${st.photos.length ? html`<ul class="utrecht-unordered-list">${st.photos.map((p)
       access: rule.csv,
       async handler(page) {
         const year = yearOf(page.req.query.jaar);
+        // A download of every initiative of the year: the one page that reads a year (see the API route's comment).
         const served = await reportsFor(deps).rows(year);
         page.res.attachment(csvFileName(year, page.locale)).set('Content-Type', 'text/csv; charset=utf-8; header=present');
         await pipeline(initiativesCsv(served.value, { lang: page.locale, separator: ';', amounts: 'euros', focusWijken: deps.config.reports.focusWijken }), page.res);

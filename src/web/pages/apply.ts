@@ -16,6 +16,7 @@ import { AppError } from '../../domain/errors.ts';
 import { errorMessages } from '../../domain/messages.ts';
 import { formatEuros, sumCents } from '../../domain/money.ts';
 import { requestHash } from '../../services/intake.ts';
+import { applicationIdByReference } from '../../db/keys.ts';
 import { button, checkbox, choices, csrfField, errorSummary, fieldId, fileField, FormErrors, heading, paragraph, textArea, textField, alert } from '../components.ts';
 import { amount, int, list, opt, str, validate, type FormBody } from '../forms.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -213,9 +214,9 @@ ${fileField({ name: 'documents', label: a.documentsLabel, hint: a.documentsHint(
     let previousApplicationId: string | undefined;
     const previousReference = str(body, 'previousReference').toUpperCase();
     if (previousReference) {
-      const previous = await deps.models.Application.findOne({ reference: previousReference }, { _id: 1 }).lean();
-      if (previous) previousApplicationId = previous._id;
-      else errors.add('previousReference', t.fields.previousReferenceUnknown);
+      // By its key (src/db/keys.ts), not by reading every application.
+      previousApplicationId = await applicationIdByReference(deps.models, previousReference);
+      if (!previousApplicationId) errors.add('previousReference', t.fields.previousReferenceUnknown);
     }
     return {
       applicant: {

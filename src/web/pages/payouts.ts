@@ -1,11 +1,12 @@
 /**
  * Finance's page: the payouts waiting for a batch, making the batch (one SEPA
  * pain.001 file), downloading the file for the bank, reporting it executed, and the
- * repayments of unspent money still open. The same payout register as the API.
+ * repayments of unspent money still open, each with a form to book what came in (in
+ * parts; the last part closes the initiative). The same payout register as the API.
  */
 import type { ApiDeps } from '../../api/deps.ts';
 import { applicationsWithOpenRefund } from '../../db/keys.ts';
-import { refundOpen } from '../../domain/report.ts';
+import { refundOpen, type Settlement } from '../../domain/report.ts';
 import { isAllowed } from '../../api/auth.ts';
 import type { RouteSpec } from '../../api/route-spec.ts';
 import { formatDate, formatDateTime } from '../../domain/dates.ts';
@@ -20,6 +21,9 @@ import { pagePaths, staffPaths } from '../paths.ts';
 import { sameAccessAs, type Page, type PageSpec } from '../router.ts';
 
 const BATCH_ID = /^PB-\d{4}-\d{4,}$/;
+const refundFieldId = (applicationId: string) => fieldId(`refund.${applicationId}.amount`);
+/** What is still to be repaid. */
+const openCents = (s: Pick<Settlement, 'refundDueCents' | 'refundReceivedCents'> | null | undefined) => (s ? s.refundDueCents - (s.refundReceivedCents ?? 0) : 0);
 
 export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSpec[] {
   const rule = {
@@ -51,6 +55,13 @@ export function payoutPages(deps: ApiDeps, routes: readonly RouteSpec[]): PageSp
     // A link to the application only for who may read it (finance reads payouts, not applications).
     const ref = (applicationId: string, reference: string) => (isAllowed(rule.read, page.principal, page.req.params) ? html`<a class="utrecht-link" href="${pagePaths.application(applicationId)}">${reference}</a>` : reference);
     const errors = refund?.errors ?? new FormErrors();
+    // One form per open refund; its amount field's id is the one the error summary links to.
+    const refundForm = (applicationId: string, reference: string) => {
+      const mine = refund?.applicationId === applicationId;
+      return html`<form class="bf-refund-form" method="post" action="${staffPaths.payouts}/terugbetalingen/${applicationId}" novalidate>${csrfField(page.csrf)}
+${textField({ name: 'amount', id: refundFieldId(applicationId), label: `${f.refundAmount} (${reference})`, value: mine ? str(refund.body, 'amount') : '', inputmode: 'decimal', prefix: '€', width: 'short', error: mine ? errors.of('amount') : undefined })}
+${button(f.refundButton, { variant: 'secondary' })}</form>`;
+    };
     page.render(
       f.title,
       html`${heading(1, f.title)}
@@ -88,8 +99,13 @@ ${
 ${
   open.length
     ? table({
-    head: [t.common.reference, t.common.title, f.refundOpen],
-    rows: open.map((a) => [html`<a class="utrecht-link" href="${pagePaths.application(a._id)}#refund-title">${a.reference}</a>`, a.title, euros((a.settlement?.refundDueCents ?? 0) - (a.settlement?.refundReceivedCents ?? 0), locale)]),
+    head: [t.common.reference, t.common.title, f.refundOpen, ...(canRefund ? [t.common.actions] : [])],
+    rows: open.map((a) => [
+      html`<a class="utrecht-link" href="${pagePaths.application(a._id)}#refund-title">${a.reference}</a>`,
+      a.title,
+      euros(openCents(a.settlement), locale),
+      ...(canRefund ? [refundForm(a._id, a.reference)] : []),
+    ]),
     numeric: [2],
       })
     : paragraph(f.refundsNone)
@@ -154,14 +170,23 @@ ${
       access: rule.refund,
       async handler(page) {
         const id = page.param('id');
+        // Only an open refund has a form on the page (its errors link to it): a refund already
+        // closed (a second click, another tab) is said plainly instead.
+        const app = await deps.models.Application.findById(id, { status: 1, settlement: 1 }).lean();
+        if (!app) throw new AppError(404, 'not_found');
+        if (app.status !== 'settled' || !refundOpen(app.settlement)) return page.redirect(staffPaths.payouts, 'not_possible');
         const body = (page.req.body ?? {}) as FormBody;
-        const errors = new FormErrors({ amount: fieldId(`refund.${id}.amount`) });
+        const errors = new FormErrors({ amount: refundFieldId(id) });
         const cents = amount(body, 'amount', errors, page.t);
         if (cents === undefined && !errors.any) errors.add('amount', page.t.fields.required.amountCents!);
         else if (cents === 0) errors.add('amount', problemText({ kind: 'too_small', min: 0.01, inclusive: true }, page.locale));
+        else if (cents !== undefined && cents > openCents(app.settlement)) errors.add('amount', page.t.finance.refundTooMuch(euros(openCents(app.settlement), page.locale)));
         if (errors.any || cents === undefined) return payoutsPage(page, { applicationId: id, body, errors }, 422);
         try {
-          await deps.applications.recordRefund(id, cents, page.actor);
+          const state = await deps.applications.recordRefund(id, cents, page.actor);
+          // The page finance lands on shows what is still open after this refund.
+          const received = state.settlement?.refundReceivedCents ?? 0;
+          await deps.applications.settled(id, (a) => (a.settlement?.refundReceivedCents ?? 0) >= received);
         } catch (err) {
           if (err instanceof AppError && err.status === 409) {
             errors.add('amount', page.message(err));

@@ -29,6 +29,7 @@ import { alert, button, choices, csrfField, errorSummary, fieldId, fileField, Fo
 import { amount, int, opt, rowIndexes, str, validate, type FormBody } from '../forms.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { emailLinks, pagePaths } from '../paths.ts';
+import { insertAccessToken } from '../../db/keys.ts';
 import { cookies, sameAccessAs, type Page, type PageSpec } from '../router.ts';
 import { decisionView, documentsView, reportView, summaryView, timelineView } from '../views.ts';
 
@@ -198,7 +199,7 @@ ${canWithdraw(app.status) ? html`<section aria-labelledby="withdraw-title">${hea
           return;
         }
         const token = createAccessToken(id);
-        await deps.models.AccessToken.create({ _id: hashToken(token), applicationId: id, createdAt: new Date() });
+        await insertAccessToken(deps.models, { _id: hashToken(token), applicationId: id, createdAt: new Date() });
         page.res.cookie(cookies.applicant, token, { path: base(id), httpOnly: true, sameSite: 'lax', secure, maxAge: 180 * 24 * 60 * 60 * 1000 });
         page.res.redirect(303, base(id));
       },

@@ -115,10 +115,9 @@
         if (p.lengthComputable) bar.value = Math.round((p.loaded / p.total) * 100);
       });
       xhr.addEventListener('load', function () {
-        if (xhr.responseURL && xhr.responseURL.split('#')[0] !== url.split('#')[0]) {
-          window.location.assign(xhr.responseURL);
-          return;
-        }
+        // Redirected (303 after success): the page it ended on is already here, with its
+        // one-time confirmation (loading it again would lose that), at its own address.
+        if (xhr.responseURL && xhr.responseURL.split('#')[0] !== url.split('#')[0]) window.history.replaceState(null, '', xhr.responseURL);
         document.open();
         document.write(xhr.responseText);
         document.close();

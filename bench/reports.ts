@@ -52,6 +52,7 @@ import { openStore } from '../src/runtime.ts';
 import { reportsFor } from '../src/api/routes/reports.ts';
 import { amsterdamMonthOf, countedProjection, moneyByApplication } from '../src/reports/figures.ts';
 import { countedRowOf, ReportTally, tallyKey } from '../src/reports/tally.ts';
+import { keysOfApplication } from '../src/db/keys.ts';
 import { storyKeys } from '../src/reports/stories.ts';
 import { applyMovement, emptyBalances, remainingCents, type ApplicationShare, type Balances, type MovementKind } from '../src/domain/ledger.ts';
 import { amsterdamDate } from '../src/domain/dates.ts';
@@ -515,8 +516,8 @@ export async function runReportsBench(log = stdoutLog): Promise<ReportsBenchResu
         ledger.insert(models),
         insertInBatches(models.ReferenceClaim.collection as never, claims),
         insertInBatches(models.Document.collection as never, documents),
-        // The stories' keys, as the status projection writes them with a report.
-        insertInBatches(models.Key.collection as never, apps.flatMap((a) => storyKeys(a))),
+        // The application's keys as intake writes them, and the stories' as the status projection does with a report.
+        insertInBatches(models.Key.collection as never, apps.flatMap((a) => [...keysOfApplication(a), ...storyKeys(a)])),
       ]);
       await tallySynthetic(tally, YEAR, apps, entries);
       documentCount += documents.length;

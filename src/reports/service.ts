@@ -36,6 +36,22 @@ import type { TrafficLight } from '../domain/report.ts';
 import { amsterdamMonthOf, compare, moneyByApplication, obj, rowOf, rowProjection, str, summaryOf, type Doc, type Money, type ReportRow, type Summary } from './figures.ts';
 import type { ReportTally } from './tally.ts';
 import { storiesPage } from './stories.ts';
+import { applicationIdsPage } from '../db/keys.ts';
+
+/**
+ * Every application of a submission year, for the CSV: the ids from the list's keys (the
+ * year's range of `apps:*:*:<year>`, src/db/keys.ts), then the applications by `_id`, a
+ * thousand at a time. A download of the whole year reads the year, not the collection.
+ */
+async function applicationsOfYear(models: Models, year: number): Promise<Doc[]> {
+  const ids = await applicationIdsPage(models, { year }, { skip: 0, limit: 0 });
+  const docs: Doc[] = [];
+  for (let k = 0; k < ids.length; k += 1000) {
+    const batch = (await models.Application.collection.find({ _id: { $in: ids.slice(k, k + 1000) } } as never, { projection: rowProjection }).toArray()) as unknown as Doc[];
+    docs.push(...batch.filter((d) => d.year === year)); // a key a crash left is checked
+  }
+  return docs;
+}
 
 /** The budget year as the ledger has it: its balances now and its movements per month. The ledger's balances (paidCents is net of what was reclaimed and refunded, as GET /budget/:year). */
 export interface BudgetYearFigures extends Balances {
@@ -257,7 +273,7 @@ export class ReportService {
     // The year's own journal (nearly always a budget year of its applications) alongside the scan.
     const ownJournal = ledger.journal(year);
     ownJournal.catch(() => undefined); // awaited below; not unhandled if the scan fails first
-    const docs = (await this.options.models.Application.collection.find({ year } as never, { projection: rowProjection }).toArray()) as unknown as Doc[];
+    const docs = await applicationsOfYear(this.options.models, year);
 
     const budgetYears = new Set<number>([year]);
     for (const d of docs) {

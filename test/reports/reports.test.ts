@@ -10,7 +10,7 @@
  * 2030 holds one application whose money is in budget year 2031; 2034 is the cache's.
  */
 import { randomUUID } from 'node:crypto';
-import { addKeys, insertDocuments, refsUnder } from '../../src/db/keys.ts';
+import { addApplicationKeys, addKeys, insertDocuments, refsUnder } from '../../src/db/keys.ts';
 import request from 'supertest';
 import { createApp } from '../../src/api/app.ts';
 import { buildApiDeps } from '../../src/runtime.ts';
@@ -231,6 +231,7 @@ async function insertFixture(f: Fixture): Promise<string> {
     ...(f.review ? { review: f.review } : {}),
     ...(f.extra ?? {}),
   };
+  await addApplicationKeys(ctx.models, stored as never); // as intake: its keys first (the CSV reads its year by them)
   await ctx.models.Application.collection.insertOne(stored as never);
   await ctx.deps.tally.recordCreated(stored);
   return id;

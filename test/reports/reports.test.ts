@@ -625,6 +625,25 @@ describe('the stories by key (src/reports/stories.ts)', () => {
     }
   });
 
+  it('the CSV reads its year by the list keys and the applications by _id: no query reads a whole collection', async () => {
+    const db = await monitoredDatabase(inject('mongoUri'), ctx.models.connection.name);
+    try {
+      const { app } = createApp(buildApiDeps({ config: ctx.config, logger: ctx.logger, models: db.models, client: ctx.client, store: ctx.store, secret: randomUUID() }));
+      const login = await request(app).post('/api/v1/auth/login').send({ email: 'admin@buurtfonds.test', password: DEMO_PASSWORD });
+      expect(login.status).toBe(200);
+      const from = db.commands.length;
+      const res = await request(app).get('/api/v1/reports/initiatives.csv?year=2031&separator=,').set(bearer(login.body.token));
+      expect(res.status).toBe(200);
+      const own = await request(app).get('/api/v1/reports/summary?year=2031').set(bearer(login.body.token));
+      const rows = parse(res.text, { bom: true, delimiter: ',' }) as string[][];
+      expect(rows.length - 1, 'one row per application of the year').toBe(own.body.totals.applications);
+      expect(own.body.totals.applications).toBeGreaterThan(3);
+      expect(notById(db, from), 'queries not by _id').toEqual([]);
+    } finally {
+      await db.models.connection.close();
+    }
+  });
+
   it('the status projection writes the keys with the report, moves them when the report is sent again, and a page skips a key its application no longer has', async () => {
     const id = await insertFixture({ key: 'S1', seq: 1, year: 2035, createdAt: '2035-02-01T10:00:00Z', status: 'paid', form: { title: 'Buurtmoestuin', wijken: ['Stompwijk'], amountRequestedCents: 10_000 }, decision: { outcome: 'approved', grantedCents: 10_000 } });
     const { recordProgress } = createApplicationActivities({ models: ctx.models, tally: ctx.deps.tally });

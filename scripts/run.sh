@@ -10,8 +10,12 @@ cmd="${1:-}"; shift || true
 case "$cmd" in
   start)     bash scripts/servers.sh; exec node src/main.ts "$@" ;;
   test)      bash scripts/servers.sh --with-browser
-             node node_modules/typescript/bin/tsc --noEmit -p .
-             exec node node_modules/vitest/vitest.mjs run "$@" ;;
+             # The type check runs beside the tests (they begin by waiting for their servers);
+             # either failing fails the command.
+             node node_modules/typescript/bin/tsc --noEmit -p . & typecheck=$!
+             tests=0; node node_modules/vitest/vitest.mjs run "$@" || tests=$?
+             if ! wait "$typecheck"; then echo "run.sh: the type check failed" >&2; exit 1; fi
+             exit "$tests" ;;
   bench)     bash scripts/servers.sh; exec node bench/run.ts "$@" ;;
   typecheck) exec node node_modules/typescript/bin/tsc --noEmit -p . ;;
   *) echo "usage: run.sh start|test|bench|typecheck" >&2; exit 2 ;;

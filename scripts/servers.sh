@@ -29,10 +29,20 @@ install_temporal() {
   touch "$stamp"
 }
 
+# Go's own module and build caches: where Go keeps them for every checkout on this machine
+# (content-addressed and checksum-verified, so a second clone builds in seconds; the build is
+# -trimpath, so its cache entries do not depend on the checkout's path), or inside .tools
+# when there is no writable home.
+if [ -n "${HOME:-}" ] && mkdir -p "$HOME/.cache" 2>/dev/null && [ -w "$HOME/.cache" ]; then
+  go_path="${GOPATH:-$HOME/go}" go_cache="${GOCACHE:-$HOME/.cache/go-build}"
+else
+  go_path="$tools/gopath" go_cache="$tools/gocache"
+fi
+
 build_ferretdb() {
   echo "servers.sh: building FerretDB $FERRETDB_VERSION with scripts/ferretdb/patches/" >&2
   (
-    export GOPATH="$tools/gopath" GOCACHE="$tools/gocache" GOFLAGS=-modcacherw
+    export GOPATH="$go_path" GOCACHE="$go_cache" GOFLAGS=-modcacherw
     # The published module from the Go module proxy (checked against the checksum database),
     # copied and patched; `go mod download` runs outside our module so the replace does not apply.
     cd "$tools"

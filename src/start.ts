@@ -45,30 +45,26 @@ export async function startApi({ config, logger, temporalAddress, mongoUri }: Ta
   const ledgerKeyed = await backfillLedger(models, deps.ledger);
   if (ledgerKeyed) logger.info({ entries: ledgerKeyed }, 'ledger keys and snapshots written for the journals stored before snapshots');
   await seedBudget(deps.ledger);
-  const backfilled = await backfillApplicationKeys(models);
-  if (backfilled) logger.info({ backfilled }, 'keys written for the events, documents and applications stored before keys existed');
-  const payoutsKeyed = await backfillPayoutKeys(models);
-  if (payoutsKeyed) logger.info({ payouts: payoutsKeyed }, 'keys written for the payouts stored before keys existed');
-  const records = await backfillRecordKeys(models);
-  if (records) logger.info({ records }, 'keys written for the ledger movements and e-mails stored before keys existed');
-  const references = await backfillReferenceKeys(models);
-  if (references) logger.info({ references }, 'keys written for the references of applications stored before reference keys existed');
-  const secrets = await backfillSecretKeys(models);
-  if (secrets) logger.info({ secrets }, 'keys written for the access tokens and idempotency claims stored before keys existed');
-  const refunds = await backfillRefundKeys(models);
-  if (refunds) logger.info({ refunds }, 'keys written for the open refunds settled before keys existed');
-  const tallied = await backfillTally(models);
-  if (tallied) logger.info({ tallied }, 'monitoring summary built once for the applications stored before it was kept incrementally');
-  const audited = await backfillAuditKeys(models);
-  if (audited) logger.info({ audited }, 'keys written for the audit entries recorded before keys existed');
-  const supportCases = await backfillSupportKeys(models);
-  if (supportCases) logger.info({ supportCases }, 'keys written for the support cases stored before keys existed');
-  const stories = await backfillStoryKeys(models);
-  if (stories) logger.info({ stories }, 'keys written for the monitoring stories of reports stored before these keys existed');
-  const ended = await backfillEndedKeys(models);
-  if (ended) logger.info({ ended }, 'retention keys written for the applications that ended before these keys existed');
-  const agendaItems = await backfillMeetingItemKeys(models);
-  if (agendaItems) logger.info({ agendaItems }, 'keys written for the agenda items stored before these keys existed');
+  // What was stored before its keys (or the tally) existed gets them, once per database (each
+  // has its marker), in this order, before the api listens.
+  const backfills: [field: string, run: (m: typeof models) => Promise<number>, what: string][] = [
+    ['applications', backfillApplicationKeys, 'keys written for the events, documents and applications stored before keys existed'],
+    ['payouts', backfillPayoutKeys, 'keys written for the payouts stored before keys existed'],
+    ['records', backfillRecordKeys, 'keys written for the ledger movements and e-mails stored before keys existed'],
+    ['references', backfillReferenceKeys, 'keys written for the references of applications stored before reference keys existed'],
+    ['secrets', backfillSecretKeys, 'keys written for the access tokens and idempotency claims stored before keys existed'],
+    ['refunds', backfillRefundKeys, 'keys written for the open refunds settled before keys existed'],
+    ['tallied', backfillTally, 'monitoring summary built once for the applications stored before it was kept incrementally'],
+    ['audited', backfillAuditKeys, 'keys written for the audit entries recorded before keys existed'],
+    ['supportCases', backfillSupportKeys, 'keys written for the support cases stored before keys existed'],
+    ['stories', backfillStoryKeys, 'keys written for the monitoring stories of reports stored before these keys existed'],
+    ['ended', backfillEndedKeys, 'retention keys written for the applications that ended before these keys existed'],
+    ['agendaItems', backfillMeetingItemKeys, 'keys written for the agenda items stored before these keys existed'],
+  ];
+  for (const [field, run, what] of backfills) {
+    const n = await run(models);
+    if (n) logger.info({ [field]: n }, what);
+  }
   const login = await migrateLoginRecords(models);
   if (login.failuresRemoved || login.locksKeyed) logger.info(login, 'failed logins stored before their ids named the account removed (no longer counted); expiry keys written for login locks');
   const { app } = createApp(deps);

@@ -604,44 +604,44 @@ describe('the stories by key (src/reports/stories.ts)', () => {
     expect(await backfillStoryKeys(ctx.models), 'the second start').toBe(0);
   });
 
-  it('a page of stories sends only _id queries (its keys, the applications, the photos), with or without a wijk', async () => {
-    // The API on a connection that records what it sends (its own app; logged in there).
+  /** The API on a connection that records what it sends (its own app, the admin logged in there); closed after `body`. */
+  async function withMonitoredApi(body: (api: { db: Awaited<ReturnType<typeof monitoredDatabase>>; get: (path: string) => request.Test }) => Promise<void>): Promise<void> {
     const db = await monitoredDatabase(inject('mongoUri'), ctx.models.connection.name);
     try {
       const { app } = createApp(buildApiDeps({ config: ctx.config, logger: ctx.logger, models: db.models, client: ctx.client, store: ctx.store, secret: randomUUID() }));
       const login = await request(app).post('/api/v1/auth/login').send({ email: 'admin@buurtfonds.test', password: DEMO_PASSWORD });
       expect(login.status).toBe(200);
+      await body({ db, get: (path) => request(app).get(path).set(bearer(login.body.token)) });
+    } finally {
+      await db.models.connection.close();
+    }
+  }
+
+  it('a page of stories sends only _id queries (its keys, the applications, the photos), with or without a wijk', async () => {
+    await withMonitoredApi(async ({ db, get }) => {
       for (const q of ['', '&wijk=Bovenveen', '&page=2&pageSize=1']) {
         const from = db.commands.length;
-        const res = await request(app).get(`/api/v1/reports/stories?year=2031${q}`).set(bearer(login.body.token));
+        const res = await get(`/api/v1/reports/stories?year=2031${q}`);
         expect(res.status, JSON.stringify(res.body)).toBe(200);
         expect(res.body.stories.length, q).toBe(1 + Number(q === ''));
         expect(res.body.stories.flatMap((st: { photos: unknown[] }) => st.photos).length, `${q}: the photos were read`).toBeGreaterThan(0);
         expect(commandsSince(db, from), `${q}: what was sent`).toEqual(expect.arrayContaining(['find', 'count']));
         expect(notById(db, from), `${q}: queries not by _id`).toEqual([]);
       }
-    } finally {
-      await db.models.connection.close();
-    }
+    });
   });
 
   it('the CSV reads its year by the list keys and the applications by _id: no query reads a whole collection', async () => {
-    const db = await monitoredDatabase(inject('mongoUri'), ctx.models.connection.name);
-    try {
-      const { app } = createApp(buildApiDeps({ config: ctx.config, logger: ctx.logger, models: db.models, client: ctx.client, store: ctx.store, secret: randomUUID() }));
-      const login = await request(app).post('/api/v1/auth/login').send({ email: 'admin@buurtfonds.test', password: DEMO_PASSWORD });
-      expect(login.status).toBe(200);
+    await withMonitoredApi(async ({ db, get }) => {
       const from = db.commands.length;
-      const res = await request(app).get('/api/v1/reports/initiatives.csv?year=2031&separator=,').set(bearer(login.body.token));
+      const res = await get('/api/v1/reports/initiatives.csv?year=2031&separator=,');
       expect(res.status).toBe(200);
-      const own = await request(app).get('/api/v1/reports/summary?year=2031').set(bearer(login.body.token));
+      const own = await get('/api/v1/reports/summary?year=2031');
       const rows = parse(res.text, { bom: true, delimiter: ',' }) as string[][];
       expect(rows.length - 1, 'one row per application of the year').toBe(own.body.totals.applications);
       expect(own.body.totals.applications).toBeGreaterThan(3);
       expect(notById(db, from), 'queries not by _id').toEqual([]);
-    } finally {
-      await db.models.connection.close();
-    }
+    });
   });
 
   it('the status projection writes the keys with the report, moves them when the report is sent again, and a page skips a key its application no longer has', async () => {
